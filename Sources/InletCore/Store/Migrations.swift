@@ -1,0 +1,75 @@
+/// The schema, as numbered migrations applied in order at start-up.
+///
+/// `PRAGMA user_version` records the last one applied. A migration is never edited once
+/// released: a change to the schema is a new entry at the end.
+public enum Migrations {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let summary: String
+        public let sql: String
+    }
+
+    public static let all: [Migration] = [
+        Migration(
+            version: 1,
+            summary: "users, events and store metadata",
+            sql: """
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY,
+                    auth0_id TEXT NOT NULL UNIQUE,
+                    email TEXT,
+                    name TEXT,
+                    picture TEXT,
+                    email_verified INTEGER NOT NULL DEFAULT 0,
+                    logins_count INTEGER NOT NULL DEFAULT 0,
+                    auth0_logins_count INTEGER,
+                    last_login_at TEXT,
+                    last_ip TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                -- Not unique: Auth0 allows one email under several connections.
+                CREATE INDEX users_email ON users(email);
+
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    UNIQUE (source, id)
+                );
+                CREATE INDEX events_type ON events(type, seq);
+
+                CREATE TABLE store_meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                """
+        ),
+    ]
+
+    /// The newest schema version this build knows.
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    /// Applies every migration newer than the database's version; returns the versions
+    /// applied. Runs inside the caller's transaction, so a failure applies none.
+    @discardableResult
+    public static func apply(on connection: SQLiteConnection) throws -> [Int] {
+        let current = try connection.row("PRAGMA user_version")?.first?.int ?? 0
+        guard current <= latestVersion else {
+            throw SQLiteError(
+                code: 1,
+                message: "the database is at schema version \(current), newer than this build's \(latestVersion); use a newer inlet"
+            )
+        }
+        var applied: [Int] = []
+        for migration in all where migration.version > current {
+            try connection.executeScript(migration.sql)
+            try connection.executeScript("PRAGMA user_version = \(migration.version)")
+            applied.append(migration.version)
+        }
+        return applied
+    }
+}

@@ -1,0 +1,219 @@
+internal import Foundation
+
+/// A dedicated thread that owns one ``SQLiteConnection`` and runs work on it.
+///
+/// `sqlite3_step` blocks, sometimes for an fsync; on a two-core machine one blocking
+/// call on the cooperative pool stalls half the server. So every statement runs here,
+/// and callers `await` the result.
+///
+/// As a writer, the executor groups whatever jobs are waiting into one transaction
+/// (group commit): each job runs inside its own SAVEPOINT, so a failing job rolls back
+/// only its own changes, and a job's caller is answered only after the COMMIT that
+/// made its changes durable. Under load many requests share one fsync; alone, a job
+/// costs one transaction as usual.
+///
+/// ```swift
+/// let writer = try SQLiteExecutor(name: "inlet.sqlite.writer", mode: .writer) {
+///     try SQLiteConnection(path: path)
+/// }
+/// let id = try await writer.run { connection in
+///     try connection.execute("INSERT INTO t(x) VALUES (?)", [.integer(1)])
+///     return connection.lastInsertRowID
+/// }
+/// ```
+public final class SQLiteExecutor: @unchecked Sendable {
+    // @unchecked Sendable: `connection` is touched only by `thread`; the queue and the
+    // flags are guarded by `condition`.
+
+    public enum Mode: Sendable {
+        /// Group waiting jobs into one transaction; each job in its own savepoint.
+        case writer(maxBatch: Int)
+        /// Run jobs one by one, each in autocommit mode.
+        case reader
+    }
+
+    private struct Job {
+        /// Runs the caller's body on the executor thread; returns how to answer it.
+        let run: (SQLiteConnection) -> Outcome
+        /// Answers the caller with `error` without running the body.
+        let reject: (any Error) -> Void
+    }
+
+    private struct Outcome {
+        let succeeded: Bool
+        /// Resumes the caller with the body's result or error.
+        let answer: () -> Void
+        /// Resumes the caller with `error` instead (the batch's commit failed).
+        let fail: (any Error) -> Void
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var stopping = false
+    private var stopped = false
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private let mode: Mode
+    /// Why the connection could not be opened, once known.
+    private var openError: (any Error)?
+
+    /// Starts the thread, which opens the connection; if opening fails, every job is
+    /// answered with that error (so the first `run` reports it).
+    public init(name: String, mode: Mode, open: @escaping @Sendable () throws -> SQLiteConnection) {
+        self.mode = mode
+        let thread = Thread { [self] in
+            self.serve(open: open)
+            self.finish()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Runs `body` on the executor's connection and returns its result. For a writer,
+    /// returns only after the enclosing transaction committed.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(run: { connection in
+                do {
+                    let value = try body(connection)
+                    return Outcome(
+                        succeeded: true,
+                        answer: { continuation.resume(returning: value) },
+                        fail: { continuation.resume(throwing: $0) }
+                    )
+                } catch {
+                    return Outcome(
+                        succeeded: false,
+                        answer: { continuation.resume(throwing: error) },
+                        fail: { _ in continuation.resume(throwing: error) }
+                    )
+                }
+            }, reject: { continuation.resume(throwing: $0) })
+            self.condition.lock()
+            if self.stopping {
+                let error = self.openError ?? SQLiteError.closed
+                self.condition.unlock()
+                continuation.resume(throwing: error)
+                return
+            }
+            self.queue.append(job)
+            self.condition.signal()
+            self.condition.unlock()
+        }
+    }
+
+    /// Finishes the queued jobs, closes the connection and ends the thread. The thread
+    /// keeps the executor alive until this is called.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.condition.lock()
+            if self.stopped {
+                self.condition.unlock()
+                continuation.resume()
+                return
+            }
+            self.stopping = true
+            self.closeWaiters.append(continuation)
+            self.condition.broadcast()
+            self.condition.unlock()
+        }
+    }
+
+    /// Marks the thread stopped; answers `close()` callers and anything still queued.
+    private func finish() {
+        self.condition.lock()
+        self.stopping = true
+        self.stopped = true
+        let orphans = self.queue
+        let waiters = self.closeWaiters
+        let error = self.openError ?? SQLiteError.closed
+        self.queue = []
+        self.closeWaiters = []
+        self.condition.unlock()
+        for job in orphans { job.reject(error) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Opens the connection and runs jobs until closed; the connection is closed when
+    /// this frame ends, before ``finish()`` answers the callers of ``close()``.
+    private func serve(open: () throws -> SQLiteConnection) {
+        let connection: SQLiteConnection
+        do {
+            connection = try open()
+        } catch {
+            self.condition.lock()
+            self.openError = error
+            self.condition.unlock()
+            return
+        }
+        self.loop(connection)
+    }
+
+    private func loop(_ connection: SQLiteConnection) {
+        while true {
+            self.condition.lock()
+            while self.queue.isEmpty && !self.stopping {
+                self.condition.wait()
+            }
+            if self.queue.isEmpty && self.stopping {
+                self.condition.unlock()
+                return
+            }
+            let batch: [Job]
+            switch self.mode {
+            case .writer(let maxBatch):
+                let count = min(maxBatch, self.queue.count)
+                batch = Array(self.queue.prefix(count))
+                self.queue.removeFirst(count)
+            case .reader:
+                batch = [self.queue.removeFirst()]
+            }
+            self.condition.unlock()
+
+            switch self.mode {
+            case .writer: Self.runTransaction(batch, on: connection)
+            case .reader: batch[0].run(connection).answer()
+            }
+        }
+    }
+
+    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) {
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            for job in batch { job.reject(error) }
+            return
+        }
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        for job in batch {
+            do {
+                try connection.execute("SAVEPOINT job")
+                let outcome = job.run(connection)
+                if outcome.succeeded {
+                    try connection.execute("RELEASE job")
+                } else {
+                    try connection.execute("ROLLBACK TO job")
+                    try connection.execute("RELEASE job")
+                }
+                outcomes.append(outcome)
+            } catch {
+                // The savepoint machinery itself failed (disk full, I/O error): the
+                // transaction cannot be trusted; fail the whole batch.
+                try? connection.execute("ROLLBACK")
+                for outcome in outcomes { outcome.fail(error) }
+                for remaining in batch.dropFirst(outcomes.count) { remaining.reject(error) }
+                return
+            }
+        }
+        do {
+            try connection.execute("COMMIT")
+            for outcome in outcomes { outcome.answer() }
+        } catch {
+            try? connection.execute("ROLLBACK")
+            for outcome in outcomes {
+                if outcome.succeeded { outcome.fail(error) } else { outcome.answer() }
+            }
+        }
+    }
+}

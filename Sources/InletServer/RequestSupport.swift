@@ -1,0 +1,67 @@
+public import Hummingbird
+internal import HTTPTypes
+internal import InletCore
+internal import NIOCore
+
+/// Checks `Authorization: Bearer <token>` against one configured secret.
+///
+/// The comparison is constant-time. An unset secret refuses every call, so a route whose
+/// token was never configured is closed rather than open.
+struct BearerTokenAuthenticator: Sendable {
+    let expected: Secret?
+    /// The setting's name, for the message when it is unset.
+    let settingName: String
+
+    func authenticate(_ request: Request) throws(APIError) {
+        guard let expected = self.expected else {
+            throw .unauthorized("this route is disabled: \(self.settingName) is not configured")
+        }
+        guard let header = request.headers[.authorization] else {
+            throw .unauthorized("missing Authorization: Bearer token")
+        }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw .unauthorized("the Authorization header must use the Bearer scheme")
+        }
+        let presented = header.dropFirst(7).drop { $0 == " " }
+        guard Crypto.constantTimeEquals(presented, expected.value) else {
+            throw APIError(
+                status: .unauthorized, code: "unauthorized", message: "invalid bearer token",
+                headers: [.wwwAuthenticate: "Bearer realm=\"inlet\", error=\"invalid_token\""]
+            )
+        }
+    }
+}
+
+/// Reads a request body as bounded JSON.
+struct JSONBodyReader: Sendable {
+    let limits: JSONDocument.Limits
+
+    /// Checks the content type, refuses a declared length above the limit before reading
+    /// anything, collects at most the limit, and parses. Returns the document and the raw
+    /// bytes (for signatures and for storing the payload as received).
+    func read(_ request: Request) async throws -> (document: JSONDocument, raw: ByteBuffer) {
+        guard let contentType = request.headers[.contentType] else {
+            throw APIError.unsupportedMediaType("a Content-Type of application/json is required")
+        }
+        let mediaType = String(contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }).lowercased()
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw APIError.unsupportedMediaType("the body must be application/json, not \(mediaType)")
+        }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > self.limits.maxBytes {
+            throw APIError.payloadTooLarge(limit: self.limits.maxBytes)
+        }
+        let raw: ByteBuffer
+        do {
+            raw = try await request.body.collect(upTo: self.limits.maxBytes)
+        } catch is NIOTooManyBytesError {
+            // A chunked body (no Content-Length) that grew past the limit: reading stops there.
+            throw APIError.payloadTooLarge(limit: self.limits.maxBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: self.limits.maxBytes)
+        }
+        let document = try raw.withUnsafeReadableBytes { bytes throws(JSONError) in
+            try JSONDocument.parse(bytes, limits: self.limits)
+        }
+        return (document, raw)
+    }
+}

@@ -1,0 +1,55 @@
+internal import Hummingbird
+internal import InletCore
+internal import Logging
+internal import NIOCore
+
+/// `POST /internal/auth/sync-user`: the Auth0 Post-Login Action reports a login.
+///
+/// Answers `{"success": true, "user_id": N, "created": bool}` once the user row and the
+/// `auth0.user.login` event are committed. Never calls Auth0: the Action is waiting.
+struct SyncUserRoute: Sendable {
+    let store: any InletStore
+    let authenticator: BearerTokenAuthenticator
+    let body: JSONBodyReader
+
+    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+        routes.add("/internal/auth/sync-user", .post)
+        router.post("/internal/auth/sync-user") { request, _ in
+            try await self.handle(request)
+        }
+    }
+
+    func handle(_ request: Request) async throws -> Response {
+        try self.authenticator.authenticate(request)
+        let (document, raw) = try await self.body.read(request)
+        let login = try LoginSync(json: document.root.requireObject())
+        let result = try await self.store.syncLogin(login, payload: String(buffer: raw))
+        return .json(["success": true, "user_id": .int(Int(result.userID)), "created": .bool(result.created)])
+    }
+}
+
+/// `GET /healthz` (the process answers) and `GET /readyz` (a write commits now).
+struct HealthRoutes: Sendable {
+    let store: any InletStore
+
+    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+        routes.add("/healthz", .get)
+        routes.add("/readyz", .get)
+        let alive: JSONValue = ["status": "ok"]
+        router.get("/healthz") { _, _ in
+            Response.json(alive)
+        }
+        router.get("/readyz") { _, context in
+            do {
+                try await self.store.checkWritable()
+            } catch {
+                context.logger.warning("not ready: database not writable", metadata: ["error": "\(error)"])
+                return Response.json(
+                    ["status": "unavailable", "error": "unavailable", "message": "the database is not writable", "checks": ["database": "failing"]],
+                    status: .serviceUnavailable
+                )
+            }
+            return Response.json(["status": "ready", "checks": ["database": "ok"]])
+        }
+    }
+}

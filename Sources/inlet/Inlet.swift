@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import InletCore
+import InletServer
+import Logging
+
+@main
+struct Inlet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inlet",
+        abstract: "A durable webhook and event receiver for Auth0 and the productivity system.",
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by the subcommands that open the database.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "JSON config file (also INLET_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "SQLite file; overrides INLET_DATABASE.")
+    var database: String?
+
+    func load() throws -> Configuration {
+        var configuration = try Configuration.load(environment: ProcessInfo.processInfo.environment, configFile: self.config)
+        if let database = self.database { configuration.databasePath = database }
+        return configuration
+    }
+}
+
+func makeLogger(level: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = Logger.Level(rawValue: level) ?? .info
+        return handler
+    }
+    return Logger(label: "inlet")
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the receiver until SIGTERM or SIGINT.",
+        discussion: Configuration.settingsHelp
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "host:port to listen on; overrides INLET_LISTEN.")
+    var listen: String?
+
+    func run() async throws {
+        var configuration = try self.common.load()
+        if let listen = self.listen { try configuration.setListen(listen, source: "--listen") }
+        let logger = makeLogger(level: configuration.logLevel)
+        let app = try await buildApplication(configuration: configuration, logger: logger)
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the database or bring its schema up to date, then exit.",
+        discussion: Configuration.settingsHelp
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let configuration = try self.common.load()
+        let store = try await SQLiteStore.open(path: configuration.databasePath, options: .init(synchronous: configuration.synchronous))
+        await store.close()
+        print("\(configuration.databasePath): schema version \(Migrations.latestVersion)")
+    }
+}
