@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` starts the receiver, `make test` runs every test.
+SHELL := /bin/bash
+
+.PHONY: deps run test bench bench-json
+
+deps:
+	@scripts/install-deps.sh
+
+## Build a release binary and start `inlet serve` (127.0.0.1:8080, ./data/inlet.sqlite).
+run: deps
+	swift build -c release --product inlet
+	.build/release/inlet serve
+
+## Build once, then run the whole suite (unit and end-to-end over loopback).
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+## Load benchmark against a release build (wrk; see README, Performance).
+bench:
+	@scripts/install-deps.sh --bench
+	bench/load.sh
+
+## JSON wrapper micro-benchmark against raw jansson and Foundation.
+bench-json: deps
+	swift build -c release --product inlet-json-bench
+	.build/release/inlet-json-bench fixtures/auth0-action

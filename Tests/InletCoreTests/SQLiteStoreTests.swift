@@ -1,0 +1,88 @@
+import Foundation
+import InletCore
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("inlet-core-\(UUID().uuidString)/inlet.sqlite").path
+    }
+
+    @Test func createsTheSchemaInWALModeAndReopens() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try await SQLiteStore.open(path: path)
+        let mode = try await store.read { try $0.row("PRAGMA journal_mode")?.first?.string }
+        #expect(mode == "wal")
+        await store.close()
+        // Opening again applies nothing new and keeps the version.
+        let again = try await SQLiteStore.open(path: path)
+        let version = try await again.read { try $0.row("PRAGMA user_version")?.first?.int }
+        #expect(version == Migrations.latestVersion)
+        await again.close()
+    }
+
+    @Test func aFailingJobRollsBackOnlyItsOwnChangesInASharedTransaction() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try await SQLiteStore.open(path: path)
+        struct Refused: Error {}
+        // Many writers at once, so jobs share transactions; every third one fails after writing.
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    do {
+                        try await store.write { connection in
+                            try connection.execute(
+                                "INSERT INTO store_meta (key, value) VALUES (?, 'x')", [.text("k\(index)")]
+                            )
+                            if index % 3 == 0 { throw Refused() }
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 200)
+        let stored = try await store.read { try $0.row("SELECT count(*) FROM store_meta WHERE key LIKE 'k%'")?.first?.int }
+        #expect(stored == 200)
+        await store.close()
+    }
+
+    @Test func aConstraintViolationIsReportedWithSQLitesCode() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try await SQLiteStore.open(path: path)
+        await #expect(throws: SQLiteError.self) {
+            try await store.write { connection in
+                try connection.execute("INSERT INTO users (auth0_id, created_at, updated_at) VALUES ('a', 'now', 'now')")
+                try connection.execute("INSERT INTO users (auth0_id, created_at, updated_at) VALUES ('a', 'now', 'now')")
+            }
+        }
+        let users = try await store.read { try $0.row("SELECT count(*) FROM users")?.first?.int }
+        #expect(users == 0)
+        await store.close()
+        await #expect(throws: SQLiteError.closed) { try await store.checkWritable() }
+    }
+
+    @Test func loginTimesComeFromTheInjectedClock() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let clock = WallClock { Timestamp(millisecondsSinceEpoch: 1_795_000_000_123) }
+        let store = try await SQLiteStore.open(path: path, options: .init(clock: clock))
+        let result = try await store.syncLogin(LoginSync(auth0ID: "auth0|t"), payload: "{}")
+        #expect(result.created)
+        #expect(result.eventID.hasPrefix("evt_"))
+        let row = try await store.read { try $0.row("SELECT last_login_at, created_at FROM users") }
+        #expect(row == [.text("2026-11-18T11:06:40.123Z"), .text("2026-11-18T11:06:40.123Z")])
+        await store.close()
+    }
+
+    @Test func refusesADatabaseThatCannotBeOpened() async throws {
+        await #expect(throws: (any Error).self) {
+            _ = try await SQLiteStore.open(path: "/proc/inlet-cannot-create/inlet.sqlite")
+        }
+    }
+}

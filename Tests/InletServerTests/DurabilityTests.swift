@@ -1,0 +1,118 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InletCore
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Concurrency, restarts and readiness: what the platform team relies on in production.
+@Suite struct DurabilityTests {
+    /// Runs `perConnection` requests on each of `connections` separate keep-alive
+    /// connections at once.
+    static func concurrently(
+        port: Int, connections: Int, perConnection: Int,
+        body: @escaping @Sendable (_ connection: Int, _ index: Int) -> String
+    ) async throws -> [HTTPResponse.Status] {
+        try await withThrowingTaskGroup(of: [HTTPResponse.Status].self) { group in
+            for connection in 0..<connections {
+                group.addTask {
+                    try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+                        var statuses: [HTTPResponse.Status] = []
+                        for index in 0..<perConnection {
+                            let response = try await client.post(
+                                "/internal/auth/sync-user",
+                                headers: [.contentType: "application/json", .authorization: "Bearer \(internalToken)"],
+                                body: ByteBuffer(string: body(connection, index))
+                            )
+                            statuses.append(response.status)
+                        }
+                        return statuses
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    @Test func concurrentLoginsOfManyUsersAreAllStored() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        try await withInlet(folder: folder) { client in
+            let port = try #require(client.port)
+            let statuses = try await Self.concurrently(port: port, connections: 16, perConnection: 25) { connection, index in
+                #"{"auth0Id":"auth0|c\#(connection)-\#(index)","email":"u\#(connection)-\#(index)@example.com"}"#
+            }
+            #expect(statuses.count == 400)
+            #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(try count(db, "users") == 400)
+            #expect(try count(db, "events") == 400)
+        }
+    }
+
+    @Test func concurrentLoginsOfOneUserLoseNoUpdate() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        try await withInlet(folder: folder) { client in
+            let port = try #require(client.port)
+            let statuses = try await Self.concurrently(port: port, connections: 16, perConnection: 20) { _, _ in
+                #"{"auth0Id":"auth0|hot","email":"hot@example.com"}"#
+            }
+            #expect(statuses.allSatisfy { $0 == .ok })
+            let rows = try query(db, "SELECT logins_count FROM users")
+            #expect(rows == [[.integer(320)]])
+            #expect(try count(db, "events") == 320)
+        }
+    }
+
+    @Test func acknowledgedLoginsSurviveARestart() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let userID = try await withInlet(folder: folder) { client in
+            try await client.syncUser(#"{"auth0Id":"auth0|durable","name":"Before"}"#).json["user_id"]?.intValue
+        }
+        try await withInlet(folder: folder) { client in
+            let json = try await client.syncUser(#"{"auth0Id":"auth0|durable"}"#).json
+            #expect(json["created"] == false)
+            #expect(json["user_id"]?.intValue == userID)
+        }
+        let row = try query(db, "SELECT name, logins_count FROM users")
+        #expect(row == [[.text("Before"), .integer(2)]])
+    }
+
+    @Test func healthAndReadiness() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder) { client in
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+            #expect(try health.json["status"] == "ok")
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(try ready.json["checks"]?["database"] == "ok")
+        }
+    }
+
+    @Test func readinessFailsWhileTheDatabaseIsNotWritable() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        try await withInlet(folder: folder) { client in
+            // Another process holds the write lock longer than the busy timeout.
+            let blocker = try SQLiteConnection(path: db, busyTimeoutMilliseconds: 100)
+            try blocker.execute("BEGIN EXCLUSIVE")
+            let blocked = try await client.execute(uri: "/readyz", method: .get)
+            #expect(blocked.status == .serviceUnavailable)
+            #expect(try blocked.json["error"] == "unavailable")
+            // A login meanwhile is refused with 503, not a 500, and nothing is half-written.
+            let login = try await client.syncUser(#"{"auth0Id":"auth0|blocked"}"#)
+            #expect(login.status == .serviceUnavailable)
+            #expect(login.headers[.retryAfter] != nil)
+            try blocker.execute("ROLLBACK")
+
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(try await client.syncUser(#"{"auth0Id":"auth0|blocked"}"#).status == .ok)
+        }
+        #expect(try count(db, "users") == 1)
+    }
+}

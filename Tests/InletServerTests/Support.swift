@@ -1,0 +1,113 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InletCore
+import InletServer
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// A folder under the system temp directory, removed when the test ends.
+struct TemporaryFolder: ~Copyable {
+    let path: String
+
+    init() throws {
+        self.path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
+    }
+
+    var databasePath: String { self.path + "/inlet.sqlite" }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: self.path)
+    }
+}
+
+/// Captures every log line, so tests can check what was (and was not) logged.
+final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var all: [String] { self.lines.withLock { $0 } }
+
+    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+
+    var logger: Logger {
+        Logger(label: "inlet-test") { _ in CapturingHandler(capture: self) }
+    }
+
+    struct CapturingHandler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { self.metadata[key] }
+            set { self.metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
+            self.capture.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key })")
+        }
+    }
+}
+
+let internalToken = "itok_" + String(repeating: "7", count: 40)
+
+/// Runs `body` against the real application on an ephemeral loopback port, with a real
+/// SQLite file in `folder`.
+func withInlet<Value: Sendable>(
+    folder: borrowing TemporaryFolder,
+    logs: LogCapture = LogCapture(),
+    configure: (inout Configuration) -> Void = { _ in },
+    _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+) async throws -> Value {
+    var configuration = Configuration()
+    configuration.listenHost = "127.0.0.1"
+    configuration.listenPort = 0
+    configuration.databasePath = folder.databasePath
+    configuration.internalAPIToken = Secret(internalToken)
+    configure(&configuration)
+    let app = try await buildApplication(configuration: configuration, logger: logs.logger)
+    return try await app.test(.live, body)
+}
+
+extension TestClientProtocol {
+    /// POSTs `json` to the sync route with the internal token (or `token`).
+    func syncUser(_ json: String, token: String? = internalToken, contentType: String = "application/json") async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: contentType]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await self.execute(uri: "/internal/auth/sync-user", method: .post, headers: headers, body: ByteBuffer(string: json))
+    }
+}
+
+extension TestResponse {
+    /// The body parsed with Inlet's own JSON reader.
+    var json: JSONValue {
+        get throws {
+            let bytes = Array(self.body.readableBytesView)
+            return try JSONDocument.parse(bytes).root.value
+        }
+    }
+
+    var text: String { String(buffer: self.body) }
+}
+
+/// Reads the database directly, read-only, the way an operator would.
+func query(_ path: String, _ sql: String, _ values: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+    let connection = try SQLiteConnection(path: path, readOnly: true)
+    return try connection.query(sql, values)
+}
+
+func count(_ path: String, _ table: String) throws -> Int {
+    try query(path, "SELECT count(*) FROM \(table)").first?.first?.int ?? -1
+}
+
+/// A fixture's text from `fixtures/`.
+func fixture(_ name: String) throws -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try String(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(name), encoding: .utf8)
+}
