@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -35,8 +37,9 @@ let package = Package(
         .target(
             name: "InletCore",
             dependencies: [
-                "CJansson", "CSQLite3", "COpenSSL",
+                "CJansson", "CSQLite3", "COpenSSL", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -49,15 +52,38 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Built-in handlers: each depends on InletCore, never on the server.
+        .target(
+            name: "AuditHandler",
+            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
+            path: "Handlers/Audit",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CommandHandler",
+            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
+            path: "Handlers/Command",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ForwardHandler",
+            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
+            path: "Handlers/Forward",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "inlet",
             dependencies: [
-                "InletCore", "InletServer",
+                "InletCore", "InletServer", "AuditHandler", "CommandHandler", "ForwardHandler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -72,6 +98,17 @@ let package = Package(
         .testTarget(
             name: "InletCoreTests",
             dependencies: ["InletCore", "CSQLite3"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HandlerTests",
+            dependencies: [
+                "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,8 @@
 // Every case does the whole job (parse, read every field LoginSync reads into Swift
 // values, free) and folds the lengths it read into a checksum that is printed, so the
 // optimiser cannot drop the work. Each case: warm-up, then 5 rounds of `iterations`
-// operations (a round stops early after ~3 s / 5), best round reported in ns/op.
+// operations (a round stops early after ~3 s / 5), the rounds of the raw, wrapper and
+// Foundation cases interleaved; best round reported in ns/op.
 
 import CJansson
 import Foundation
@@ -17,7 +18,7 @@ import InletCore
 
 let clock = ContinuousClock()
 let rounds = 5
-/// Time budget per case (all rounds together); a round stops early past budget/rounds.
+/// Time budget per case (all its rounds together); a round stops early past budget/rounds.
 let caseBudget: Duration = .seconds(3)
 
 /// Sink for the checksum; global and printed at the end.
@@ -28,32 +29,37 @@ func consume(_ value: Int) {
     checksum &+= value
 }
 
-/// Runs `body` in rounds and returns the best ns/op.
+/// Runs each case in `rounds` rounds, interleaved (round 1 of every case, then round 2...)
+/// so that a slow spell of the machine hits all of them alike; returns the best ns/op of
+/// each case. A round is `iterations` operations, or fewer once it has run budget/rounds.
 @inline(never)
-func measure(_ iterations: Int, _ body: () -> Int) -> Double {
+func measure(_ iterations: Int, _ cases: [() -> Int]) -> [Double] {
     // Warm-up: caches, allocator, lazy initialisers.
-    var sum = 0
-    for _ in 0..<min(iterations, 5_000) { sum &+= body() }
-    consume(sum)
-
+    for body in cases {
+        var sum = 0
+        for _ in 0..<min(iterations, 5_000) { sum &+= body() }
+        consume(sum)
+    }
     let perRound = caseBudget / rounds
-    var best = Double.infinity
+    var best = [Double](repeating: .infinity, count: cases.count)
     for _ in 0..<rounds {
-        var done = 0
-        var local = 0
-        let start = clock.now
-        var elapsed: Duration = .zero
-        // Check the clock every 1024 operations so the check itself costs nothing visible.
-        while done < iterations {
-            let chunk = min(1_024, iterations - done)
-            for _ in 0..<chunk { local &+= body() }
-            done += chunk
-            elapsed = start.duration(to: clock.now)
-            if elapsed > perRound { break }
+        for (index, body) in cases.enumerated() {
+            var done = 0
+            var local = 0
+            let start = clock.now
+            var elapsed: Duration = .zero
+            // Check the clock every 1024 operations so the check itself costs nothing visible.
+            while done < iterations {
+                let chunk = min(1_024, iterations - done)
+                for _ in 0..<chunk { local &+= body() }
+                done += chunk
+                elapsed = start.duration(to: clock.now)
+                if elapsed > perRound { break }
+            }
+            consume(local)
+            let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+            best[index] = min(best[index], ns / Double(done))
         }
-        consume(local)
-        let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        best = min(best, ns / Double(done))
     }
     return best
 }
@@ -245,9 +251,11 @@ for fixture in fixtures {
     let viaFoundation = foundationParse(data, decoder)
     precondition(expected == viaWrapper && expected == viaFoundation, "\(fixture.name): readers disagree")
 
-    let raw = fixture.bytes.withUnsafeBytes { bytes in measure(iterations) { rawParse(bytes) } }
-    let wrapped = fixture.bytes.withUnsafeBytes { bytes in measure(iterations) { wrapperParse(bytes) } }
-    let foundation = measure(iterations) { foundationParse(data, decoder) }
+    // The bytes stay in one array for the whole measurement.
+    let results = fixture.bytes.withUnsafeBytes { bytes in
+        measure(iterations, [{ rawParse(bytes) }, { wrapperParse(bytes) }, { foundationParse(data, decoder) }])
+    }
+    let (raw, wrapped, foundation) = (results[0], results[1], results[2])
     parseRawTotal += raw
     parseWrapTotal += wrapped
     print(
@@ -260,9 +268,8 @@ for fixture in fixtures {
 print("")
 print("serialise {\"success\":true,\"user_id\":N,\"created\":false} (ns/op)")
 precondition(rawSerialize(12_345) == wrapperSerialize(12_345))
-let serializeRaw = measure(iterations) { rawSerialize(12_345) }
-let serializeWrap = measure(iterations) { wrapperSerialize(12_345) }
-let serializeFoundation = measure(iterations) { foundationSerialize(12_345, encoder) }
+let serializeResults = measure(iterations, [{ rawSerialize(12_345) }, { wrapperSerialize(12_345) }, { foundationSerialize(12_345, encoder) }])
+let (serializeRaw, serializeWrap, serializeFoundation) = (serializeResults[0], serializeResults[1], serializeResults[2])
 print(pad("", 33) + lpad("raw", 10) + lpad("wrapper", 10) + lpad("Foundation", 12) + lpad("wrap/raw", 10) + lpad("Fdn/raw", 9))
 print(
     pad("response", 33) + lpad(f1(serializeRaw), 10) + lpad(f1(serializeWrap), 10) + lpad(f1(serializeFoundation), 12)

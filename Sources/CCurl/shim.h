@@ -17,4 +17,10 @@ static inline CURLcode CCurl_easy_setopt_header_callback(CURL *h, size_t (*cb)(c
 }
 static inline CURLcode CCurl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode CCurl_easy_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+/// CURL_GLOBAL_DEFAULT is a macro built from other macros; call it through one function.
+static inline CURLcode CCurl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
+/// curl_multi_setopt is variadic too.
+static inline CURLMcode CCurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+/// The CURLcode of a finished transfer (CURLMsg keeps it in an anonymous-typed union).
+static inline CURLcode CCurl_msg_result(const CURLMsg *msg) { return msg->data.result; }
 #endif

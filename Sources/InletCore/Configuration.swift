@@ -41,6 +41,19 @@ public struct Configuration: Sendable {
     public var logLevel = "info"
     /// Bearer token of the Auth0 Post-Login Action; nil disables the route.
     public var internalAPIToken: Secret?
+    /// Bearer token of the operators' admin API; nil disables it.
+    public var adminAPIToken: Secret?
+    /// Standard Webhooks secret(s) of the productivity system (`whsec_...`, space-separated
+    /// during a rotation).
+    public var productivityWebhookSecret: Secret?
+    /// Bearer token for a productivity sender that cannot sign.
+    public var productivityAPIToken: Secret?
+    /// Accept productivity events of types Inlet does not know (stored and dispatched).
+    public var acceptUnknownEventTypes = false
+    /// Each handler's object from the config file's `handlers`.
+    public var handlerSettings: [String: JSONValue] = [:]
+    /// The environment the configuration was read from (handlers read named secrets).
+    public var environment: [String: String] = [:]
 
     public init() {}
 
@@ -54,13 +67,24 @@ public struct Configuration: Sendable {
           INLET_JSON_MAX_DEPTH   json_max_depth  deepest JSON nesting accepted (default 32)
           INLET_DB_SYNCHRONOUS   synchronous     full (default; a commit survives power loss) or normal
           INLET_LOG_LEVEL        log_level  trace, debug, info (default), notice, warning, error
+          INLET_ACCEPT_UNKNOWN_TYPES  accept_unknown_types  true to accept productivity event types
+                                 other than employee.created/updated/deactivated (default false)
+          -                      handlers   per-handler settings: {"audit": {"enabled": true},
+                                 "command": {"program": "/path", "arguments": [], "timeout_seconds": 30},
+                                 "forward": {"url": "https://...", "secret_env": "NAME"}}; each also takes
+                                 subscriptions, max_attempts, concurrency, backoff_base_seconds,
+                                 backoff_cap_seconds, lease_seconds
         Secrets (environment only, or NAME_FILE naming a file that holds the value):
           INTERNAL_API_TOKEN     bearer token of the Auth0 Post-Login Action for
                                  POST /internal/auth/sync-user; unset disables that route
+          PRODUCTIVITY_WEBHOOK_SECRET  Standard Webhooks secret (whsec_...) of POST /hooks/productivity;
+                                 several, space-separated, during a rotation
+          PRODUCTIVITY_API_TOKEN bearer token for /hooks/productivity when the sender cannot sign
+          ADMIN_API_TOKEN        bearer token of /admin/*; unset disables the admin API
         """
 
     private static let fileKeys: Set<String> = [
-        "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level",
+        "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level", "accept_unknown_types", "handlers",
     ]
 
     /// Reads the optional config file, then the environment.
@@ -97,6 +121,14 @@ public struct Configuration: Sendable {
         if let depth = try root.int("json_max_depth") { self.jsonMaxDepth = try Self.positive(depth, "json_max_depth") }
         if let synchronous = try root.string("synchronous") { self.synchronous = try Self.synchronous(synchronous, "synchronous") }
         if let level = try root.string("log_level") { self.logLevel = level }
+        if let accept = try root.bool("accept_unknown_types") { self.acceptUnknownEventTypes = accept }
+        if let handlers = try root.object("handlers") {
+            guard case .object(let members) = handlers.value else { return }
+            for (name, value) in members {
+                guard case .object = value else { throw ConfigurationError("handlers.\(name) must be an object") }
+                self.handlerSettings[name] = value
+            }
+        }
     }
 
     mutating func apply(environment: [String: String]) throws {
@@ -110,7 +142,12 @@ public struct Configuration: Sendable {
             self.synchronous = try Self.synchronous(synchronous, "INLET_DB_SYNCHRONOUS")
         }
         if let level = environment["INLET_LOG_LEVEL"] { self.logLevel = level }
+        if let accept = environment["INLET_ACCEPT_UNKNOWN_TYPES"] { self.acceptUnknownEventTypes = ["1", "true", "yes"].contains(accept.lowercased()) }
         self.internalAPIToken = try Self.secret("INTERNAL_API_TOKEN", environment)
+        self.adminAPIToken = try Self.secret("ADMIN_API_TOKEN", environment)
+        self.productivityWebhookSecret = try Self.secret("PRODUCTIVITY_WEBHOOK_SECRET", environment)
+        self.productivityAPIToken = try Self.secret("PRODUCTIVITY_API_TOKEN", environment)
+        self.environment = environment
     }
 
     /// Parses `host:port` into the listen address.

@@ -4,6 +4,7 @@ public import InletCore
 public import Logging
 internal import NIOCore
 internal import ServiceLifecycle
+public import Prometheus
 
 /// Builds the application that `inlet serve` runs and that the tests run.
 ///
@@ -18,7 +19,10 @@ internal import ServiceLifecycle
 public func buildApplication(
     configuration: Configuration,
     logger: Logger,
+    handlers: [HandlerFactory] = [],
     clock: WallClock = .system,
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    dispatcherOptions: Dispatcher.Options = Dispatcher.Options(),
     onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     let store = try await SQLiteStore.open(
@@ -33,34 +37,75 @@ public func buildApplication(
             "database.schema": "\(Migrations.latestVersion)",
         ]
     )
+    let registry: HandlerRegistry
+    let verifier: StandardWebhooksVerifier?
+    do {
+        registry = try HandlerRegistry(
+            factories: handlers, settings: configuration.handlerSettings, environment: configuration.environment, store: store
+        )
+        verifier = try configuration.productivityWebhookSecret.map { secret in
+            StandardWebhooksVerifier(secrets: try secret.value.split(separator: " ").map { try WebhookSecret(String($0)) })
+        }
+    } catch {
+        await store.close()
+        throw error
+    }
+    for entry in registry.active {
+        logger.info(
+            "handler active",
+            metadata: [
+                "handler": "\(entry.name)", "subscriptions": "\(entry.subscriptions.map(\.pattern).joined(separator: ","))",
+                "concurrency": "\(entry.options.concurrency)", "max_attempts": "\(entry.options.maxAttempts)",
+            ]
+        )
+    }
+    for entry in registry.inactive {
+        logger.notice("handler inactive", metadata: ["handler": "\(entry.name)", "reason": "\(entry.reason)"])
+    }
+
+    let metricsFactory = PrometheusMetricsFactory(registry: metrics)
+    var options = dispatcherOptions
+    options.auditOutcomes = registry.active.contains { $0.name == "audit" }
+    let dispatcher = Dispatcher(store: store, registry: registry, logger: logger, options: options, clock: clock, metricsFactory: metricsFactory)
 
     let router = Router(context: BasicRequestContext.self)
     let routes = RouteTable()
     // Middleware applies to the routes registered after it.
     router.middlewares.add(APIErrorMiddleware(routes: routes))
-    let limits = JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth)
+    let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
 
-    HealthRoutes(store: store).register(on: router, routes: routes)
+    HealthRoutes(store: store, dispatcher: dispatcher).register(on: router, routes: routes)
+    MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
     SyncUserRoute(
         store: store,
         authenticator: BearerTokenAuthenticator(expected: configuration.internalAPIToken, settingName: "INTERNAL_API_TOKEN"),
-        body: JSONBodyReader(limits: limits)
+        body: body, registry: registry, dispatcher: dispatcher
+    ).register(on: router, routes: routes)
+    ProductivityHookRoute(
+        store: store, registry: registry, dispatcher: dispatcher, verifier: verifier,
+        bearer: configuration.productivityAPIToken.map { BearerTokenAuthenticator(expected: $0, settingName: "PRODUCTIVITY_API_TOKEN") },
+        body: body, clock: clock, acceptUnknownTypes: configuration.acceptUnknownEventTypes, metrics: metricsFactory
+    ).register(on: router, routes: routes)
+    AdminRoutes(
+        store: store, dispatcher: dispatcher,
+        authenticator: BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
     ).register(on: router, routes: routes)
 
-    if configuration.internalAPIToken == nil {
-        logger.warning(
-            "route disabled",
-            metadata: ["route": "POST /internal/auth/sync-user", "reason": "INTERNAL_API_TOKEN is not set; every call is refused with 401"]
-        )
-    } else {
-        logger.info("route enabled", metadata: ["route": "POST /internal/auth/sync-user", "auth": "bearer INTERNAL_API_TOKEN"])
-    }
-    logger.info("route enabled", metadata: ["route": "GET /healthz, GET /readyz"])
+    logRoute("POST /internal/auth/sync-user", enabled: configuration.internalAPIToken != nil, auth: "bearer INTERNAL_API_TOKEN",
+             reason: "INTERNAL_API_TOKEN is not set; every call is refused with 401", logger: logger)
+    logRoute("POST /hooks/productivity", enabled: verifier != nil || configuration.productivityAPIToken != nil,
+             auth: verifier != nil ? "Standard Webhooks signature (PRODUCTIVITY_WEBHOOK_SECRET)" : "bearer PRODUCTIVITY_API_TOKEN",
+             reason: "neither PRODUCTIVITY_WEBHOOK_SECRET nor PRODUCTIVITY_API_TOKEN is set; every call is refused with 401", logger: logger)
+    logRoute("/admin/*", enabled: configuration.adminAPIToken != nil, auth: "bearer ADMIN_API_TOKEN",
+             reason: "ADMIN_API_TOKEN is not set; every call is refused with 401", logger: logger)
+    logger.info("route enabled", metadata: ["route": "GET /healthz, GET /readyz, GET /metrics"])
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
-        services: [StoreService(store: store)],
+        // Started in order, stopped in reverse: the server stops first, then the
+        // dispatcher lets running handlers finish, then the store closes.
+        services: [StoreService(store: store), dispatcher],
         onServerRunning: { channel in
             let host = channel.localAddress?.ipAddress ?? configuration.listenHost
             let port = channel.localAddress?.port ?? configuration.listenPort
@@ -69,6 +114,14 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+private func logRoute(_ route: String, enabled: Bool, auth: String, reason: String, logger: Logger) {
+    if enabled {
+        logger.info("route enabled", metadata: ["route": "\(route)", "auth": "\(auth)"])
+    } else {
+        logger.warning("route disabled", metadata: ["route": "\(route)", "reason": "\(reason)"])
+    }
 }
 
 /// Keeps the store open while the application runs and closes it after the server has

@@ -4,13 +4,15 @@ import Hummingbird
 import InletCore
 import InletServer
 import Logging
+import Metrics
+import Prometheus
 
 @main
 struct Inlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inlet",
         abstract: "A durable webhook and event receiver for Auth0 and the productivity system.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Handlers.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -54,7 +56,9 @@ struct Serve: AsyncParsableCommand {
         var configuration = try self.common.load()
         if let listen = self.listen { try configuration.setListen(listen, source: "--listen") }
         let logger = makeLogger(level: configuration.logLevel)
-        let app = try await buildApplication(configuration: configuration, logger: logger)
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+        let app = try await buildApplication(configuration: configuration, logger: logger, handlers: builtinHandlers, metrics: metrics)
         try await app.runService()
     }
 }

@@ -72,7 +72,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let clock = WallClock { Timestamp(millisecondsSinceEpoch: 1_795_000_000_123) }
         let store = try await SQLiteStore.open(path: path, options: .init(clock: clock))
-        let result = try await store.syncLogin(LoginSync(auth0ID: "auth0|t"), payload: "{}")
+        let result = try await store.syncLogin(LoginSync(auth0ID: "auth0|t"), payload: "{}", handlers: [])
         #expect(result.created)
         #expect(result.eventID.hasPrefix("evt_"))
         let row = try await store.read { try $0.row("SELECT last_login_at, created_at FROM users") }

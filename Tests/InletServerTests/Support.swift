@@ -62,6 +62,7 @@ let internalToken = "itok_" + String(repeating: "7", count: 40)
 func withInlet<Value: Sendable>(
     folder: borrowing TemporaryFolder,
     logs: LogCapture = LogCapture(),
+    handlers: [HandlerFactory] = [],
     configure: (inout Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
 ) async throws -> Value {
@@ -71,7 +72,9 @@ func withInlet<Value: Sendable>(
     configuration.databasePath = folder.databasePath
     configuration.internalAPIToken = Secret(internalToken)
     configure(&configuration)
-    let app = try await buildApplication(configuration: configuration, logger: logs.logger)
+    var options = Dispatcher.Options()
+    options.pollInterval = .milliseconds(200)
+    let app = try await buildApplication(configuration: configuration, logger: logs.logger, handlers: handlers, dispatcherOptions: options)
     return try await app.test(.live, body)
 }
 
@@ -110,4 +113,52 @@ func count(_ path: String, _ table: String) throws -> Int {
 func fixture(_ name: String) throws -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     return try String(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(name), encoding: .utf8)
+}
+
+/// Polls `condition` until it holds or `timeout` passes; never a fixed sleep.
+func eventually(timeout: Duration = .seconds(20), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out waiting for \(what)")
+    throw CancellationError()
+}
+
+/// A handler for tests: records every call, and fails as `script` says for each attempt.
+final class ScriptedHandler: EventHandler, @unchecked Sendable {
+    // @unchecked Sendable: `calls` and `concurrent` are guarded by `lock`.
+    static let name = "scripted"
+    let subscriptions: [EventPattern]
+    let script: @Sendable (Event, Int) throws -> Void
+    let delay: Duration
+    private let lock = NSLock()
+    private var calls: [(id: String, attempt: Int)] = []
+    private var running = 0
+    private(set) var maxConcurrent = 0
+
+    init(subscriptions: [EventPattern] = ["*"], delay: Duration = .zero, script: @escaping @Sendable (Event, Int) throws -> Void = { _, _ in }) {
+        self.subscriptions = subscriptions
+        self.script = script
+        self.delay = delay
+    }
+
+    var recorded: [(id: String, attempt: Int)] { self.lock.withLock { self.calls } }
+    var peak: Int { self.lock.withLock { self.maxConcurrent } }
+
+    func handle(_ event: Event, context: HandlerContext) async throws {
+        self.lock.withLock {
+            self.calls.append((event.id, context.attempt))
+            self.running += 1
+            self.maxConcurrent = max(self.maxConcurrent, self.running)
+        }
+        defer { self.lock.withLock { self.running -= 1 } }
+        if self.delay > .zero { try? await Task.sleep(for: self.delay) }
+        try self.script(event, context.attempt)
+    }
+
+    func factory(options: HandlerOptions = HandlerOptions()) -> HandlerFactory {
+        HandlerFactory(name: Self.name, enabledByDefault: true, defaultOptions: options) { _, _ in self }
+    }
 }

@@ -79,31 +79,27 @@ public final class JSONDocument {
     /// Counts bracket nesting outside strings; true when it never exceeds `limit`.
     /// A linear scan, cheaper than letting a recursive parser find out.
     static func nestingDepthIsWithin(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Bool {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return true }
+        let count = bytes.count
         var depth = 0
-        var inString = false
-        var escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+        var index = 0
+        while index < count {
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") {
+                // Skip the string: up to the closing quote, a backslash taking the next byte with it.
+                index += 1
+                while index < count {
+                    let inner = base[index]
+                    if inner == UInt8(ascii: "\"") { break }
+                    index += inner == UInt8(ascii: "\\") ? 2 : 1
                 }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""):
-                inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
+            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
                 depth += 1
                 if depth > limit { return false }
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
                 depth -= 1
-            default:
-                break
             }
+            index += 1
         }
         return true
     }
@@ -140,13 +136,15 @@ public struct JSONNode {
 
     /// The member `key`, or nil when absent or null.
     private func member(_ key: String) -> UnsafeMutablePointer<json_t>? {
-        guard let child = json_object_get(self.pointer, key) else { return nil }
+        // withCString: a short (small-string) key is copied to the stack; the implicit
+        // String-to-pointer conversion would allocate a C copy on the heap for each lookup.
+        guard let child = key.withCString({ json_object_get(self.pointer, $0) }) else { return nil }
         return CJansson_typeof(child) == Int32(JSON_NULL.rawValue) ? nil : child
     }
 
     /// Whether the object has a member `key` (even a null one).
     public func contains(_ key: String) -> Bool {
-        json_object_get(self.pointer, key) != nil
+        key.withCString { json_object_get(self.pointer, $0) } != nil
     }
 
     /// A string member; nil when absent or null.

@@ -5,7 +5,7 @@
 ///
 /// ```swift
 /// let login = try LoginSync(json: document.root.requireObject())
-/// let result = try await store.syncLogin(login, payload: bodyText)
+/// let result = try await store.syncLogin(login, payload: bodyText, handlers: ["audit"])
 /// ```
 public struct LoginSync: Sendable, Equatable {
     public var auth0ID: String
@@ -41,6 +41,9 @@ public struct LoginSync: Sendable, Equatable {
         self.userAgent = userAgent
         self.transactionProtocol = transactionProtocol
     }
+
+    /// The type of the event each login appends.
+    public static let eventType = "auth0.user.login"
 
     /// Longest accepted `auth0Id` (Auth0 ids are `connection|id`, far shorter).
     public static let maxIDLength = 512

@@ -48,6 +48,42 @@ public enum Migrations {
                 );
                 """
         ),
+        Migration(
+            version: 2,
+            summary: "deliveries (one per event and subscribed handler) and the audit log",
+            sql: """
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER NOT NULL REFERENCES events(seq),
+                    handler TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    -- milliseconds since the epoch, compared on every claim
+                    next_attempt_at INTEGER NOT NULL,
+                    lease_until INTEGER,
+                    last_error TEXT,
+                    -- why a dead delivery died: 'permanent' (the handler said no) or 'exhausted' (retries ran out)
+                    dead_reason TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    UNIQUE (event_seq, handler)
+                );
+                CREATE INDEX deliveries_due ON deliveries(handler, state, next_attempt_at);
+                CREATE INDEX deliveries_state ON deliveries(state);
+
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    event_seq INTEGER,
+                    event_id TEXT,
+                    event_type TEXT,
+                    handler TEXT,
+                    outcome TEXT NOT NULL,
+                    detail TEXT
+                );
+                CREATE INDEX audit_log_event ON audit_log(event_seq);
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

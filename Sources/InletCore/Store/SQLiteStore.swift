@@ -6,7 +6,7 @@ internal import Foundation
 ///
 /// ```swift
 /// let store = try await SQLiteStore.open(path: "./data/inlet.sqlite")
-/// let result = try await store.syncLogin(LoginSync(auth0ID: "auth0|1"), payload: "{}")
+/// let result = try await store.syncLogin(LoginSync(auth0ID: "auth0|1"), payload: "{}", handlers: [])
 /// await store.close()
 /// ```
 public final class SQLiteStore: InletStore {
@@ -74,8 +74,9 @@ public final class SQLiteStore: InletStore {
         try await self.reader.run(body)
     }
 
-    public func syncLogin(_ login: LoginSync, payload: String) async throws -> LoginSyncResult {
-        let now = self.clock.now().description
+    public func syncLogin(_ login: LoginSync, payload: String, handlers: [String]) async throws -> LoginSyncResult {
+        let clockNow = self.clock.now()
+        let now = clockNow.description
         let eventID = EventID.generate()
         return try await self.writer.run { connection in
             let userID: Int64
@@ -114,9 +115,8 @@ public final class SQLiteStore: InletStore {
                 userID = connection.lastInsertRowID
                 created = true
             }
-            try connection.execute(
-                "INSERT INTO events (source, id, type, received_at, payload) VALUES ('auth0', ?, 'auth0.user.login', ?, ?)",
-                [.text(eventID), .text(now), .text(payload)]
+            _ = try Self.insertEvent(
+                connection, source: "auth0", id: eventID, type: LoginSync.eventType, payload: payload, handlers: handlers, now: clockNow
             )
             return LoginSyncResult(userID: userID, created: created, eventID: eventID)
         }

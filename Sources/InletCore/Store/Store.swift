@@ -4,8 +4,39 @@
 /// Every method that changes state returns only after the change is durable.
 public protocol InletStore: Sendable {
     /// Upserts the user of `login` (keyed on the Auth0 id) and appends an
-    /// `auth0.user.login` event carrying `payload`, in one transaction.
-    func syncLogin(_ login: LoginSync, payload: String) async throws -> LoginSyncResult
+    /// `auth0.user.login` event carrying `payload`, with a delivery planned for each of
+    /// `handlers`, in one transaction.
+    func syncLogin(_ login: LoginSync, payload: String, handlers: [String]) async throws -> LoginSyncResult
+
+    /// Appends an event and plans one delivery per handler, in one transaction; a repeated
+    /// `(source, id)` is a duplicate and plans nothing.
+    func appendEvent(source: String, id: String, type: String, payload: String, handlers: [String]) async throws -> AppendResult
+
+    /// Claims up to `limit` due (or lease-expired) deliveries of `handler`, leasing them;
+    /// when none is due, says when the next one will be.
+    func claimDue(handler: String, limit: Int, leaseSeconds: Double) async throws -> (claims: [Claim], nextDue: Timestamp?)
+
+    /// Records the outcome of a claimed delivery (and, with `audit`, an audit row).
+    func complete(_ claim: Claim, handler: String, outcome: DeliveryOutcome, audit: Bool) async throws
+
+    /// Hands a claimed delivery back without counting the attempt.
+    func release(_ claim: Claim) async throws
+
+    /// Appends an audit row; with `once`, only if the event has none with that outcome.
+    func appendAudit(event: Event, handler: String?, outcome: String, detail: String?, once: Bool) async throws
+
+    /// Resets every delivery of an event to due now; nil when there is no such event.
+    func replay(eventID id: String) async throws -> Int?
+
+    /// Resets every dead delivery to due now; returns how many.
+    func replayDead() async throws -> Int
+
+    func listEvents(state: DeliveryState?, type: String?, limit: Int) async throws -> [EventRecord]
+
+    func eventRecord(id: String) async throws -> EventRecord?
+
+    /// Deliveries pending or running, and the due time of the oldest.
+    func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?)
 
     /// Succeeds when a write can be committed now (readiness).
     func checkWritable() async throws

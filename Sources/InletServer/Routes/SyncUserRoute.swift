@@ -11,6 +11,8 @@ struct SyncUserRoute: Sendable {
     let store: any InletStore
     let authenticator: BearerTokenAuthenticator
     let body: JSONBodyReader
+    let registry: HandlerRegistry
+    let dispatcher: Dispatcher
 
     func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
         routes.add("/internal/auth/sync-user", .post)
@@ -23,14 +25,18 @@ struct SyncUserRoute: Sendable {
         try self.authenticator.authenticate(request)
         let (document, raw) = try await self.body.read(request)
         let login = try LoginSync(json: document.root.requireObject())
-        let result = try await self.store.syncLogin(login, payload: String(buffer: raw))
+        let handlers = self.registry.subscribers(of: LoginSync.eventType)
+        let result = try await self.store.syncLogin(login, payload: String(buffer: raw), handlers: handlers)
+        if !handlers.isEmpty { self.dispatcher.notify(handlers) }
         return .json(["success": true, "user_id": .int(Int(result.userID)), "created": .bool(result.created)])
     }
 }
 
-/// `GET /healthz` (the process answers) and `GET /readyz` (a write commits now).
+/// `GET /healthz` (the process answers) and `GET /readyz` (a write commits now and the
+/// dispatcher runs).
 struct HealthRoutes: Sendable {
     let store: any InletStore
+    let dispatcher: Dispatcher
 
     func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
         routes.add("/healthz", .get)
@@ -40,16 +46,25 @@ struct HealthRoutes: Sendable {
             Response.json(alive)
         }
         router.get("/readyz") { _, context in
+            var problems: [String] = []
             do {
                 try await self.store.checkWritable()
             } catch {
                 context.logger.warning("not ready: database not writable", metadata: ["error": "\(error)"])
+                problems.append("the database is not writable")
+            }
+            if !self.dispatcher.isRunning { problems.append("the dispatcher is not running") }
+            let checks: JSONValue = [
+                "database": problems.contains("the database is not writable") ? "failing" : "ok",
+                "dispatcher": self.dispatcher.isRunning ? "running" : "stopped",
+            ]
+            guard problems.isEmpty else {
                 return Response.json(
-                    ["status": "unavailable", "error": "unavailable", "message": "the database is not writable", "checks": ["database": "failing"]],
+                    ["status": "unavailable", "error": "unavailable", "message": .string(problems.joined(separator: "; ")), "checks": checks],
                     status: .serviceUnavailable
                 )
             }
-            return Response.json(["status": "ready", "checks": ["database": "ok"]])
+            return Response.json(["status": "ready", "checks": checks])
         }
     }
 }

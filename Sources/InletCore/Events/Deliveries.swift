@@ -1,0 +1,71 @@
+/// Where one handler's delivery of one event stands.
+public enum DeliveryState: String, Sendable, CaseIterable {
+    case pending, running, done, dead
+}
+
+/// A delivery claimed by a worker: run the handler on `event`, then report the outcome.
+public struct Claim: Sendable {
+    public let deliveryID: Int64
+    /// This attempt's number, 1 for the first.
+    public let attempt: Int
+    public let event: Event
+}
+
+/// What became of one attempt.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case done
+    /// Try again at `at`; `error` is kept as the delivery's last error.
+    case retry(at: Timestamp, error: String)
+    /// Stop: `permanent` when the handler refused, `exhausted` when attempts ran out.
+    case dead(error: String, reason: DeadReason)
+
+    public enum DeadReason: String, Sendable {
+        case permanent, exhausted
+    }
+}
+
+/// The result of appending an event.
+public struct AppendResult: Sendable, Equatable {
+    public let seq: Int64
+    public let eventID: String
+    /// The same source and id were already stored; nothing was planned again.
+    public let duplicate: Bool
+}
+
+/// A delivery as operators see it.
+public struct DeliveryRecord: Sendable, Equatable {
+    public let id: Int64
+    public let handler: String
+    public let state: DeliveryState
+    public let attempts: Int
+    public let nextAttemptAt: Timestamp
+    public let lastError: String?
+    public let deadReason: String?
+    public let updatedAt: String
+
+    public var json: JSONValue {
+        [
+            "handler": .string(self.handler), "state": .string(self.state.rawValue), "attempts": .int(self.attempts),
+            "next_attempt_at": .string(self.state == .pending ? self.nextAttemptAt.description : nil),
+            "last_error": .string(self.lastError), "dead_reason": .string(self.deadReason), "updated_at": .string(self.updatedAt),
+        ]
+    }
+}
+
+/// An event with every handler's delivery of it.
+public struct EventRecord: Sendable, Equatable {
+    public let event: Event
+    public let deliveries: [DeliveryRecord]
+
+    /// `payload` is included parsed when it is JSON.
+    public func json(includePayload: Bool) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(self.event.id)), ("source", .string(self.event.source)), ("type", .string(self.event.type)),
+            ("received_at", .string(self.event.receivedAt)), ("deliveries", .array(self.deliveries.map(\.json))),
+        ]
+        if includePayload, let document = try? self.event.json() {
+            members.append(("payload", document.root.value))
+        }
+        return .object(members)
+    }
+}

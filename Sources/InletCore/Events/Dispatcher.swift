@@ -1,0 +1,280 @@
+public import CoreMetrics
+public import Logging
+public import ServiceLifecycle
+internal import Synchronization
+
+/// Runs every committed delivery through its handler: the long-running half of the
+/// pipeline, as a swift-service-lifecycle `Service`.
+///
+/// One worker per handler claims due deliveries from the store under a lease, runs at
+/// most `concurrency` of them at once, and records each outcome: done; a transient
+/// failure retried after a full-jitter backoff (or the handler's retry-after); a
+/// permanent failure, or the last allowed attempt, dead-lettered. Everything it knows
+/// comes from the store, so deliveries abandoned by a crash are taken back once their
+/// lease expires, on start-up and on every poll. On graceful shutdown it claims nothing
+/// new and lets running handlers finish.
+///
+/// ```swift
+/// let dispatcher = Dispatcher(store: store, registry: registry, logger: logger)
+/// // after committing an event:
+/// dispatcher.notify()
+/// ```
+public final class Dispatcher: Service, Sendable {
+    public struct Options: Sendable {
+        /// Longest wait between two looks at the store when nothing is known to be due.
+        public var pollInterval: Duration = .seconds(1)
+        /// Whether delivery outcomes are written to the audit log.
+        public var auditOutcomes = false
+        /// Returns a number in [0, upperBound]: the jitter source, injected by tests.
+        public var jitter: @Sendable (Double) -> Double = { Double.random(in: 0...max($0, 0)) }
+
+        public init() {}
+    }
+
+    let store: any InletStore
+    let registry: HandlerRegistry
+    let logger: Logger
+    let options: Options
+    let clock: WallClock
+    private let signals: [String: WakeSignal]
+    private let metrics: DispatcherMetrics
+    private let running = Atomic<Bool>(false)
+
+    public init(
+        store: any InletStore, registry: HandlerRegistry, logger: Logger, options: Options = Options(),
+        clock: WallClock = .system, metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        self.store = store
+        self.registry = registry
+        self.logger = logger
+        self.options = options
+        self.clock = clock
+        self.signals = Dictionary(uniqueKeysWithValues: registry.active.map { ($0.name, WakeSignal()) })
+        self.metrics = DispatcherMetrics(factory: metricsFactory)
+    }
+
+    /// Whether the workers are running (readiness).
+    public var isRunning: Bool { self.running.load(ordering: .relaxed) }
+
+    /// Tells the workers of `handlers` (all when nil) that new deliveries may be due.
+    public func notify(_ handlers: [String]? = nil) {
+        if let handlers {
+            for name in handlers { self.signals[name]?.signal() }
+        } else {
+            for signal in self.signals.values { signal.signal() }
+        }
+    }
+
+    public func run() async throws {
+        self.running.store(true, ordering: .relaxed)
+        defer { self.running.store(false, ordering: .relaxed) }
+        guard !self.registry.active.isEmpty else {
+            // Nothing to run; returning early would end the whole service group.
+            try? await gracefulShutdown()
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for entry in self.registry.active {
+                group.addTask { await self.work(entry) }
+            }
+            await withGracefulShutdownHandler {
+                await group.waitForAll()
+            } onGracefulShutdown: {
+                for signal in self.signals.values { signal.stop() }
+            }
+        }
+    }
+
+    private enum Step: Sendable {
+        case delivered
+        case woke
+    }
+
+    /// One handler's worker: claim, run within the concurrency limit, sleep until due.
+    private func work(_ entry: HandlerRegistry.Active) async {
+        guard let signal = self.signals[entry.name] else { return }
+        let logger = {
+            var logger = self.logger
+            logger[metadataKey: "handler"] = "\(entry.name)"
+            return logger
+        }()
+        await withTaskGroup(of: Step.self) { group in
+            var inFlight = 0
+            var sleeping = false
+            while !signal.isStopped {
+                var claimedAny = false
+                var nextDue: Timestamp?
+                if inFlight < entry.options.concurrency {
+                    do {
+                        let result = try await self.store.claimDue(
+                            handler: entry.name, limit: entry.options.concurrency - inFlight, leaseSeconds: entry.options.leaseSeconds
+                        )
+                        nextDue = result.nextDue
+                        for claim in result.claims {
+                            inFlight += 1
+                            group.addTask {
+                                await self.deliver(claim, entry: entry, logger: logger)
+                                return .delivered
+                            }
+                        }
+                        claimedAny = !result.claims.isEmpty
+                    } catch {
+                        logger.error("cannot claim deliveries; retrying", metadata: ["error": "\(error)"])
+                    }
+                }
+                if claimedAny && inFlight < entry.options.concurrency { continue }
+                if !sleeping {
+                    sleeping = true
+                    let wait = self.waitDuration(until: nextDue, idle: !claimedAny && inFlight == 0)
+                    group.addTask {
+                        await signal.wait(for: wait)
+                        return .woke
+                    }
+                }
+                switch await group.next() {
+                case .delivered?: inFlight -= 1
+                case .woke?: sleeping = false
+                case nil: break
+                }
+            }
+            // Shutting down: claim nothing new; running deliveries finish.
+            while let step = await group.next() {
+                if case .delivered = step { inFlight -= 1 }
+            }
+        }
+    }
+
+    private func waitDuration(until nextDue: Timestamp?, idle: Bool) -> Duration {
+        guard let nextDue else { return self.options.pollInterval }
+        let milliseconds = max(0, nextDue.millisecondsSinceEpoch - self.clock.now().millisecondsSinceEpoch)
+        return min(self.options.pollInterval, .milliseconds(milliseconds))
+    }
+
+    /// Runs one claimed delivery and records its outcome.
+    private func deliver(_ claim: Claim, entry: HandlerRegistry.Active, logger: Logger) async {
+        let context = HandlerContext(logger: logger, attempt: claim.attempt, deliveryID: claim.deliveryID, clock: self.clock)
+        let started = ContinuousClock.now
+        let outcome: DeliveryOutcome
+        do {
+            try await entry.handler.handle(claim.event, context: context)
+            outcome = .done
+        } catch {
+            outcome = self.failure(error, claim: claim, options: entry.options)
+        }
+        self.metrics.record(handler: entry.name, outcome: outcome, attempt: claim.attempt, duration: ContinuousClock.now - started)
+        switch outcome {
+        case .done: break
+        case .retry(let at, let error):
+            logger.notice("delivery failed; will retry", metadata: ["event": "\(claim.event.id)", "attempt": "\(claim.attempt)", "retry_at": "\(at)", "error": "\(error)"])
+        case .dead(let error, let reason):
+            logger.warning("delivery dead-lettered", metadata: ["event": "\(claim.event.id)", "attempt": "\(claim.attempt)", "reason": "\(reason.rawValue)", "error": "\(error)"])
+        }
+        do {
+            try await self.store.complete(claim, handler: entry.name, outcome: outcome, audit: self.options.auditOutcomes)
+        } catch {
+            // The lease will expire and the delivery will run again: at-least-once.
+            logger.error("cannot record a delivery outcome", metadata: ["event": "\(claim.event.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Retry with backoff, or dead-letter.
+    func failure(_ error: any Error, claim: Claim, options: HandlerOptions) -> DeliveryOutcome {
+        let handlerError = error as? HandlerError
+        let message = String((handlerError?.message ?? String(describing: error)).prefix(2000))
+        if handlerError?.isPermanent == true {
+            return .dead(error: message, reason: .permanent)
+        }
+        if claim.attempt >= options.maxAttempts {
+            return .dead(error: message, reason: .exhausted)
+        }
+        let ceiling = min(options.backoffCap, options.backoffBase * Double(1 << min(claim.attempt - 1, 30)))
+        var delay = self.options.jitter(ceiling)
+        if let retryAfter = handlerError?.retryAfter {
+            delay = max(delay, retryAfter)
+        }
+        return .retry(at: self.clock.now().adding(seconds: delay), error: message)
+    }
+}
+
+/// Wakes a sleeping worker early: new work was committed, or shutdown began.
+final class WakeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var stopped = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    var isStopped: Bool { self.state.withLock { $0.stopped } }
+
+    func signal() {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.pending = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func stop() {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.stopped = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns after `duration`, or earlier when signalled (or already signalled).
+    func wait(for duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: duration) }
+            group.addTask { await self.next() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func next() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.state.withLock { state -> Bool in
+                    if state.pending || state.stopped || Task.isCancelled {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+        self.state.withLock { $0.pending = false }
+    }
+}
+
+/// The dispatcher's metrics, through whichever factory the application uses.
+struct DispatcherMetrics: Sendable {
+    let factory: (any MetricsFactory)?
+
+    func record(handler: String, outcome: DeliveryOutcome, attempt: Int, duration: Duration) {
+        guard let factory else { return }
+        let label: String
+        switch outcome {
+        case .done: label = "done"
+        case .retry: label = "retry"
+        case .dead(_, let reason): label = "dead_\(reason.rawValue)"
+        }
+        Counter(label: "inlet_deliveries_total", dimensions: [("handler", handler), ("outcome", label)], factory: factory).increment()
+        Counter(label: "inlet_delivery_attempts_total", dimensions: [("handler", handler)], factory: factory).increment()
+        Timer(label: "inlet_handler_duration_seconds", dimensions: [("handler", handler)], factory: factory)
+            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+}

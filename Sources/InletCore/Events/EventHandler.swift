@@ -1,0 +1,128 @@
+public import Logging
+
+/// An event as stored: what handlers receive.
+public struct Event: Sendable, Equatable {
+    /// The store's sequence number (order of arrival).
+    public let seq: Int64
+    /// Where it came from: `productivity`, `auth0`, `admin`.
+    public let source: String
+    /// Unique within its source; the idempotency key.
+    public let id: String
+    /// `employee.created`, `auth0.user.login`, ...
+    public let type: String
+    /// RFC 3339 UTC, as stored.
+    public let receivedAt: String
+    /// The JSON document as received (the envelope for webhooks, the body for logins).
+    public let payload: String
+
+    public init(seq: Int64, source: String, id: String, type: String, receivedAt: String, payload: String) {
+        self.seq = seq
+        self.source = source
+        self.id = id
+        self.type = type
+        self.receivedAt = receivedAt
+        self.payload = payload
+    }
+
+    /// The payload parsed.
+    public func json() throws(JSONError) -> JSONDocument {
+        try JSONDocument.parse(self.payload)
+    }
+}
+
+/// Which event types a handler receives: an exact type, `prefix.*`, or `*`.
+///
+/// ```swift
+/// let patterns: [EventPattern] = ["employee.*", "auth0.user.login"]
+/// patterns.contains { $0.matches("employee.created") }   // true
+/// ```
+public struct EventPattern: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let pattern: String
+
+    public init(_ pattern: String) {
+        self.pattern = pattern
+    }
+
+    public init(stringLiteral value: String) {
+        self.pattern = value
+    }
+
+    public func matches(_ type: String) -> Bool {
+        if self.pattern == "*" { return true }
+        if self.pattern.hasSuffix(".*") {
+            return type.hasPrefix(self.pattern.dropLast())
+        }
+        return self.pattern == type
+    }
+
+    public var description: String { self.pattern }
+}
+
+/// Why a handler failed, and so what the dispatcher does next.
+///
+/// Transient failures are retried with backoff (honouring `retryAfter`); permanent ones go
+/// straight to the dead-letter set. Any other error a handler throws counts as transient.
+///
+/// ```swift
+/// throw HandlerError.transient("Auth0 answered 503", retryAfter: 30)
+/// throw HandlerError.permanent("employee record has no email")
+/// ```
+public struct HandlerError: Error, CustomStringConvertible, Sendable {
+    enum Kind: Sendable { case transient, permanent }
+    let kind: Kind
+    public let message: String
+    /// Seconds the handler asks to wait before the next attempt.
+    public let retryAfter: Double?
+
+    public static func transient(_ message: String, retryAfter: Double? = nil) -> HandlerError {
+        .init(kind: .transient, message: message, retryAfter: retryAfter)
+    }
+
+    public static func permanent(_ message: String) -> HandlerError {
+        .init(kind: .permanent, message: message, retryAfter: nil)
+    }
+
+    public var isPermanent: Bool { self.kind == .permanent }
+    public var description: String { self.message }
+}
+
+/// What a handler may use while it handles one delivery.
+public struct HandlerContext: Sendable {
+    public let logger: Logger
+    /// 1 for the first attempt.
+    public let attempt: Int
+    public let deliveryID: Int64
+    public let clock: WallClock
+
+    public init(logger: Logger, attempt: Int, deliveryID: Int64, clock: WallClock) {
+        self.logger = logger
+        self.attempt = attempt
+        self.deliveryID = deliveryID
+        self.clock = clock
+    }
+}
+
+/// A handler: receives the events it subscribes to, at least once each.
+///
+/// Delivery is at-least-once, so `handle` must be idempotent. Return normally for done;
+/// throw ``HandlerError`` to say whether to retry.
+///
+/// ```swift
+/// struct Greeter: EventHandler {
+///     static let name = "greeter"
+///     let subscriptions: [EventPattern] = ["employee.created"]
+///     func handle(_ event: Event, context: HandlerContext) async throws {
+///         context.logger.info("welcome", metadata: ["event": "\(event.id)"])
+///     }
+/// }
+/// ```
+public protocol EventHandler: Sendable {
+    /// Configuration key, delivery row key and metric label.
+    static var name: String { get }
+    var subscriptions: [EventPattern] { get }
+    func handle(_ event: Event, context: HandlerContext) async throws
+}
+
+extension EventHandler {
+    public var name: String { Self.name }
+}

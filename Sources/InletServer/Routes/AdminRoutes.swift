@@ -1,0 +1,84 @@
+internal import Hummingbird
+internal import InletCore
+internal import Prometheus
+
+/// The operators' API, behind `Authorization: Bearer $ADMIN_API_TOKEN`: events with
+/// each handler's delivery state, and replay of one event or of the dead-letter set.
+struct AdminRoutes: Sendable {
+    let store: any InletStore
+    let dispatcher: Dispatcher
+    let authenticator: BearerTokenAuthenticator
+
+    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+        routes.add("/admin/events", .get)
+        routes.add("/admin/events/{id}", .get)
+        routes.add("/admin/events/{id}/replay", .post)
+        routes.add("/admin/deliveries/replay", .post)
+
+        router.get("/admin/events") { request, _ in
+            try self.authenticator.authenticate(request)
+            let query = request.uri.queryParameters
+            let state = try query["status"].map { text -> DeliveryState in
+                guard let state = DeliveryState(rawValue: String(text)) else {
+                    throw APIError.badRequest("status must be one of: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return state
+            }
+            let limit = try query["limit"].map { text -> Int in
+                guard let limit = Int(text), (1...1000).contains(limit) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
+                return limit
+            } ?? 50
+            let records = try await self.store.listEvents(state: state, type: query["type"].map(String.init), limit: limit)
+            return Response.json(["events": .array(records.map { $0.json(includePayload: false) })])
+        }
+        router.get("/admin/events/{id}") { request, context in
+            try self.authenticator.authenticate(request)
+            let id = try context.parameters.require("id")
+            guard let record = try await self.store.eventRecord(id: id) else { throw APIError.notFound("no event with id \(id)") }
+            return Response.json(record.json(includePayload: true))
+        }
+        router.post("/admin/events/{id}/replay") { request, context in
+            try self.authenticator.authenticate(request)
+            let id = try context.parameters.require("id")
+            guard let count = try await self.store.replay(eventID: id) else { throw APIError.notFound("no event with id \(id)") }
+            self.dispatcher.notify()
+            return Response.json(["replayed": .int(count), "event_id": .string(id)], status: .accepted)
+        }
+        router.post("/admin/deliveries/replay") { request, _ in
+            try self.authenticator.authenticate(request)
+            guard request.uri.queryParameters["state"] == "dead" else {
+                throw APIError.badRequest("only state=dead can be replayed in bulk")
+            }
+            let count = try await self.store.replayDead()
+            self.dispatcher.notify()
+            return Response.json(["replayed": .int(count)], status: .accepted)
+        }
+    }
+}
+
+/// `GET /metrics` in Prometheus text; the queue gauges are read from the store per scrape.
+struct MetricsRoute: Sendable {
+    let store: any InletStore
+    let registry: PrometheusCollectorRegistry
+    let clock: WallClock
+
+    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+        routes.add("/metrics", .get)
+        let depth = self.registry.makeGauge(name: "inlet_queue_depth", help: "Deliveries pending or running")
+        let oldest = self.registry.makeGauge(
+            name: "inlet_oldest_pending_delivery_age_seconds", help: "Age of the oldest pending delivery past its due time"
+        )
+        router.get("/metrics") { _, _ in
+            let status = try await self.store.queueStatus()
+            depth.set(Double(status.depth))
+            let now = self.clock.now().millisecondsSinceEpoch
+            oldest.set(status.oldestPendingMs.map { max(0, Double(now - $0) / 1000) } ?? 0)
+            var buffer: [UInt8] = []
+            self.registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+    }
+}
