@@ -8,7 +8,7 @@ public struct HandlerOptions: Sendable, Equatable {
     public var backoffBase = 1.0
     public var backoffCap = 300.0
     /// How long a claimed delivery is leased; after that another start takes it back.
-    public var leaseSeconds = 300.0
+    public var leaseSeconds = 60.0
 
     public init() {}
 }

@@ -86,12 +86,22 @@ public final class JSONDocument {
         while index < count {
             let byte = base[index]
             if byte == UInt8(ascii: "\"") {
-                // Skip the string: up to the closing quote, a backslash taking the next byte with it.
-                index += 1
+                // Skip the string: up to the closing quote, a backslash taking the next byte
+                // with it. Eight bytes at a time while none is a quote or a backslash.
+                index &+= 1
                 while index < count {
+                    if count &- index >= 8 {
+                        let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                        let mask = quoteOrBackslashMask(word)
+                        if mask == 0 {
+                            index &+= 8
+                            continue
+                        }
+                        index &+= mask.trailingZeroBitCount >> 3  // the first such byte
+                    }
                     let inner = base[index]
                     if inner == UInt8(ascii: "\"") { break }
-                    index += inner == UInt8(ascii: "\\") ? 2 : 1
+                    index &+= inner == UInt8(ascii: "\\") ? 2 : 1
                 }
             } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
                 depth += 1
@@ -99,9 +109,19 @@ public final class JSONDocument {
             } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
                 depth -= 1
             }
-            index += 1
+            index &+= 1
         }
         return true
+    }
+
+    /// The high bit of each byte of `word` (first byte in the low bits) that is `"` or `\`;
+    /// zero when there is none. Bits above the lowest may be spurious; the lowest is exact.
+    @inline(__always)
+    private static func quoteOrBackslashMask(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & (ones &* 0x80)
     }
 }
 

@@ -1,0 +1,22 @@
+public import InletCore
+
+extension CommandHandler {
+    /// Registration for the executable's handler list. Runs only when configured:
+    ///
+    /// ```json
+    /// "handlers": {"command": {"program": "/usr/local/bin/on-employee", "arguments": ["--quiet"],
+    ///                          "subscriptions": ["employee.*"], "timeout_seconds": 30}}
+    /// ```
+    public static let factory = HandlerFactory(name: name, enabledByDefault: true) { settings, _ in
+        guard let program = try settings.string("program") else {
+            throw HandlerUnavailable("handlers.command.program is not set")
+        }
+        return CommandHandler(
+            program: program,
+            arguments: try settings.strings("arguments") ?? [],
+            subscriptions: try settings.subscriptions(default: ["*"]),
+            timeout: try settings.number("timeout_seconds") ?? 30,
+            maxOutputBytes: Int(try settings.number("max_output_bytes") ?? 8192)
+        )
+    }
+}

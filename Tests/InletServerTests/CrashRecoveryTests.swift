@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import InletCore
+import NIOCore
+import Testing
+
+/// The real `inlet serve` process, killed with SIGKILL while a slow handler runs, then
+/// restarted on the same database.
+@Suite struct CrashRecoveryTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The executable that `swift build --build-tests` built beside the tests.
+    static var binary: String {
+        let candidates = [".build/debug/inlet", ".build/x86_64-unknown-linux-gnu/debug/inlet", ".build/aarch64-unknown-linux-gnu/debug/inlet"]
+        return candidates.map { root.appendingPathComponent($0).path }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// A free loopback port (bound, read, released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                guard bind(fd, socketAddress, length) == 0, getsockname(fd, socketAddress, &length) == 0 else {
+                    throw POSIXError(.EADDRINUSE)
+                }
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func start(config: String, database: String, port: Int, log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--config", config, "--database", database, "--listen", "127.0.0.1:\(port)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PRODUCTIVITY_WEBHOOK_SECRET"] = webhookSecret
+        process.environment = environment
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        return process
+    }
+
+    static func waitUntilServing(port: Int, log: String) async throws {
+        let client = HTTPClient()
+        defer { Task { await client.shutdown() } }
+        do {
+            try await eventually(timeout: .seconds(60), "inlet serving on \(port)") {
+                let response = try? await client.execute(OutboundRequest(url: "http://127.0.0.1:\(port)/healthz", connectTimeout: 1, timeout: 2))
+                return response?.status == 200
+            }
+        } catch {
+            Issue.record("inlet log: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "none")")
+            throw error
+        }
+    }
+
+    @Test func everyAcknowledgedEventReachesEveryHandlerAfterSIGKILL() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the package first: \(Self.binary)")
+        let folder = try TemporaryFolder()
+        let runs = folder.path + "/runs.log"
+        let log = folder.path + "/inlet.log"
+        let config = folder.path + "/inlet.json"
+        // The command handler takes a second per event and records each run; leases are
+        // short so the restarted process takes back what the killed one was running.
+        let script = #"read -r _; sleep 1; echo "$INLET_EVENT_ID" >> '\#(runs)'"#
+        try """
+            {"handlers": {
+                "command": {"program": "/bin/sh", "arguments": ["-c", \(JSONValue.string(script).serializedString)],
+                            "subscriptions": ["employee.*"], "concurrency": 2, "lease_seconds": 2, "timeout_seconds": 10},
+                "audit": {"enabled": true, "lease_seconds": 2}
+            }}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let port = try Self.freePort()
+        let first = try Self.start(config: config, database: folder.databasePath, port: port, log: log)
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        try await Self.waitUntilServing(port: port, log: log)
+
+        let ids = (0..<8).map { "msg_crash_\($0)" }
+        try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            for id in ids {
+                let signature = try WebhookSecret(webhookSecret).sign(id: id, timestamp: String(Int(Date().timeIntervalSince1970)), body: Array(employeeEvent().utf8))
+                let response = try await client.post(
+                    "/hooks/productivity",
+                    headers: [
+                        .contentType: "application/json", HTTPField.Name("webhook-id")!: id,
+                        HTTPField.Name("webhook-timestamp")!: String(Int(Date().timeIntervalSince1970)),
+                        HTTPField.Name("webhook-signature")!: signature,
+                    ],
+                    body: ByteBuffer(string: employeeEvent())
+                )
+                #expect(response.status == .accepted)
+            }
+        }
+        // Kill it while command deliveries are running.
+        let db = folder.databasePath
+        try await eventually("a command delivery running") {
+            try query(db, "SELECT count(*) FROM deliveries WHERE handler = 'command' AND state = 'running'").first?.first?.int ?? 0 > 0
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let runningAtKill = Set(try query(
+            db, "SELECT e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.handler = 'command' AND d.state = 'running'"
+        ).compactMap { $0.first?.string })
+
+        let second = try Self.start(config: config, database: db, port: port, log: log)
+        defer {
+            if second.isRunning {
+                kill(second.processIdentifier, SIGTERM)
+                second.waitUntilExit()
+            }
+        }
+        try await Self.waitUntilServing(port: port, log: log)
+        do {
+            try await eventually(timeout: .seconds(60), "every delivery done") {
+                try query(db, "SELECT count(*) FROM deliveries WHERE state = 'done'").first?.first?.int == ids.count * 2
+            }
+        } catch {
+            let rows = try query(db, "SELECT handler, state, attempts, last_error FROM deliveries")
+            Issue.record("deliveries: \(rows); log: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "none")")
+            throw error
+        }
+
+        let ranFor = (try String(contentsOfFile: runs, encoding: .utf8)).split(separator: "\n").map(String.init)
+        #expect(Set(ranFor) == Set(ids), "every acknowledged event reached the command handler")
+        let repeated = Set(ranFor.filter { id in ranFor.filter { $0 == id }.count > 1 })
+        #expect(repeated.isSubset(of: runningAtKill), "only deliveries whose lease expired ran twice")
+        let audited = try query(db, "SELECT count(DISTINCT event_id) FROM audit_log WHERE outcome = 'received'").first?.first?.int
+        #expect(audited == ids.count)
+
+        // SIGTERM ends it gracefully.
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+}
