@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "InletServer",
             dependencies: [
-                "InletCore",
+                "InletCore", "Auth0",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -58,7 +58,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Auth0: Management API client, token manager, JWT/JWKS verifier.
+        .target(
+            name: "Auth0",
+            dependencies: [
+                "InletCore", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Built-in handlers: each depends on InletCore, never on the server.
+        .target(
+            name: "ProvisioningHandler",
+            dependencies: ["InletCore", "Auth0", .product(name: "Logging", package: "swift-log")],
+            path: "Handlers/Provisioning",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MetadataSyncHandler",
+            dependencies: ["InletCore", "Auth0", .product(name: "Logging", package: "swift-log")],
+            path: "Handlers/MetadataSync",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AuditHandler",
             dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
@@ -80,7 +103,8 @@ let package = Package(
         .executableTarget(
             name: "inlet",
             dependencies: [
-                "InletCore", "InletServer", "AuditHandler", "CommandHandler", "ForwardHandler",
+                "InletCore", "InletServer", "Auth0", "AuditHandler", "CommandHandler", "ForwardHandler", "ProvisioningHandler",
+                "MetadataSyncHandler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -101,6 +125,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "Auth0Tests",
+            dependencies: [
+                "InletCore", "Auth0", "COpenSSL", "ProvisioningHandler", "MetadataSyncHandler",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HandlerTests",
             dependencies: [
                 "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler",
@@ -114,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "InletServerTests",
             dependencies: [
-                "InletCore", "InletServer", "CSQLite3",
+                "InletCore", "InletServer", "Auth0", "CSQLite3", "AuditHandler", "ProvisioningHandler", "MetadataSyncHandler",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
