@@ -119,6 +119,12 @@ let package = Package(
             path: "Benchmarks/JSONBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "inlet-drain-bench",
+            dependencies: ["InletCore", "AuditHandler", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/DrainBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "InletCoreTests",
             dependencies: ["InletCore", "CSQLite3"],

@@ -23,8 +23,15 @@ public struct AuditHandler: EventHandler {
         try await self.store.appendAudit(event: event, handler: nil, outcome: "received", detail: "from \(event.source) at \(event.receivedAt)", once: true)
     }
 
+    /// Local and cheap: many deliveries at once, so their writes share commits.
+    public static var defaultOptions: HandlerOptions {
+        var options = HandlerOptions()
+        options.concurrency = 256
+        return options
+    }
+
     /// Registration for the executable's handler list: enabled unless configured off.
-    public static let factory = HandlerFactory(name: name, enabledByDefault: true) { settings, store in
+    public static let factory = HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaultOptions) { settings, store in
         AuditHandler(store: store, subscriptions: try settings.subscriptions(default: ["*"]))
     }
 }

@@ -101,10 +101,12 @@ public final class Dispatcher: Service, Sendable {
         await withTaskGroup(of: Step.self) { group in
             var inFlight = 0
             var sleeping = false
-            while !signal.isStopped {
+            while !signal.isStopped && !Task.isCancelled {
                 var claimedAny = false
                 var nextDue: Timestamp?
-                if inFlight < entry.options.concurrency {
+                // Refill in batches (when at most half the slots are busy), so that claims
+                // share transactions instead of costing one commit per finished delivery.
+                if inFlight <= entry.options.concurrency / 2 {
                     do {
                         let result = try await self.store.claimDue(
                             handler: entry.name, limit: entry.options.concurrency - inFlight, leaseSeconds: entry.options.leaseSeconds
@@ -122,10 +124,10 @@ public final class Dispatcher: Service, Sendable {
                         logger.error("cannot claim deliveries; retrying", metadata: ["error": "\(error)"])
                     }
                 }
-                if claimedAny && inFlight < entry.options.concurrency { continue }
-                if !sleeping {
+                if claimedAny && inFlight <= entry.options.concurrency / 2 { continue }
+                if !sleeping && inFlight == 0 {
                     sleeping = true
-                    let wait = self.waitDuration(until: nextDue, idle: !claimedAny && inFlight == 0)
+                    let wait = self.waitDuration(until: nextDue)
                     group.addTask {
                         await signal.wait(for: wait)
                         return .woke
@@ -144,7 +146,7 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    private func waitDuration(until nextDue: Timestamp?, idle: Bool) -> Duration {
+    private func waitDuration(until nextDue: Timestamp?) -> Duration {
         guard let nextDue else { return self.options.pollInterval }
         let milliseconds = max(0, nextDue.millisecondsSinceEpoch - self.clock.now().millisecondsSinceEpoch)
         return min(self.options.pollInterval, .milliseconds(milliseconds))
@@ -170,7 +172,9 @@ public final class Dispatcher: Service, Sendable {
             logger.warning("delivery dead-lettered", metadata: ["event": "\(claim.event.id)", "attempt": "\(claim.attempt)", "reason": "\(reason.rawValue)", "error": "\(error)"])
         }
         do {
-            try await self.store.complete(claim, handler: entry.name, outcome: outcome, audit: self.options.auditOutcomes)
+            // The audit handler's own outcome is its row; the log need not record it twice.
+            let audit = self.options.auditOutcomes && entry.name != "audit"
+            try await self.store.complete(claim, handler: entry.name, outcome: outcome, audit: audit)
         } catch {
             // The lease will expire and the delivery will run again: at-least-once.
             logger.error("cannot record a delivery outcome", metadata: ["event": "\(claim.event.id)", "error": "\(error)"])

@@ -68,7 +68,9 @@ public enum Migrations {
                     updated_at TEXT NOT NULL,
                     UNIQUE (event_seq, handler)
                 );
-                CREATE INDEX deliveries_due ON deliveries(handler, state, next_attempt_at);
+                -- Due work in order: pending rows by their next attempt, running rows by the
+                -- end of their lease (a claim moves next_attempt_at to the lease's end).
+                CREATE INDEX deliveries_due ON deliveries(handler, next_attempt_at) WHERE state IN ('pending', 'running');
                 CREATE INDEX deliveries_state ON deliveries(state);
 
                 CREATE TABLE audit_log (

@@ -42,8 +42,8 @@ extension SQLiteStore {
                 """
                 SELECT d.id, d.attempts, e.seq, e.source, e.id, e.type, e.received_at, e.payload
                 FROM deliveries d JOIN events e ON e.seq = d.event_seq
-                WHERE d.handler = ?1 AND ((d.state = 'pending' AND d.next_attempt_at <= ?2) OR (d.state = 'running' AND d.lease_until <= ?2))
-                ORDER BY d.next_attempt_at, d.id LIMIT ?3
+                WHERE d.handler = ?1 AND d.state IN ('pending', 'running') AND d.next_attempt_at <= ?2
+                ORDER BY d.next_attempt_at LIMIT ?3
                 """,
                 [.text(handler), .integer(nowMs), .integer(limit)]
             )
@@ -54,7 +54,7 @@ extension SQLiteStore {
             for row in rows {
                 guard case .integer(let deliveryID) = row[0], case .integer(let seq) = row[2] else { continue }
                 try connection.execute(
-                    "UPDATE deliveries SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ? WHERE id = ?",
+                    "UPDATE deliveries SET state = 'running', attempts = attempts + 1, lease_until = ?1, next_attempt_at = ?1, updated_at = ?2 WHERE id = ?3",
                     [.integer(lease), .text(text), .integer(deliveryID)]
                 )
                 let event = Event(
@@ -65,12 +65,7 @@ extension SQLiteStore {
             }
             if !claims.isEmpty { return (claims, nil) }
             let next = try connection.row(
-                """
-                SELECT min(t) FROM (
-                    SELECT min(next_attempt_at) AS t FROM deliveries WHERE handler = ?1 AND state = 'pending'
-                    UNION ALL SELECT min(lease_until) FROM deliveries WHERE handler = ?1 AND state = 'running')
-                """,
-                [.text(handler)]
+                "SELECT min(next_attempt_at) FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')", [.text(handler)]
             )?.first
             guard case .integer(let nextMs) = next else { return ([], nil) }
             return ([], Timestamp(millisecondsSinceEpoch: nextMs))
@@ -226,7 +221,7 @@ extension SQLiteStore {
     /// Deliveries waiting or running, and the receive time of the oldest pending one.
     public func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?) {
         try await self.read { connection in
-            let row = try connection.row("SELECT count(*), min(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'running')")
+            let row = try connection.row("SELECT count(*), min(CASE WHEN state = 'pending' THEN next_attempt_at END) FROM deliveries WHERE state IN ('pending', 'running')")
             let oldest: Int64? = if case .integer(let v) = row?[1] { v } else { nil }
             return (row?[0].int ?? 0, oldest)
         }
