@@ -101,12 +101,15 @@ public final class Dispatcher: Service, Sendable {
         await withTaskGroup(of: Step.self) { group in
             var inFlight = 0
             var sleeping = false
+            var woke = true
             while !signal.isStopped && !Task.isCancelled {
                 var claimedAny = false
                 var nextDue: Timestamp?
-                // Refill in batches (when at most half the slots are busy), so that claims
-                // share transactions instead of costing one commit per finished delivery.
-                if inFlight <= entry.options.concurrency / 2 {
+                // Claim when woken (new work, a timer), or to refill once half the slots are
+                // free: claims then share transactions instead of costing one commit per
+                // finished delivery.
+                if inFlight < entry.options.concurrency && (woke || inFlight <= entry.options.concurrency / 2) {
+                    woke = false
                     do {
                         let result = try await self.store.claimDue(
                             handler: entry.name, limit: entry.options.concurrency - inFlight, leaseSeconds: entry.options.leaseSeconds
@@ -124,8 +127,11 @@ public final class Dispatcher: Service, Sendable {
                         logger.error("cannot claim deliveries; retrying", metadata: ["error": "\(error)"])
                     }
                 }
-                if claimedAny && inFlight <= entry.options.concurrency / 2 { continue }
-                if !sleeping && inFlight == 0 {
+                if claimedAny && inFlight < entry.options.concurrency {
+                    woke = true  // more may be due right away
+                    continue
+                }
+                if !sleeping && inFlight < entry.options.concurrency {
                     sleeping = true
                     let wait = self.waitDuration(until: nextDue)
                     group.addTask {
@@ -135,7 +141,9 @@ public final class Dispatcher: Service, Sendable {
                 }
                 switch await group.next() {
                 case .delivered?: inFlight -= 1
-                case .woke?: sleeping = false
+                case .woke?:
+                    sleeping = false
+                    woke = true
                 case nil: break
                 }
             }
