@@ -100,6 +100,13 @@ let package = Package(
             path: "Handlers/Forward",
             swiftSettings: swiftSettings
         ),
+        // The example of docs/writing-a-handler.md, built and run by the tests.
+        .target(
+            name: "ExampleHandler",
+            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
+            path: "Handlers/Example",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "inlet",
             dependencies: [
@@ -144,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "HandlerTests",
             dependencies: [
-                "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler",
+                "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler", "ExampleHandler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
