@@ -1,0 +1,59 @@
+import Foundation
+import InletCore
+import Testing
+
+/// The operator's subcommands, run as the real executable on a real database.
+@Suite struct CLITests {
+    /// Runs `inlet ARGS` and returns its exit status and standard output.
+    static func inlet(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func listShowReplayAndHandlers() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let store = try await SQLiteStore.open(path: db)
+        _ = try await store.appendEvent(source: "productivity", id: "msg_cli", type: "employee.created", payload: employeeEvent(), handlers: ["audit"])
+        let claimed = try await store.claimDue(handler: "audit", limit: 1, leaseSeconds: 60).claims
+        let claim = try #require(claimed.first)
+        try await store.complete(claim, handler: "audit", outcome: .dead(error: "refused", reason: .permanent), audit: false)
+        await store.close()
+
+        let listed = try Self.inlet(["events", "list", "--status", "dead", "--database", db])
+        #expect(listed.status == 0)
+        let lines = listed.output.split(separator: "\n")
+        #expect(lines.count == 1)
+        let event = try JSONDocument.parse(String(lines[0])).root.value
+        #expect(event["id"] == "msg_cli")
+        guard case .array(let deliveries)? = event["deliveries"] else { Issue.record("no deliveries"); return }
+        #expect(deliveries.first?["state"] == "dead")
+        #expect(deliveries.first?["last_error"] == "refused")
+
+        let shown = try Self.inlet(["events", "show", "msg_cli", "--database", db])
+        #expect(shown.status == 0)
+        #expect(try JSONDocument.parse(shown.output).root.value["payload"]?["data"]?["employee_id"] == "EMP-1")
+        #expect(try Self.inlet(["events", "show", "nope", "--database", db]).status != 0)
+
+        let replayed = try Self.inlet(["replay", "--dead", "--database", db])
+        #expect(replayed.status == 0)
+        #expect(try JSONDocument.parse(replayed.output).root.value["replayed"] == 1)
+        #expect(try query(db, "SELECT state, attempts FROM deliveries") == [[.text("pending"), .integer(0)]])
+        #expect(try Self.inlet(["replay", "--database", db]).status != 0, "an id or --dead is required")
+
+        let handlers = try Self.inlet(["handlers", "--database", db])
+        #expect(handlers.status == 0)
+        let entries = try handlers.output.split(separator: "\n").map { try JSONDocument.parse(String($0)).root.value }
+        #expect(entries.first { $0["handler"] == "audit" }?["enabled"] == true)
+        #expect(entries.first { $0["handler"] == "command" }?["reason"] == "handlers.command.program is not set")
+    }
+}
