@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Ingestion benchmark: signed POST /hooks/productivity (unique ids, ~700-byte events, audit
+# handler enabled) against the GET /healthz ceiling of the same server in the same run.
+#   bench/productivity.sh            (DURATION=10 CONNECTIONS=64 EVENTS=200000 SYNCHRONOUS=full)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+EVENTS=${EVENTS:-200000}
+SYNCHRONOUS=${SYNCHRONOUS:-full}
+PORT=${PORT:-18190}
+SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
+
+python3 -c "import standardwebhooks" 2>/dev/null || pip install -q standardwebhooks
+swift build -c release --product inlet >/dev/null
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+PRODUCTIVITY_WEBHOOK_SECRET=$SECRET INLET_DB_SYNCHRONOUS=$SYNCHRONOUS INLET_LOG_LEVEL=warning \
+  .build/release/inlet serve --listen 127.0.0.1:$PORT --database "$work/bench.sqlite" 2>"$work/server.log" &
+server=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+python3 bench/make-signed-events.py "$EVENTS" "$SECRET" "$work/events.tsv"
+echo "event body bytes: $(head -1 "$work/events.tsv" | cut -f4 | wc -c)"
+
+echo "== GET /healthz (ceiling)"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$PORT/healthz" | tee "$work/healthz.txt"
+echo "== POST /hooks/productivity (signed, unique ids, audit enabled)"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
+  -- "$work/events.tsv" 2 | tee "$work/hooks.txt"
+
+ceiling=$(awk '/Requests\/sec/ {print $2}' "$work/healthz.txt")
+ingest=$(awk '/Requests\/sec/ {print $2}' "$work/hooks.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$work/hooks.txt")
+events=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from events').fetchone()[0])" "$work/bench.sqlite")
+echo "summary: healthz ${ceiling} req/s; hooks ${ingest} events/s (ratio $(python3 -c "print(round($ingest/$ceiling, 2))")); p99 ${p99}; events stored ${events}; synchronous=${SYNCHRONOUS}"
