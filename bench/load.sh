@@ -69,6 +69,7 @@ echo "== starting $BIN serve on 127.0.0.1:$PORT (synchronous=$SYNC_MODE, databas
 INLET_DB_SYNCHRONOUS=$SYNC_MODE INLET_LOG_LEVEL=${INLET_LOG_LEVEL:-warning} \
     "$BIN" serve --listen "127.0.0.1:$PORT" --database "$DB" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
+echo "   server pid $SERVER_PID"
 
 deadline=$((SECONDS + STARTUP_TIMEOUT))
 until curl -fsS --max-time 1 "$URL/healthz" >/dev/null 2>&1; do
@@ -88,36 +89,50 @@ if [[ "$probe" != 200 ]]; then
     echo "probe POST /internal/auth/sync-user answered $probe: $(cat "$TMP/probe.json")" >&2; exit 1
 fi
 
-# CPU ticks of each server thread, summed by thread name ("name ticks" lines).
+# CPU ticks of each server thread, one "tid:name ticks" line each. Threads are reported
+# one by one: several share a name (the SQLite executor threads inherit their creator's).
 thread_ticks() {
-    local task
+    local task stat comm rest
     for task in /proc/"$SERVER_PID"/task/*; do
         # stat: "tid (comm) state ..." - comm may hold spaces; fields 14 and 15 are utime, stime.
-        local stat comm rest
         stat=$(cat "$task/stat" 2>/dev/null) || continue
         comm=${stat#*(}; comm=${comm%)*}; comm=${comm// /_}
         rest=${stat##*) }
         read -r -a f <<<"$rest"
-        echo "$comm ${f[11]} ${f[12]}"
-    done | awk '{t[$1] += $2 + $3} END {for (n in t) print n, t[n]}' | sort
+        echo "${task##*/}:$comm $((f[11] + f[12]))"
+    done | sort
 }
-# CPU seconds per thread name between two thread_ticks snapshots.
+# CPU seconds per thread between two thread_ticks snapshots (threads above 0.05 s).
 thread_cpu() {
     local hz
     hz=$(getconf CLK_TCK)
     join -a 2 -e 0 -o '0,1.2,2.2' "$1" "$2" \
-        | awk -v hz="$hz" -v d="$DURATION" '{c = ($3 - $2) / hz; if (c > 0.05) printf "    %-24s %6.1f s  (%3.0f%% of a core)\n", $1, c, 100 * c / d}' \
+        | awk -v hz="$hz" -v d="$DURATION" '{c = ($3 - $2) / hz; if (c > 0.05) printf "    %-28s %6.1f s  (%3.0f%% of a core)\n", $1, c, 100 * c / d}' \
         | sort -k2 -nr
 }
 
+# Busy and total CPU ticks of the whole machine, from /proc/stat.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+# CPU ticks of the whole server process.
+server_ticks() { local rest; rest=$(cat /proc/"$SERVER_PID"/stat); rest=${rest##*) }; read -r -a f <<<"$rest"; echo $((f[11] + f[12])); }
+
 run_wrk() { # name, wrk arguments...
     local name=$1; shift
+    local m0 m1 s0 s1
     thread_ticks >"$TMP/$name.before"
-    timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$@" \
+    m0=$(machine_ticks); s0=$(server_ticks)
+    timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$@" 2>&1 \
         | tee "$TMP/$name.out"
+    m1=$(machine_ticks); s1=$(server_ticks)
     thread_ticks >"$TMP/$name.after"
     echo "  server CPU by thread during $name:"
     thread_cpu "$TMP/$name.before" "$TMP/$name.after" | tee "$TMP/$name.cpu"
+    # Machine busy vs total, and the server's share: what is left went to wrk and to anything
+    # else running on the machine (a busy machine makes every figure here lower).
+    read -r b0 t0 <<<"$m0"; read -r b1 t1 <<<"$m1"
+    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        printf "  machine CPU: %.0f%% busy of %d cores; server %.1f s, wrk and everything else %.1f s\n", 100 * b / t, n, s / hz, (b - s) / hz
+    }' | tee "$TMP/$name.machine"
 }
 rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
@@ -130,6 +145,11 @@ run_wrk healthz "$URL/healthz"
 echo
 echo "== POST /internal/auth/sync-user (-t$THREADS -c$CONNECTIONS -d${DURATION}s, bench/sync-user.lua)"
 run_wrk sync -s bench/sync-user.lua "$URL"
+# wrk goes on with plain GETs when the script fails to load: refuse such a run.
+if grep -q 'sync-user.lua:' "$TMP/sync.out" || ! grep -q '^sync-user non-2xx:' "$TMP/sync.out"; then
+    echo "bench/sync-user.lua did not run (see above); the sync-user figures are void" >&2
+    exit 1
+fi
 
 # Stop the server (SIGTERM: graceful shutdown closes the store) before counting rows.
 kill -TERM "$SERVER_PID"
@@ -141,12 +161,19 @@ fi
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 
-count_rows() {
+sql() { # one query, its rows as "a|b" lines
     if command -v sqlite3 >/dev/null; then
-        sqlite3 -readonly "$DB" "SELECT count(*) FROM $1"
+        sqlite3 -readonly "$DB" "$1"
     else
-        python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM " + sys.argv[2]).fetchone()[0])' "$DB" "$1"
+        python3 -c 'import sqlite3, sys
+for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map(str, row)))' "$DB" "$1"
     fi
+}
+count_rows() { sql "SELECT count(*) FROM $1"; }
+# Deliveries to event handlers left by the run, by state (when the schema has them).
+deliveries() {
+    [[ -n "$(sql "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'")" ]] || { echo "(no deliveries table)"; return; }
+    sql "SELECT handler || ':' || state || '=' || count(*) FROM deliveries GROUP BY handler, state" | tr '\n' ' '
 }
 
 health_rps=$(rps "$TMP/healthz.out")
@@ -162,8 +189,11 @@ printf '  %-28s %s\n' \
     "sync-user p50 / p99" "$(pct "$TMP/sync.out" 50%) / $(pct "$TMP/sync.out" 99%)" \
     "sync-user non-2xx" "${lua_non2xx:-?} (wrk's own count: $(non2xx_wrk "$TMP/sync.out"))" \
     "sync-user body bytes" "$(awk '/body bytes/ {print $NF}' "$TMP/sync.out")" \
+    "CPU during healthz" "$(sed 's/^  machine CPU: //' "$TMP/healthz.machine")" \
+    "CPU during sync-user" "$(sed 's/^  machine CPU: //' "$TMP/sync.machine")" \
     "rows: users" "$(count_rows users) (1 from the probe request)" \
-    "rows: events" "$(count_rows events) (1 from the probe request)"
+    "rows: events" "$(count_rows events) (1 from the probe request)" \
+    "deliveries at the end" "$(deliveries)"
 if grep -qiE 'error|warning' "$TMP/server.log"; then
     echo "  server log warnings/errors: $(grep -ciE 'error|warning' "$TMP/server.log") (first: $(grep -iE -m1 'error|warning' "$TMP/server.log"))"
 fi
