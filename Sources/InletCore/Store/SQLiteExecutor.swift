@@ -53,13 +53,19 @@ public final class SQLiteExecutor: @unchecked Sendable {
     private var stopped = false
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private let mode: Mode
+    /// Called on the executor thread after each successful COMMIT (writer mode).
+    private let afterCommit: (@Sendable () -> Void)?
     /// Why the connection could not be opened, once known.
     private var openError: (any Error)?
 
     /// Starts the thread, which opens the connection; if opening fails, every job is
     /// answered with that error (so the first `run` reports it).
-    public init(name: String, mode: Mode, open: @escaping @Sendable () throws -> SQLiteConnection) {
+    public init(
+        name: String, mode: Mode, afterCommit: (@Sendable () -> Void)? = nil,
+        open: @escaping @Sendable () throws -> SQLiteConnection
+    ) {
         self.mode = mode
+        self.afterCommit = afterCommit
         let thread = Thread { [self] in
             self.serve(open: open)
             self.finish()
@@ -100,6 +106,19 @@ public final class SQLiteExecutor: @unchecked Sendable {
             self.condition.signal()
             self.condition.unlock()
         }
+    }
+
+    /// Queues `body` without waiting for it (background maintenance); errors are dropped.
+    public func submit(_ body: @escaping @Sendable (SQLiteConnection) -> Void) {
+        let job = Job(run: { connection in
+            body(connection)
+            return Outcome(succeeded: true, answer: {}, fail: { _ in })
+        }, reject: { _ in })
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        guard !self.stopping else { return }
+        self.queue.append(job)
+        self.condition.signal()
     }
 
     /// Finishes the queued jobs, closes the connection and ends the thread. The thread
@@ -171,18 +190,20 @@ public final class SQLiteExecutor: @unchecked Sendable {
             self.condition.unlock()
 
             switch self.mode {
-            case .writer: Self.runTransaction(batch, on: connection)
+            case .writer:
+                if Self.runTransaction(batch, on: connection) { self.afterCommit?() }
             case .reader: batch[0].run(connection).answer()
             }
         }
     }
 
-    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) {
+    /// Runs `batch` in one transaction; true when it committed.
+    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) -> Bool {
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
             for job in batch { job.reject(error) }
-            return
+            return false
         }
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
@@ -203,17 +224,19 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 try? connection.execute("ROLLBACK")
                 for outcome in outcomes { outcome.fail(error) }
                 for remaining in batch.dropFirst(outcomes.count) { remaining.reject(error) }
-                return
+                return false
             }
         }
         do {
             try connection.execute("COMMIT")
             for outcome in outcomes { outcome.answer() }
+            return true
         } catch {
             try? connection.execute("ROLLBACK")
             for outcome in outcomes {
                 if outcome.succeeded { outcome.fail(error) } else { outcome.answer() }
             }
+            return false
         }
     }
 }

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 
 /// The SQLite implementation of ``InletStore``: one writer connection on its own thread
 /// (group commit, see ``SQLiteExecutor``) and one reader connection beside it (WAL lets
@@ -26,12 +27,14 @@ public final class SQLiteStore: InletStore {
     public let path: String
     let writer: SQLiteExecutor
     let reader: SQLiteExecutor
+    let checkpointer: SQLiteExecutor
     let clock: WallClock
 
-    private init(path: String, writer: SQLiteExecutor, reader: SQLiteExecutor, clock: WallClock) {
+    private init(path: String, writer: SQLiteExecutor, reader: SQLiteExecutor, checkpointer: SQLiteExecutor, clock: WallClock) {
         self.path = path
         self.writer = writer
         self.reader = reader
+        self.checkpointer = checkpointer
         self.clock = clock
     }
 
@@ -43,8 +46,26 @@ public final class SQLiteStore: InletStore {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         let synchronous = options.synchronous
-        let writer = SQLiteExecutor(name: "inlet.sqlite.writer", mode: .writer(maxBatch: options.maxBatch)) {
+        // Checkpoints copy the WAL into the database and fsync it; on the writer they would
+        // stall every commit behind them, so a thread of their own runs them (PASSIVE: they
+        // never block the writer), one at a time, after commits.
+        let checkpointer = SQLiteExecutor(name: "inlet.sqlite.checkpointer", mode: .reader) {
             try SQLiteConnection(path: path, synchronous: synchronous)
+        }
+        let checkpointPending = Atomic<Bool>(false)
+        let writer = SQLiteExecutor(
+            name: "inlet.sqlite.writer", mode: .writer(maxBatch: options.maxBatch),
+            afterCommit: {
+                guard !checkpointPending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+                checkpointer.submit { connection in
+                    try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    checkpointPending.store(false, ordering: .releasing)
+                }
+            }
+        ) {
+            let connection = try SQLiteConnection(path: path, synchronous: synchronous)
+            try connection.execute("PRAGMA wal_autocheckpoint = 0")
+            return connection
         }
         do {
             try await writer.run { connection in try Migrations.apply(on: connection) }
@@ -57,9 +78,10 @@ public final class SQLiteStore: InletStore {
                 await reader.close()
                 throw error
             }
-            return SQLiteStore(path: path, writer: writer, reader: reader, clock: options.clock)
+            return SQLiteStore(path: path, writer: writer, reader: reader, checkpointer: checkpointer, clock: options.clock)
         } catch {
             await writer.close()
+            await checkpointer.close()
             throw error
         }
     }
@@ -135,5 +157,8 @@ public final class SQLiteStore: InletStore {
     public func close() async {
         await self.reader.close()
         await self.writer.close()
+        // A last full checkpoint leaves a compact database file behind.
+        self.checkpointer.submit { connection in try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        await self.checkpointer.close()
     }
 }
