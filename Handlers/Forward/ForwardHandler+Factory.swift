@@ -14,17 +14,17 @@ extension ForwardHandler {
             guard let url = try settings.string("url") else {
                 throw HandlerUnavailable("handlers.forward.url is not set")
             }
-            var key: [UInt8]?
+            var secret: WebhookSecret?
             if let variable = try settings.string("secret_env") {
-                guard let secret = try Configuration.secret(variable, settings.environment) else {
+                guard let value = try Configuration.secret(variable, settings.environment) else {
                     throw HandlerUnavailable("handlers.forward.secret_env names \(variable), which is not set")
                 }
-                key = try WebhookSecret(secret.value).keyBytes
+                secret = try WebhookSecret(value.value)
             }
             return ForwardHandler(
                 url: url,
                 subscriptions: try settings.subscriptions(default: ["*"]),
-                secret: key,
+                secret: secret,
                 client: client,
                 timeout: try settings.number("timeout_seconds") ?? 15
             )

@@ -14,7 +14,7 @@ internal import Logging
 /// ```swift
 /// let forward = ForwardHandler(
 ///     url: "https://hooks.example.com/inlet", subscriptions: ["employee.*"],
-///     secret: keyBytes, client: httpClient, timeout: 10
+///     secret: try WebhookSecret("whsec_..."), client: httpClient, timeout: 10
 /// )
 /// ```
 public struct ForwardHandler: EventHandler {
@@ -23,7 +23,7 @@ public struct ForwardHandler: EventHandler {
     public let url: String
     public let subscriptions: [EventPattern]
     /// HMAC key bytes; `nil` sends no signature.
-    private let secret: [UInt8]?
+    private let secret: WebhookSecret?
     private let client: HTTPClient
     /// Seconds allowed for one delivery attempt, connection included.
     public let timeout: Double
@@ -31,7 +31,7 @@ public struct ForwardHandler: EventHandler {
     /// How much of a refusing receiver's body goes into the error message.
     static let bodyExcerptBytes = 200
 
-    public init(url: String, subscriptions: [EventPattern], secret: [UInt8]?, client: HTTPClient, timeout: Double) {
+    public init(url: String, subscriptions: [EventPattern], secret: WebhookSecret?, client: HTTPClient, timeout: Double) {
         self.url = url
         self.subscriptions = subscriptions
         self.secret = secret
@@ -48,7 +48,7 @@ public struct ForwardHandler: EventHandler {
             ("webhook-timestamp", String(timestamp)),
         ]
         if let secret = self.secret {
-            let signature = Crypto.standardWebhookSignature(key: secret, id: event.id, timestamp: timestamp, body: body)
+            let signature = secret.sign(id: event.id, timestamp: String(timestamp), body: body)
             headers.append(("webhook-signature", signature))
         }
         let request = OutboundRequest(

@@ -150,9 +150,6 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomReflectabl
     }
 
     /// A secret with these key bytes (at least one).
-    /// The HMAC key, for a signer that takes raw bytes (the forward handler).
-    public var keyBytes: [UInt8] { self.key }
-
     public init(keyBytes: [UInt8]) {
         precondition(!keyBytes.isEmpty, "a webhook secret needs at least one key byte")
         self.key = keyBytes
