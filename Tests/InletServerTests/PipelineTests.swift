@@ -159,13 +159,17 @@ func configurePipeline(_ configuration: inout Configuration) {
     @Test func aHandlersConcurrencyLimitIsRespected() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
-        let handler = ScriptedHandler(delay: .milliseconds(50))
+        let handler = ScriptedHandler(gateOpen: false)
         var options = HandlerOptions()
         options.concurrency = 2
         try await withInlet(folder: folder, handlers: [handler.factory(options: options)], configure: configurePipeline) { client in
             for index in 0..<10 {
                 #expect(try await client.postSigned(employeeEvent(employeeID: "EMP-\(index)"), id: "msg_c\(index)").status == .accepted)
             }
+            // Held at the gate: two run, eight wait their turn.
+            try await eventually("both slots busy") { handler.running == 2 }
+            #expect(try query(db, "SELECT count(*) FROM deliveries WHERE state = 'pending'").first?.first?.int == 8)
+            handler.gate.withLock { $0 = true }
             try await eventually("all done") {
                 try query(db, "SELECT count(*) FROM deliveries WHERE state = 'done'").first?.first?.int == 10
             }

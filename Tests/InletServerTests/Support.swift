@@ -133,16 +133,21 @@ final class ScriptedHandler: EventHandler, @unchecked Sendable {
     let subscriptions: [EventPattern]
     let script: @Sendable (Event, Int) throws -> Void
     let delay: Duration
+    /// While closed, every call waits (at most 30 s) before it runs.
+    let gate = Mutex(true)
     private let lock = NSLock()
     private var calls: [(id: String, attempt: Int)] = []
-    private var running = 0
+    private var runningCount = 0
     private(set) var maxConcurrent = 0
 
-    init(subscriptions: [EventPattern] = ["*"], delay: Duration = .zero, script: @escaping @Sendable (Event, Int) throws -> Void = { _, _ in }) {
+    init(subscriptions: [EventPattern] = ["*"], delay: Duration = .zero, gateOpen: Bool = true, script: @escaping @Sendable (Event, Int) throws -> Void = { _, _ in }) {
         self.subscriptions = subscriptions
         self.script = script
         self.delay = delay
+        self.gate.withLock { $0 = gateOpen }
     }
+
+    var running: Int { self.lock.withLock { self.runningCount } }
 
     var recorded: [(id: String, attempt: Int)] { self.lock.withLock { self.calls } }
     var peak: Int { self.lock.withLock { self.maxConcurrent } }
@@ -150,10 +155,14 @@ final class ScriptedHandler: EventHandler, @unchecked Sendable {
     func handle(_ event: Event, context: HandlerContext) async throws {
         self.lock.withLock {
             self.calls.append((event.id, context.attempt))
-            self.running += 1
-            self.maxConcurrent = max(self.maxConcurrent, self.running)
+            self.runningCount += 1
+            self.maxConcurrent = max(self.maxConcurrent, self.runningCount)
         }
-        defer { self.lock.withLock { self.running -= 1 } }
+        defer { self.lock.withLock { self.runningCount -= 1 } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !self.gate.withLock({ $0 }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         if self.delay > .zero { try? await Task.sleep(for: self.delay) }
         try self.script(event, context.attempt)
     }
