@@ -16,39 +16,36 @@ import Testing
         return candidates.map { root.appendingPathComponent($0).path }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// A free loopback port (bound, read, released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                guard bind(fd, socketAddress, length) == 0, getsockname(fd, socketAddress, &length) == 0 else {
-                    throw POSIXError(.EADDRINUSE)
-                }
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func start(config: String, database: String, port: Int, log: String) throws -> Process {
+    /// Starts `inlet serve` on an ephemeral loopback port; returns the process and the port
+    /// it reports in its log (no port is guessed, so no other test can take it first).
+    static func start(config: String, database: String, log: String) async throws -> (process: Process, port: Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config, "--database", database, "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", "--config", config, "--database", database, "--listen", "127.0.0.1:0"]
         var environment = ProcessInfo.processInfo.environment
         environment["PRODUCTIVITY_WEBHOOK_SECRET"] = webhookSecret
         process.environment = environment
-        FileManager.default.createFile(atPath: log, contents: nil)
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
+        let offset = handle.seekToEndOfFile()
         process.standardError = handle
         process.standardOutput = handle
         try process.run()
-        return process
+        var port: Int?
+        try await eventually(timeout: .seconds(60), "inlet to log its address") {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let fresh = text.utf8.dropFirst(Int(offset))
+            guard let line = String(decoding: fresh, as: UTF8.self).split(separator: "\n").first(where: { $0.contains("address=127.0.0.1:") }),
+                let range = line.range(of: "address=127.0.0.1:")
+            else { return !process.isRunning }
+            port = Int(line[range.upperBound...].prefix { $0.isNumber })
+            return true
+        }
+        guard let port else {
+            Issue.record("inlet exited: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw CancellationError()
+        }
+        return (process, port)
     }
 
     static func waitUntilServing(port: Int, log: String) async throws {
@@ -82,8 +79,7 @@ import Testing
             }}
             """.write(toFile: config, atomically: true, encoding: .utf8)
 
-        let port = try Self.freePort()
-        let first = try Self.start(config: config, database: folder.databasePath, port: port, log: log)
+        let (first, port) = try await Self.start(config: config, database: folder.databasePath, log: log)
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
         try await Self.waitUntilServing(port: port, log: log)
 
@@ -114,14 +110,14 @@ import Testing
             db, "SELECT e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.handler = 'command' AND d.state = 'running'"
         ).compactMap { $0.first?.string })
 
-        let second = try Self.start(config: config, database: db, port: port, log: log)
+        let (second, secondPort) = try await Self.start(config: config, database: db, log: log)
         defer {
             if second.isRunning {
                 kill(second.processIdentifier, SIGTERM)
                 second.waitUntilExit()
             }
         }
-        try await Self.waitUntilServing(port: port, log: log)
+        try await Self.waitUntilServing(port: secondPort, log: log)
         do {
             try await eventually(timeout: .seconds(60), "every delivery done") {
                 try query(db, "SELECT count(*) FROM deliveries WHERE state = 'done'").first?.first?.int == ids.count * 2
