@@ -63,8 +63,13 @@ public final class SQLiteConnection: @unchecked Sendable {
     private var statements: [String: OpaquePointer] = [:]
     public let path: String
 
-    /// Opens (creating if asked) the database at `path` in WAL mode.
-    public init(path: String, readOnly: Bool = false, synchronous: SQLiteSynchronous = .full, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+    /// Opens (creating if asked) the database at `path`; a read-write connection switches
+    /// it to WAL mode unless `setWALMode` is false (a helper connection opened beside the
+    /// writer, which sets it).
+    public init(
+        path: String, readOnly: Bool = false, synchronous: SQLiteSynchronous = .full, busyTimeoutMilliseconds: Int32 = 5_000,
+        setWALMode: Bool = true
+    ) throws {
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
@@ -77,7 +82,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
-        if !readOnly {
+        if !readOnly && setWALMode {
             try self.execute("PRAGMA journal_mode = WAL")
         }
         try self.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")

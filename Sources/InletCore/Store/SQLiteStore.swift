@@ -50,7 +50,7 @@ public final class SQLiteStore: InletStore {
         // stall every commit behind them, so a thread of their own runs them (PASSIVE: they
         // never block the writer), one at a time, after commits.
         let checkpointer = SQLiteExecutor(name: "inlet.sqlite.checkpointer", mode: .reader) {
-            try SQLiteConnection(path: path, synchronous: synchronous)
+            try SQLiteConnection(path: path, synchronous: synchronous, setWALMode: false)
         }
         let checkpointPending = Atomic<Bool>(false)
         let writer = SQLiteExecutor(
