@@ -72,7 +72,10 @@ let package = Package(
         // Built-in handlers: each depends on InletCore, never on the server.
         .target(
             name: "ProvisioningHandler",
-            dependencies: ["InletCore", "Auth0", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "InletCore", "Auth0", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             path: "Handlers/Provisioning",
             swiftSettings: swiftSettings
         ),
@@ -132,6 +135,12 @@ let package = Package(
             path: "Benchmarks/DrainBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "inlet-jwt-bench",
+            dependencies: ["Auth0", "InletCore", "COpenSSL"],
+            path: "Benchmarks/JWTBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "InletCoreTests",
             dependencies: ["InletCore", "CSQLite3"],
@@ -142,6 +151,8 @@ let package = Package(
             dependencies: [
                 "InletCore", "Auth0", "COpenSSL", "ProvisioningHandler", "MetadataSyncHandler",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,1 +1,165 @@
-internal import InletCore
+public import Auth0
+public import InletCore
+internal import Foundation
+internal import Logging
+
+/// `metadata-sync`: keeps the employee's Auth0 account in step with the employee record.
+///
+/// - `employee.updated` updates the employee row, then patches only the metadata keys
+///   Inlet owns (`user_metadata`: employee_id, full_name, department, phone_number;
+///   `app_metadata`: employee_id, department, role_code, connecteam_id) — never an empty
+///   metadata object — and the email when it differs from the one last written to Auth0;
+/// - `employee.deactivated` sets `blocked: true`;
+/// - `auth0.user.login` with `emailVerified` for a provisioned employee sets the status
+///   `verified` (no API call).
+///
+/// An employee without an Auth0 account yet is only recorded: provisioning creates the
+/// account from the updated row. Every step can be repeated safely.
+public struct MetadataSyncHandler: EventHandler {
+    public static let name = "metadata-sync"
+    public let subscriptions: [EventPattern]
+    let client: ManagementClient
+    let store: any InletStore
+    let employees: any EmployeeStore
+
+    public init(
+        client: ManagementClient, store: any InletStore & EmployeeStore,
+        subscriptions: [EventPattern] = ["employee.updated", "employee.deactivated", "auth0.user.login"]
+    ) {
+        self.init(client: client, store: store, employees: store, subscriptions: subscriptions)
+    }
+
+    init(client: ManagementClient, store: any InletStore, employees: any EmployeeStore, subscriptions: [EventPattern]) {
+        self.client = client
+        self.store = store
+        self.employees = employees
+        self.subscriptions = subscriptions
+    }
+
+    /// Registration for the executable's handler list; inactive until the Auth0 credentials are set.
+    public static func factory(clients: ManagementClientProvider) -> HandlerFactory {
+        var defaults = HandlerOptions()
+        defaults.concurrency = 2
+        return HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaults) { settings, store in
+            var configuration = Configuration()
+            try configuration.applyAuth0(environment: settings.environment)
+            let subscriptions = try settings.subscriptions(default: ["employee.updated", "employee.deactivated", "auth0.user.login"])
+            let client: ManagementClient
+            do {
+                client = try clients.client(configuration: configuration)
+            } catch let unavailable as HandlerUnavailable {
+                // Events keep arriving meanwhile: plan their deliveries, to run once configured.
+                throw HandlerUnavailable(unavailable.reason, waitingOn: subscriptions)
+            }
+            guard let employees = store as? any EmployeeStore else {
+                throw HandlerUnavailable("the configured store does not keep employees")
+            }
+            return MetadataSyncHandler(
+                client: client, store: store, employees: employees,
+                subscriptions: subscriptions
+            )
+        }
+    }
+
+    public func handle(_ event: Event, context: HandlerContext) async throws {
+        let document: JSONDocument
+        do {
+            document = try event.json()
+        } catch {
+            throw HandlerError.permanent("the event payload is not JSON: \(error.message)")
+        }
+        do {
+            switch event.type {
+            case "auth0.user.login":
+                try await self.login(document.root, event: event)
+            case "employee.updated":
+                try await self.updated(document.root, event: event, context: context)
+            case "employee.deactivated":
+                try await self.deactivated(document.root, event: event)
+            default:
+                return
+            }
+        } catch let error as ManagementError where error.isTransient {
+            throw HandlerError.transient(error.description, retryAfter: error.retryAfter)
+        } catch let error as ManagementError {
+            try? await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_failed", detail: error.description, once: false)
+            throw HandlerError.permanent(error.description)
+        }
+    }
+
+    private func login(_ root: JSONNode, event: Event) async throws {
+        guard root.isObject, let auth0ID = (try? root.string("auth0Id")) ?? nil,
+            ((try? root.bool("emailVerified")) ?? nil) == true,
+            let record = try await self.employees.employee(auth0UserID: auth0ID),
+            record.syncStatus == .created || record.syncStatus == .linked
+        else { return }
+        try await self.employees.setAuth0SyncStatus(employeeID: record.employee.employeeID, status: .verified, error: nil)
+        try await self.store.appendAudit(
+            event: event, handler: Self.name, outcome: "account_verified", detail: "employee_id=\(record.employee.employeeID) auth0_user_id=\(auth0ID)", once: true
+        )
+    }
+
+    private func employee(_ root: JSONNode) throws -> Employee {
+        guard root.isObject, let data = (try? root.object("data")) ?? nil else {
+            throw HandlerError.permanent("invalid employee record: the event has no data object")
+        }
+        do {
+            return try Employee(json: data)
+        } catch {
+            throw HandlerError.permanent("invalid employee record: \(error.message)")
+        }
+    }
+
+    private func updated(_ root: JSONNode, event: Event, context: HandlerContext) async throws {
+        let employee = try self.employee(root)
+        let record = try await self.employees.upsertEmployee(employee)
+        guard let userID = record.auth0UserID else {
+            try await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_skipped", detail: "employee_id=\(employee.employeeID) has no Auth0 account yet", once: true)
+            return
+        }
+        var userMetadata: [(String, JSONValue)] = [
+            ("employee_id", .string(employee.employeeID)), ("full_name", .string(employee.name)), ("department", .string(employee.department)),
+        ]
+        if let phone = employee.phoneNumber { userMetadata.append(("phone_number", .string(phone))) }
+        var appMetadata: [(String, JSONValue)] = [("employee_id", .string(employee.employeeID)), ("department", .string(employee.department))]
+        if let role = employee.roleCode { appMetadata.append(("role_code", .string(role))) }
+        if let connecteam = employee.connecteamID { appMetadata.append(("connecteam_id", .string(connecteam))) }
+        var body: [(String, JSONValue)] = [("name", .string(employee.name)), ("user_metadata", .object(userMetadata)), ("app_metadata", .object(appMetadata))]
+        let email = employee.email.lowercased()
+        let emailChanged = record.auth0Email?.lowercased() != email
+        if emailChanged { body.append(("email", .string(email))) }
+        do {
+            _ = try await self.client.patchUser(id: userID, .object(body))
+        } catch let error as ManagementError where error.isNotFound {
+            throw HandlerError.permanent("the Auth0 user \(userID) of employee \(employee.employeeID) no longer exists")
+        }
+        if emailChanged { try await self.employees.recordAuth0Email(employeeID: employee.employeeID, email: email) }
+        try await self.store.appendAudit(
+            event: event, handler: Self.name, outcome: "metadata_synced",
+            detail: "employee_id=\(employee.employeeID) auth0_user_id=\(userID)\(emailChanged ? " email changed" : "")", once: true
+        )
+        context.logger.info("employee metadata synced", metadata: ["employee_id": "\(employee.employeeID)", "email_changed": "\(emailChanged)"])
+    }
+
+    private func deactivated(_ root: JSONNode, event: Event) async throws {
+        guard root.isObject, let data = (try? root.object("data")) ?? nil else {
+            throw HandlerError.permanent("invalid employee record: the event has no data object")
+        }
+        let id = (((try? data.string("employee_id")) ?? nil) ?? ((try? data.int("employee_id")) ?? nil).map(String.init))?
+            .trimmingCharacters(in: .whitespaces)
+        guard let id, !id.isEmpty else { throw HandlerError.permanent("invalid employee record: employee_id is missing") }
+        guard let record = try await self.employees.employee(id: id), let userID = record.auth0UserID else {
+            if let employee = try? Employee(json: data) { _ = try await self.employees.upsertEmployee(employee) }
+            try await self.employees.setBlocked(employeeID: id, blocked: true)
+            try await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_skipped", detail: "employee_id=\(id) has no Auth0 account", once: true)
+            return
+        }
+        do {
+            _ = try await self.client.patchUser(id: userID, ["blocked": true])
+        } catch let error as ManagementError where error.isNotFound {
+            throw HandlerError.permanent("the Auth0 user \(userID) of employee \(id) no longer exists")
+        }
+        try await self.employees.setBlocked(employeeID: id, blocked: true)
+        try await self.store.appendAudit(event: event, handler: Self.name, outcome: "account_blocked", detail: "employee_id=\(id) auth0_user_id=\(userID)", once: true)
+    }
+}

@@ -1,1 +1,288 @@
-internal import InletCore
+public import Auth0
+public import CoreMetrics
+public import InletCore
+internal import Logging
+
+/// `provisioning`: creates an employee's Auth0 account and assigns the default role.
+///
+/// Runs on `employee.created` and on `employee.provision` (the admin route
+/// `POST /admin/employees/{employee_id}/provision`). Each step is recorded before the
+/// next, so a re-delivery — after a crash, a retry, a replay — resumes where the last
+/// attempt stopped and ends with one account and the role:
+///
+/// 1. validate the record (`employee_id`, `name`, `email`, `department`; invalid →
+///    permanent failure) and upsert the employee row;
+/// 2. an employee with an `auth0_user_id` and the role assigned is skipped unless the
+///    event says `"force": true`;
+/// 3. create the user (random password from `RAND_bytes`, never stored or logged); a 409
+///    finds the account by email and links it (`linked`; `created` when its
+///    `app_metadata` shows Inlet created it for this employee, i.e. an earlier attempt
+///    crashed before recording it);
+/// 4. assign `AUTH0_DEFAULT_ROLE` when role assignment is on; a missing role is a
+///    permanent failure naming the role;
+/// 5. record the account, the status and an audit row with the duration.
+///
+/// ```json
+/// "handlers": {"provisioning": {"timezone": "America/Chicago", "default_role_code": "associate", "concurrency": 4}}
+/// ```
+public struct ProvisioningHandler: EventHandler {
+    public static let name = "provisioning"
+    public static let provisionEventType = "employee.provision"
+
+    /// What the handler does, from `AUTH0_*` and the handler's settings.
+    public struct Options: Sendable {
+        public var connection = "Username-Password-Authentication"
+        public var sendVerificationEmail = true
+        public var enableRoleAssignment = true
+        public var defaultRole = "production_associate"
+        public var timezone = "America/Chicago"
+        public var defaultRoleCode = "associate"
+
+        public init() {}
+
+        public init(configuration: Configuration, settings: HandlerSettings) throws {
+            self.connection = configuration.auth0Connection
+            self.sendVerificationEmail = configuration.auth0SendVerificationEmail
+            self.enableRoleAssignment = configuration.auth0EnableRoleAssignment
+            self.defaultRole = configuration.auth0DefaultRole
+            if let timezone = try settings.string("timezone") { self.timezone = timezone }
+            if let code = try settings.string("default_role_code") { self.defaultRoleCode = code }
+        }
+    }
+
+    public let subscriptions: [EventPattern]
+    let client: ManagementClient
+    let store: any InletStore
+    let employees: any EmployeeStore
+    let options: Options
+    let metrics: (any MetricsFactory)?
+    let clock: WallClock
+
+    public init(
+        client: ManagementClient, store: any InletStore & EmployeeStore, options: Options = Options(),
+        subscriptions: [EventPattern] = ["employee.created", "employee.provision"], metrics: (any MetricsFactory)? = nil,
+        clock: WallClock = .system
+    ) {
+        self.init(client: client, store: store, employees: store, options: options, subscriptions: subscriptions, metrics: metrics, clock: clock)
+    }
+
+    init(
+        client: ManagementClient, store: any InletStore, employees: any EmployeeStore, options: Options,
+        subscriptions: [EventPattern], metrics: (any MetricsFactory)?, clock: WallClock
+    ) {
+        self.client = client
+        self.store = store
+        self.employees = employees
+        self.options = options
+        self.subscriptions = subscriptions
+        self.metrics = metrics
+        self.clock = clock
+    }
+
+    /// Registration for the executable's handler list. Inactive (with the reason) until
+    /// `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` are set.
+    public static func factory(clients: ManagementClientProvider, metrics: (any MetricsFactory)? = nil) -> HandlerFactory {
+        var defaults = HandlerOptions()
+        defaults.concurrency = 4
+        return HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaults) { settings, store in
+            var configuration = Configuration()
+            try configuration.applyAuth0(environment: settings.environment)
+            let subscriptions = try settings.subscriptions(default: ["employee.created", EventPattern(provisionEventType)])
+            let client: ManagementClient
+            do {
+                client = try clients.client(configuration: configuration)
+            } catch let unavailable as HandlerUnavailable {
+                // Events keep arriving meanwhile: plan their deliveries, to run once configured.
+                throw HandlerUnavailable(unavailable.reason, waitingOn: subscriptions)
+            }
+            guard let employees = store as? any EmployeeStore else {
+                throw HandlerUnavailable("the configured store does not keep employees")
+            }
+            return ProvisioningHandler(
+                client: client, store: store, employees: employees, options: try Options(configuration: configuration, settings: settings),
+                subscriptions: subscriptions, metrics: metrics, clock: .system
+            )
+        }
+    }
+
+    enum Outcome: String {
+        case created, linked, skipped
+    }
+
+    public func handle(_ event: Event, context: HandlerContext) async throws {
+        let started = ContinuousClock.now
+        let document: JSONDocument
+        do {
+            document = try event.json()
+        } catch {
+            throw HandlerError.permanent("the event payload is not JSON: \(error.message)")
+        }
+        let root = document.root
+        guard root.isObject, let data = (try? root.object("data")) ?? nil else {
+            throw HandlerError.permanent("invalid employee record: the event has no data object")
+        }
+        let employee: Employee
+        do {
+            employee = try Employee(json: data)
+        } catch {
+            self.count("failed", started: started)
+            try? await self.store.appendAudit(event: event, handler: Self.name, outcome: "provision_failed", detail: "invalid employee record: \(error.message)", once: true)
+            throw HandlerError.permanent("invalid employee record: \(error.message)")
+        }
+        let force = (((try? root.bool("force")) ?? nil) ?? ((try? data.bool("force")) ?? nil)) ?? false
+        let internalID = ((try? data.string("internal_id")) ?? nil) ?? (((try? data.int("internal_id")) ?? nil).map(String.init)) ?? employee.employeeID
+
+        let record = try await self.employees.upsertEmployee(employee)
+        do {
+            let (outcome, userID, detail) = try await self.provision(record, internalID: internalID, force: force, context: context)
+            let milliseconds = Self.milliseconds(since: started)
+            self.count(outcome.rawValue, started: started)
+            let text = "auth0_user_id=\(userID ?? "-") employee_id=\(employee.employeeID) \(detail) duration_ms=\(milliseconds)"
+            try await self.store.appendAudit(
+                event: event, handler: Self.name, outcome: outcome == .skipped ? "provision_skipped" : "account_\(outcome.rawValue)",
+                detail: text, once: false
+            )
+            context.logger.info(
+                "employee provisioned",
+                metadata: ["employee_id": "\(employee.employeeID)", "outcome": "\(outcome.rawValue)", "auth0_user_id": "\(userID ?? "-")", "duration_ms": "\(milliseconds)"]
+            )
+        } catch let error as ManagementError where error.isTransient {
+            throw HandlerError.transient(error.description, retryAfter: error.retryAfter)
+        } catch let error as ManagementError {
+            try await self.fail(event, employee: employee, message: error.description, started: started)
+        } catch let error as HandlerError where error.isPermanent {
+            try await self.fail(event, employee: employee, message: error.message, started: started)
+        }
+    }
+
+    private func fail(_ event: Event, employee: Employee, message: String, started: ContinuousClock.Instant) async throws -> Never {
+        self.count("failed", started: started)
+        let current = try await self.employees.employee(id: employee.employeeID)
+        // An account that exists stays `created`/`linked`; the error is kept beside it.
+        let status: Auth0SyncStatus = current?.auth0UserID == nil ? .failed : (current?.syncStatus ?? .failed)
+        try await self.employees.setAuth0SyncStatus(employeeID: employee.employeeID, status: status, error: message)
+        try await self.store.appendAudit(
+            event: event, handler: Self.name, outcome: "provision_failed",
+            detail: "employee_id=\(employee.employeeID) \(message) duration_ms=\(Self.milliseconds(since: started))", once: false
+        )
+        throw HandlerError.permanent(message)
+    }
+
+    private func provision(
+        _ record: EmployeeRecord, internalID: String, force: Bool, context: HandlerContext
+    ) async throws -> (Outcome, String?, String) {
+        let employee = record.employee
+        var userID = record.auth0UserID
+        var outcome: Outcome = record.syncStatus == .linked ? .linked : .created
+        var steps: [String] = []
+        let roleDone = !self.options.enableRoleAssignment || record.roleAssignedAt != nil
+        if let existing = userID {
+            if force {
+                if try await self.client.user(id: existing) == nil {
+                    steps.append("account \(existing) no longer exists; recreating")
+                    userID = nil
+                }
+            } else if roleDone {
+                return (.skipped, existing, "already provisioned")
+            } else {
+                steps.append("resumed")
+            }
+        }
+        if userID == nil {
+            let (created, result) = try await self.createOrLink(employee, internalID: internalID)
+            outcome = result
+            guard try await self.employees.linkAuth0Account(
+                employeeID: employee.employeeID, auth0UserID: created, status: result == .linked ? .linked : .created,
+                email: employee.email.lowercased()
+            ) else {
+                throw HandlerError.permanent("the Auth0 account \(created) for \(employee.email) is already linked to another employee")
+            }
+            userID = created
+        }
+        guard let userID else { throw HandlerError.permanent("no Auth0 account") }
+        if self.options.enableRoleAssignment && (record.roleAssignedAt == nil || force || record.auth0UserID != userID) {
+            try await self.assignDefaultRole(to: userID, employeeID: employee.employeeID)
+            steps.append("role \(self.options.defaultRole) assigned")
+        }
+        return (outcome, userID, steps.joined(separator: "; "))
+    }
+
+    private func assignDefaultRole(to userID: String, employeeID: String) async throws {
+        let role = self.options.defaultRole
+        guard let roleID = try await self.client.roleID(named: role) else {
+            throw HandlerError.permanent("the role \(role) (AUTH0_DEFAULT_ROLE) does not exist in the Auth0 tenant")
+        }
+        do {
+            try await self.client.assignRoles(userID: userID, roleIDs: [roleID])
+        } catch let error as ManagementError where error.isNotFound {
+            self.client.forgetRole(named: role)
+            // Told apart by errorCode (a missing user has `inexistent_user`, a missing role none).
+            if error.errorCode == "inexistent_user" {
+                throw HandlerError.permanent("the Auth0 user \(userID) does not exist: \(error.description)")
+            }
+            throw HandlerError.permanent("the role \(role) (AUTH0_DEFAULT_ROLE, id \(roleID)) does not exist in the Auth0 tenant: \(error.description)")
+        }
+        try await self.employees.recordRoleAssigned(employeeID: employeeID, role: role)
+    }
+
+    private func createOrLink(_ employee: Employee, internalID: String) async throws -> (String, Outcome) {
+        let email = employee.email.lowercased()
+        var userMetadata: [(String, JSONValue)] = [
+            ("employee_id", .string(employee.employeeID)), ("full_name", .string(employee.name)),
+            ("department", .string(employee.department)), ("timezone", .string(self.options.timezone)),
+        ]
+        if let phone = employee.phoneNumber { userMetadata.append(("phone_number", .string(phone))) }
+        var appMetadata: [(String, JSONValue)] = [
+            ("employee_id", .string(employee.employeeID)), ("internal_id", .string(internalID)),
+            ("department", .string(employee.department)), ("role_code", .string(employee.roleCode ?? self.options.defaultRoleCode)),
+            ("created_by", "productivity_system"), ("created_at", .string(self.clock.now().description)), ("sync_status", "active"),
+        ]
+        if let connecteam = employee.connecteamID { appMetadata.append(("connecteam_id", .string(connecteam))) }
+        let body: JSONValue = .object([
+            ("connection", .string(self.options.connection)), ("email", .string(email)), ("password", .string(Self.randomPassword())),
+            ("name", .string(employee.name)), ("email_verified", false), ("verify_email", .bool(self.options.sendVerificationEmail)),
+            ("user_metadata", .object(userMetadata)), ("app_metadata", .object(appMetadata)),
+        ])
+        do {
+            let user = try await self.client.createUser(body)
+            return (user.userID, .created)
+        } catch let error as ManagementError where error.isConflict {
+            let candidates = try await self.client.users(email: email)
+            let sameEmail = candidates.filter { $0.email?.lowercased() == email }
+            guard let match = sameEmail.first(where: { $0.connections.contains(self.options.connection) }) ?? sameEmail.first ?? candidates.first
+            else {
+                // Auth0 said the user exists but cannot find it yet (search lag): try later.
+                throw HandlerError.transient("Auth0 answered 409 for \(email) but users-by-email found no account yet")
+            }
+            let ours = match.appMetadata?["employee_id"]?.stringValue == employee.employeeID
+                && match.appMetadata?["created_by"]?.stringValue == "productivity_system"
+            return (match.userID, ours ? .created : .linked)
+        }
+    }
+
+    /// 32 characters from 64 symbols (6 bits per `RAND_bytes` byte, no bias) plus one of
+    /// each class a password policy may demand. Never stored, never logged.
+    static func randomPassword() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let bytes = Crypto.randomBytes(count: 36)
+        var characters = bytes.prefix(32).map { alphabet[Int($0 & 63)] }
+        let classes = [Array("ABCDEFGHJKLMNPQRSTUVWXYZ"), Array("abcdefghijkmnopqrstuvwxyz"), Array("23456789"), Array("!#%+=?@^")]
+        for (index, characterClass) in classes.enumerated() {
+            characters.append(characterClass[Int(bytes[32 + index]) % characterClass.count])
+        }
+        return String(characters)
+    }
+
+    private func count(_ status: String, started: ContinuousClock.Instant) {
+        guard let metrics = self.metrics else { return }
+        Counter(label: "auth0_user_creation_total", dimensions: [("status", status)], factory: metrics).increment()
+        let elapsed = ContinuousClock.now - started
+        Timer(label: "auth0_user_creation_duration_seconds", dimensions: [], factory: metrics)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    static func milliseconds(since started: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - started
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+}

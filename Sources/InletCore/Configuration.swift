@@ -54,6 +54,35 @@ public struct Configuration: Sendable {
     public var handlerSettings: [String: JSONValue] = [:]
     /// The environment the configuration was read from (handlers read named secrets).
     public var environment: [String: String] = [:]
+    /// The Auth0 tenant, `host` or `host:port` (no scheme); nil leaves provisioning and
+    /// metadata-sync inactive.
+    public var auth0Domain: String?
+    /// Management API (client-credentials) application of provisioning and metadata-sync.
+    public var auth0ClientID: String?
+    public var auth0ClientSecret: Secret?
+    /// Audience of Management API tokens; nil means `https://$AUTH0_DOMAIN/api/v2/`.
+    public var auth0Audience: String?
+    public var auth0EnableRoleAssignment = true
+    public var auth0SendVerificationEmail = true
+    public var auth0DefaultRole = "production_associate"
+    public var auth0Connection = "Username-Password-Authentication"
+    /// Seconds before expiry at which a Management API token is refreshed.
+    public var auth0TokenRefreshBuffer = 300.0
+    /// Seconds allowed for one Management API call.
+    public var auth0RequestTimeout = 10.0
+    /// Retries of one Management API call after a 429, a 5xx or a timeout.
+    public var auth0MaxRetries = 3
+    /// Audience that access tokens for `/auth/*` must carry; nil (or no AUTH0_DOMAIN)
+    /// makes `/auth/*` answer 503.
+    public var auth0APIIdentifier: String?
+    /// Where the tenant's signing keys are; nil means `https://$AUTH0_DOMAIN/.well-known/jwks.json`.
+    public var auth0JWKSURL: String?
+    /// Requests a minute per client IP on `/auth/*`; 0 turns the limit off.
+    public var authRateLimit = 10
+    /// Seconds of clock skew tolerated on access-token `exp` and `nbf`.
+    public var jwtLeeway = 5.0
+    /// An extra PEM bundle of CA certificates to trust for outbound HTTPS (`INLET_CA_BUNDLE`).
+    public var caBundlePath: String?
 
     public init() {}
 
@@ -67,6 +96,8 @@ public struct Configuration: Sendable {
           INLET_JSON_MAX_DEPTH   json_max_depth  deepest JSON nesting accepted (default 32)
           INLET_DB_SYNCHRONOUS   synchronous     full (default; a commit survives power loss) or normal
           INLET_LOG_LEVEL        log_level  trace, debug, info (default), notice, warning, error
+          INLET_AUTH_RATE_LIMIT  auth_rate_limit  requests a minute per client IP on /auth/* (default 10;
+                                 0 turns the limit off)
           INLET_ACCEPT_UNKNOWN_TYPES  accept_unknown_types  true to accept productivity event types
                                  other than employee.created/updated/deactivated (default false)
           -                      handlers   per-handler settings: {"audit": {"enabled": true},
@@ -81,10 +112,32 @@ public struct Configuration: Sendable {
                                  several, space-separated, during a rotation
           PRODUCTIVITY_API_TOKEN bearer token for /hooks/productivity when the sender cannot sign
           ADMIN_API_TOKEN        bearer token of /admin/*; unset disables the admin API
+          AUTH0_CLIENT_SECRET    Management API client secret (client-credentials grant)
+        Auth0 Management API (provisioning and metadata-sync run only with AUTH0_DOMAIN,
+        AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET; environment only):
+          AUTH0_DOMAIN           tenant host, may carry a port (tenant.eu.auth0.com, 127.0.0.1:8443);
+                                 always reached over verified HTTPS (INLET_CA_BUNDLE adds a CA)
+          AUTH0_CLIENT_ID        Management API client id
+          AUTH0_AUDIENCE         Management API audience (default https://$AUTH0_DOMAIN/api/v2/)
+          AUTH0_ENABLE_ROLE_ASSIGNMENT   true (default) to assign AUTH0_DEFAULT_ROLE to new accounts
+          AUTH0_SEND_VERIFICATION_EMAIL  true (default) to have Auth0 send a verification email
+          AUTH0_DEFAULT_ROLE     role name assigned to new accounts (default production_associate)
+          AUTH0_CONNECTION       database connection (default Username-Password-Authentication)
+          AUTH0_TOKEN_REFRESH_BUFFER  seconds before expiry to refresh the token (default 300)
+          AUTH0_REQUEST_TIMEOUT  seconds per Management API call (default 10)
+          AUTH0_MAX_RETRIES      retries after a 429, 5xx or timeout (default 3)
+        Auth0 access tokens for POST /auth/sync and GET /auth/verify (RS256; environment only;
+        without AUTH0_DOMAIN and AUTH0_API_IDENTIFIER those routes answer 503):
+          AUTH0_API_IDENTIFIER   the API's identifier: the audience access tokens must carry
+          AUTH0_JWKS_URL         signing keys (default https://$AUTH0_DOMAIN/.well-known/jwks.json);
+                                 https, or http only to a loopback address
+          INLET_JWT_LEEWAY       seconds of clock skew tolerated on exp and nbf (default 5)
+          INLET_CA_BUNDLE        extra PEM bundle of CA certificates for outbound HTTPS
         """
 
     private static let fileKeys: Set<String> = [
         "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level", "accept_unknown_types", "handlers",
+        "auth_rate_limit",
     ]
 
     /// Reads the optional config file, then the environment.
@@ -122,6 +175,7 @@ public struct Configuration: Sendable {
         if let synchronous = try root.string("synchronous") { self.synchronous = try Self.synchronous(synchronous, "synchronous") }
         if let level = try root.string("log_level") { self.logLevel = level }
         if let accept = try root.bool("accept_unknown_types") { self.acceptUnknownEventTypes = accept }
+        if let limit = try root.int("auth_rate_limit") { self.authRateLimit = try Self.nonNegative(limit, "auth_rate_limit") }
         if let handlers = try root.object("handlers") {
             guard case .object(let members) = handlers.value else { return }
             for (name, value) in members {
@@ -147,7 +201,90 @@ public struct Configuration: Sendable {
         self.adminAPIToken = try Self.secret("ADMIN_API_TOKEN", environment)
         self.productivityWebhookSecret = try Self.secret("PRODUCTIVITY_WEBHOOK_SECRET", environment)
         self.productivityAPIToken = try Self.secret("PRODUCTIVITY_API_TOKEN", environment)
+        try self.applyAuth0(environment: environment)
+        try self.applyAccessTokens(environment: environment)
         self.environment = environment
+    }
+
+    /// Reads the Auth0 Management API settings (`AUTH0_*`) from `environment`; handler
+    /// factories call it with their ``HandlerSettings/environment``.
+    public mutating func applyAuth0(environment: [String: String]) throws {
+        func nonEmpty(_ name: String) -> String? {
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+        func flag(_ name: String) throws -> Bool? {
+            guard let value = nonEmpty(name)?.lowercased() else { return nil }
+            if ["1", "true", "yes", "on"].contains(value) { return true }
+            if ["0", "false", "no", "off"].contains(value) { return false }
+            throw ConfigurationError("\(name) must be true or false")
+        }
+        func seconds(_ name: String) throws -> Double? {
+            guard let text = nonEmpty(name) else { return nil }
+            guard let value = Double(text), value.isFinite, value >= 0 else { throw ConfigurationError("\(name) must be a number of seconds") }
+            return value
+        }
+        if let domain = nonEmpty("AUTH0_DOMAIN") { self.auth0Domain = domain }
+        if let id = nonEmpty("AUTH0_CLIENT_ID") { self.auth0ClientID = id }
+        if let secret = try Self.secret("AUTH0_CLIENT_SECRET", environment) { self.auth0ClientSecret = secret }
+        if let audience = nonEmpty("AUTH0_AUDIENCE") { self.auth0Audience = audience }
+        if let value = try flag("AUTH0_ENABLE_ROLE_ASSIGNMENT") { self.auth0EnableRoleAssignment = value }
+        if let value = try flag("AUTH0_SEND_VERIFICATION_EMAIL") { self.auth0SendVerificationEmail = value }
+        if let role = nonEmpty("AUTH0_DEFAULT_ROLE") { self.auth0DefaultRole = role }
+        if let connection = nonEmpty("AUTH0_CONNECTION") { self.auth0Connection = connection }
+        if let value = try seconds("AUTH0_TOKEN_REFRESH_BUFFER") { self.auth0TokenRefreshBuffer = value }
+        if let value = try seconds("AUTH0_REQUEST_TIMEOUT") {
+            guard value > 0 else { throw ConfigurationError("AUTH0_REQUEST_TIMEOUT must be a positive number of seconds") }
+            self.auth0RequestTimeout = value
+        }
+        if let text = nonEmpty("AUTH0_MAX_RETRIES") {
+            guard let value = Int(text), (0...10).contains(value) else { throw ConfigurationError("AUTH0_MAX_RETRIES must be a whole number from 0 to 10") }
+            self.auth0MaxRetries = value
+        }
+    }
+
+    /// Reads the settings of `/auth/*`: `AUTH0_API_IDENTIFIER`, `AUTH0_JWKS_URL`,
+    /// `INLET_AUTH_RATE_LIMIT`, `INLET_JWT_LEEWAY`, and `INLET_CA_BUNDLE`.
+    mutating func applyAccessTokens(environment: [String: String]) throws {
+        func nonEmpty(_ name: String) -> String? {
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+        if let identifier = nonEmpty("AUTH0_API_IDENTIFIER") { self.auth0APIIdentifier = identifier }
+        if let url = nonEmpty("AUTH0_JWKS_URL") {
+            try Self.checkJWKSURL(url)
+            self.auth0JWKSURL = url
+        }
+        if let limit = nonEmpty("INLET_AUTH_RATE_LIMIT") { self.authRateLimit = try Self.nonNegative(Int(limit), "INLET_AUTH_RATE_LIMIT") }
+        if let text = nonEmpty("INLET_JWT_LEEWAY") {
+            guard let leeway = Double(text), leeway.isFinite, (0...300).contains(leeway) else {
+                throw ConfigurationError("INLET_JWT_LEEWAY must be a number of seconds from 0 to 300")
+            }
+            self.jwtLeeway = leeway
+        }
+        if let bundle = nonEmpty("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
+    }
+
+    /// The JWKS must come over HTTPS; plain HTTP is allowed only to a loopback address
+    /// (a test tenant), where nothing travels on a network.
+    static func checkJWKSURL(_ url: String) throws {
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("https://") { return }
+        if lowered.hasPrefix("http://") {
+            let rest = lowered.dropFirst("http://".count)
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            let host: Substring
+            if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+                host = authority[authority.index(after: authority.startIndex)..<close]
+            } else {
+                host = authority.prefix { $0 != ":" }
+            }
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+            let loopbackIPv4 = octets.count == 4 && octets.first == "127"
+                && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
+            if host == "localhost" || host == "::1" || loopbackIPv4 { return }
+        }
+        throw ConfigurationError("AUTH0_JWKS_URL must be an https:// URL (http:// only to a loopback address)")
     }
 
     /// Parses `host:port` into the listen address.
@@ -174,6 +311,11 @@ public struct Configuration: Sendable {
         let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
         guard !value.isEmpty else { throw ConfigurationError("\(name)_FILE names an empty file: \(path)") }
         return Secret(value)
+    }
+
+    private static func nonNegative(_ value: Int?, _ name: String) throws -> Int {
+        guard let value, value >= 0 else { throw ConfigurationError("\(name) must be a whole number, 0 or more") }
+        return value
     }
 
     private static func positive(_ value: Int?, _ name: String) throws -> Int {

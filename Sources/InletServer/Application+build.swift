@@ -60,7 +60,13 @@ public func buildApplication(
         )
     }
     for entry in registry.inactive {
-        logger.notice("handler inactive", metadata: ["handler": "\(entry.name)", "reason": "\(entry.reason)"])
+        logger.notice(
+            "handler inactive",
+            metadata: [
+                "handler": "\(entry.name)", "reason": "\(entry.reason)",
+                "deliveries": "\(entry.waitingOn == nil ? "none planned" : "planned; they wait until it can run")",
+            ]
+        )
     }
 
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
@@ -68,18 +74,28 @@ public func buildApplication(
     options.auditOutcomes = registry.active.contains { $0.name == "audit" }
     let dispatcher = Dispatcher(store: store, registry: registry, logger: logger, options: options, clock: clock, metricsFactory: metricsFactory)
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: InletRequestContext.self)
     let routes = RouteTable()
     // Middleware applies to the routes registered after it.
     router.middlewares.add(APIErrorMiddleware(routes: routes))
+    // Per-client limits: /auth/* requests, and failed authentications on the internal sync route.
+    router.middlewares.add(ClientLimitsMiddleware<InletRequestContext>(
+        authLimiter: configuration.authRateLimit > 0 ? ClientRateLimiter(limit: configuration.authRateLimit, clock: clock) : nil,
+        failureGuard: ClientRateLimiter(limit: 20, clock: clock)
+    ))
+    let auth = AccessTokenSetup(configuration: configuration, clock: clock, logger: logger)
     let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
 
-    HealthRoutes(store: store, dispatcher: dispatcher).register(on: router, routes: routes)
+    HealthRoutes(store: store, dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil })
+        .register(on: router, routes: routes)
     MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
     SyncUserRoute(
         store: store,
         authenticator: BearerTokenAuthenticator(expected: configuration.internalAPIToken, settingName: "INTERNAL_API_TOKEN"),
         body: body, registry: registry, dispatcher: dispatcher
+    ).register(on: router, routes: routes)
+    AuthRoutes(
+        verifier: auth.verifier, disabledReason: auth.disabledReason, store: store, body: body, registry: registry, dispatcher: dispatcher
     ).register(on: router, routes: routes)
     ProductivityHookRoute(
         store: store, registry: registry, dispatcher: dispatcher, verifier: verifier,
@@ -89,6 +105,12 @@ public func buildApplication(
     AdminRoutes(
         store: store, dispatcher: dispatcher,
         authenticator: BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
+    ).register(on: router, routes: routes)
+    EmployeeAdminRoutes(
+        store: store, employees: store, registry: registry, dispatcher: dispatcher,
+        authenticator: BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN"),
+        body: body,
+        importBody: JSONBodyReader(limits: JSONDocument.Limits(maxBytes: max(configuration.bodyLimit, 8 << 20), maxDepth: configuration.jsonMaxDepth))
     ).register(on: router, routes: routes)
 
     logRoute("POST /internal/auth/sync-user", enabled: configuration.internalAPIToken != nil, auth: "bearer INTERNAL_API_TOKEN",
@@ -105,7 +127,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
         // Started in order, stopped in reverse: the server stops first, then the
         // dispatcher lets running handlers finish, then the store closes.
-        services: [StoreService(store: store), dispatcher],
+        services: [StoreService(store: store), dispatcher] + auth.services,
         onServerRunning: { channel in
             let host = channel.localAddress?.ipAddress ?? configuration.listenHost
             let port = channel.localAddress?.port ?? configuration.listenPort

@@ -110,7 +110,11 @@ struct Handlers: AsyncParsableCommand {
                 ])
             }
             for entry in registry.inactive {
-                printJSON(["handler": .string(entry.name), "enabled": false, "reason": .string(entry.reason)])
+                var line: [(String, JSONValue)] = [("handler", .string(entry.name)), ("enabled", false), ("reason", .string(entry.reason))]
+                if let waiting = entry.waitingOn {
+                    line.append(("deliveries_wait_for", .array(waiting.map { .string($0.pattern) })))
+                }
+                printJSON(.object(line))
             }
         }
     }

@@ -1,4 +1,6 @@
 import AuditHandler
+import Auth0
+import ProvisioningHandler
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -260,6 +262,27 @@ func configurePipeline(_ configuration: inout Configuration) {
             #expect(text.contains(#"inlet_deliveries_total{handler="audit",outcome="done"} 1"#))
             #expect(text.contains("inlet_queue_depth 0"))
             #expect(text.contains("inlet_handler_duration_seconds"))
+        }
+    }
+}
+
+/// Provisioning without Auth0 credentials: registered, not running, and its deliveries
+/// wait instead of being lost.
+@Suite struct WaitingHandlerTests {
+    @Test func deliveriesForAHandlerWaitingOnCredentialsArePlannedAndStayPending() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let provisioning = ProvisioningHandler.factory(clients: ManagementClientProvider(http: HTTPClient()))
+        try await withInlet(folder: folder, handlers: [provisioning, AuditHandler.factory], configure: configurePipeline) { client in
+            #expect(try await client.postSigned(employeeEvent(), id: "msg_waiting").status == .accepted)
+            try await eventually("audit ran") { try deliveryState(db, event: "msg_waiting", handler: "audit")?.state == "done" }
+            #expect(try deliveryState(db, event: "msg_waiting", handler: "provisioning")?.state == "pending")
+            #expect(try deliveryState(db, event: "msg_waiting", handler: "provisioning")?.attempts == 0)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            guard case .array(let waiting)? = try ready.json["checks"]?["handlers_waiting"] else { Issue.record("no detail"); return }
+            #expect(waiting.map { $0["handler"] } == ["provisioning"])
+            #expect(waiting.first?["reason"]?.stringValue?.contains("AUTH0_") == true)
         }
     }
 }

@@ -79,9 +79,17 @@ public struct HandlerSettings: Sendable {
 }
 
 /// Why a registered handler is not running; thrown by a factory.
+///
+/// With `waitingOn` subscriptions, deliveries are still planned for the handler and wait,
+/// pending, until a start with what it lacked (Auth0 credentials, say) runs them; without,
+/// the handler receives nothing while unavailable.
 public struct HandlerUnavailable: Error, CustomStringConvertible, Sendable {
     public let reason: String
-    public init(_ reason: String) { self.reason = reason }
+    public let waitingOn: [EventPattern]?
+    public init(_ reason: String, waitingOn subscriptions: [EventPattern]? = nil) {
+        self.reason = reason
+        self.waitingOn = subscriptions
+    }
     public var description: String { self.reason }
 }
 
@@ -125,6 +133,8 @@ public struct HandlerRegistry: Sendable {
     public struct Inactive: Sendable {
         public let name: String
         public let reason: String
+        /// Subscriptions whose deliveries are planned and wait for this handler (nil: none).
+        public var waitingOn: [EventPattern]? = nil
     }
 
     public private(set) var active: [Active] = []
@@ -149,7 +159,7 @@ public struct HandlerRegistry: Sendable {
                 let handler = try factory.make(handlerSettings, store)
                 try self.add(handler, options: handlerSettings.options(default: factory.defaultOptions))
             } catch let unavailable as HandlerUnavailable {
-                self.inactive.append(Inactive(name: factory.name, reason: unavailable.reason))
+                self.inactive.append(Inactive(name: factory.name, reason: unavailable.reason, waitingOn: unavailable.waitingOn))
             }
         }
     }
@@ -162,8 +172,10 @@ public struct HandlerRegistry: Sendable {
         self.active.append(Active(handler: handler, options: options))
     }
 
-    /// Names of the running handlers subscribed to `type`.
+    /// Names of the handlers that get a delivery of `type`: the running ones subscribed
+    /// to it, and those waiting on it (their deliveries stay pending until they can run).
     public func subscribers(of type: String) -> [String] {
         self.active.filter { $0.subscriptions.contains { $0.matches(type) } }.map(\.name)
+            + self.inactive.filter { $0.waitingOn?.contains { $0.matches(type) } == true }.map(\.name)
     }
 }

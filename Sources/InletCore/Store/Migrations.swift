@@ -86,6 +86,35 @@ public enum Migrations {
                 CREATE INDEX audit_log_event ON audit_log(event_seq);
                 """
         ),
+        Migration(
+            version: 3,
+            summary: "employees and their Auth0 accounts (provisioning, metadata-sync)",
+            sql: """
+                CREATE TABLE employees (
+                    employee_id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    email TEXT NOT NULL,
+                    department TEXT NOT NULL,
+                    phone_number TEXT,
+                    connecteam_id TEXT,
+                    role_code TEXT,
+                    auth0_user_id TEXT UNIQUE,
+                    auth0_sync_status TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (auth0_sync_status IN ('pending', 'created', 'linked', 'verified', 'failed')),
+                    auth0_account_created_at TEXT,
+                    -- the email last written to Auth0 (an email change patches it once)
+                    auth0_email TEXT,
+                    -- the role assigned to the account, and when (a crash before it is retried)
+                    assigned_role TEXT,
+                    role_assigned_at TEXT,
+                    blocked INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX employees_email ON employees(email);
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

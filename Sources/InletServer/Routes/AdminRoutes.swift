@@ -9,7 +9,7 @@ struct AdminRoutes: Sendable {
     let dispatcher: Dispatcher
     let authenticator: BearerTokenAuthenticator
 
-    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/admin/events", .get)
         routes.add("/admin/events/{id}", .get)
         routes.add("/admin/events/{id}/replay", .post)
@@ -62,7 +62,7 @@ struct MetricsRoute: Sendable {
     let registry: PrometheusCollectorRegistry
     let clock: WallClock
 
-    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/metrics", .get)
         let depth = self.registry.makeGauge(name: "inlet_queue_depth", help: "Deliveries pending or running")
         let oldest = self.registry.makeGauge(

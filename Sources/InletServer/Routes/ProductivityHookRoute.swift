@@ -21,7 +21,7 @@ struct ProductivityHookRoute: Sendable {
     let acceptUnknownTypes: Bool
     let metrics: (any MetricsFactory)?
 
-    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/hooks/productivity", .post)
         router.post("/hooks/productivity") { request, _ in
             do {

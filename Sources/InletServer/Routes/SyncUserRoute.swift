@@ -14,7 +14,7 @@ struct SyncUserRoute: Sendable {
     let registry: HandlerRegistry
     let dispatcher: Dispatcher
 
-    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/internal/auth/sync-user", .post)
         router.post("/internal/auth/sync-user") { request, _ in
             try await self.handle(request)
@@ -37,8 +37,10 @@ struct SyncUserRoute: Sendable {
 struct HealthRoutes: Sendable {
     let store: any InletStore
     let dispatcher: Dispatcher
+    /// Handlers whose deliveries are planned but wait (shown, not failing readiness).
+    let waiting: [HandlerRegistry.Inactive]
 
-    func register(on router: Router<BasicRequestContext>, routes: RouteTable) {
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/healthz", .get)
         routes.add("/readyz", .get)
         let alive: JSONValue = ["status": "ok"]
@@ -57,6 +59,7 @@ struct HealthRoutes: Sendable {
             let checks: JSONValue = [
                 "database": problems.contains("the database is not writable") ? "failing" : "ok",
                 "dispatcher": self.dispatcher.isRunning ? "running" : "stopped",
+                "handlers_waiting": .array(self.waiting.map { ["handler": .string($0.name), "reason": .string($0.reason)] }),
             ]
             guard problems.isEmpty else {
                 return Response.json(

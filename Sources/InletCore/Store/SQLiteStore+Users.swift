@@ -1,0 +1,62 @@
+/// A user as Inlet stores it: one row per Auth0 account, written by the Post-Login Action
+/// (`POST /internal/auth/sync-user`) and by the frontend (`POST /auth/sync`) alike.
+///
+/// ```swift
+/// if let user = try await store.user(auth0ID: claims.subject) { print(user.id, user.email ?? "-") }
+/// ```
+public struct UserRecord: Sendable, Equatable {
+    /// Inlet's id of the row.
+    public let id: Int64
+    public let auth0ID: String
+    public let email: String?
+    public let name: String?
+    public let picture: String?
+    public let emailVerified: Bool
+    /// Logins Inlet has recorded.
+    public let loginsCount: Int
+    /// RFC 3339 UTC text, as stored.
+    public let lastLoginAt: String?
+    public let createdAt: String
+    public let updatedAt: String
+
+    public init(
+        id: Int64, auth0ID: String, email: String?, name: String?, picture: String?, emailVerified: Bool,
+        loginsCount: Int, lastLoginAt: String?, createdAt: String, updatedAt: String
+    ) {
+        self.id = id
+        self.auth0ID = auth0ID
+        self.email = email
+        self.name = name
+        self.picture = picture
+        self.emailVerified = emailVerified
+        self.loginsCount = loginsCount
+        self.lastLoginAt = lastLoginAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Users in SQLite.
+extension SQLiteStore {
+    /// The user with this Auth0 id, or nil. Read on the reader connection: it sees every
+    /// committed login, since writes return only after their commit.
+    public func user(auth0ID: String) async throws -> UserRecord? {
+        try await self.read { connection in
+            guard
+                let row = try connection.row(
+                    """
+                    SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at
+                    FROM users WHERE auth0_id = ?
+                    """,
+                    [.text(auth0ID)]
+                ),
+                case .integer(let id) = row[0]
+            else { return nil }
+            return UserRecord(
+                id: id, auth0ID: row[1].string ?? auth0ID, email: row[2].string, name: row[3].string, picture: row[4].string,
+                emailVerified: (row[5].int ?? 0) != 0, loginsCount: row[6].int ?? 0, lastLoginAt: row[7].string,
+                createdAt: row[8].string ?? "", updatedAt: row[9].string ?? ""
+            )
+        }
+    }
+}

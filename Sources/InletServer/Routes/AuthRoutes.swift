@@ -1,0 +1,163 @@
+internal import Auth0
+internal import HTTPTypes
+internal import Hummingbird
+internal import InletCore
+internal import Logging
+internal import NIOCore
+internal import ServiceLifecycle
+
+/// What `/auth/*` needs, resolved once at start-up from the configuration.
+///
+/// With `AUTH0_DOMAIN` and `AUTH0_API_IDENTIFIER` set: a ``JWTVerifier`` over a
+/// ``JWKSCache`` of the tenant's keys (its own libcurl client, trusting
+/// `INLET_CA_BUNDLE`), and the ``JWKSRefresher`` service that keeps it fresh. Without
+/// them: no verifier, and the message `/auth/*` answers 503 with.
+///
+/// ```swift
+/// let auth = AccessTokenSetup(configuration: configuration, clock: clock, logger: logger)
+/// services += auth.services
+/// ```
+struct AccessTokenSetup {
+    let verifier: JWTVerifier?
+    /// Why `/auth/*` is off (nil when on).
+    let disabledReason: String?
+    let services: [any Service]
+
+    init(configuration: Configuration, clock: WallClock, logger: Logger) {
+        var missing: [String] = []
+        if configuration.auth0Domain == nil { missing.append("AUTH0_DOMAIN") }
+        if configuration.auth0APIIdentifier == nil { missing.append("AUTH0_API_IDENTIFIER") }
+        guard let domain = configuration.auth0Domain, let audience = configuration.auth0APIIdentifier else {
+            let names = missing.joined(separator: " and ")
+            self.verifier = nil
+            let reason = "\(names) \(missing.count == 1 ? "is" : "are") not set; access tokens cannot be verified"
+            self.disabledReason = reason
+            self.services = []
+            logger.warning(
+                "route disabled",
+                metadata: ["route": "POST /auth/sync, GET /auth/verify", "reason": "\(reason); every call is answered 503"]
+            )
+            return
+        }
+        let url = configuration.auth0JWKSURL ?? JWKSCache.Options.defaultURL(domain: domain)
+        let client = HTTPClient(configuration: .init(
+            caBundlePath: configuration.caBundlePath ?? configuration.environment["INLET_CA_BUNDLE"],
+            maxConnections: 2, maxConnectionsPerHost: 2
+        ))
+        let cache = JWKSCache(options: .init(url: url), client: client, clock: clock, logger: logger)
+        self.verifier = JWTVerifier(
+            options: .auth0(domain: domain, audience: audience, leeway: configuration.jwtLeeway), keys: cache, clock: clock
+        )
+        self.disabledReason = nil
+        self.services = [JWKSRefresher(cache: cache, shutdownClient: client)]
+        logger.info(
+            "route enabled",
+            metadata: [
+                "route": "POST /auth/sync, GET /auth/verify", "auth": "Auth0 access token (RS256)",
+                "issuer": "https://\(domain)/", "audience": "\(audience)", "jwks.url": "\(url)",
+                "rate_limit_per_minute": "\(configuration.authRateLimit == 0 ? "off" : String(configuration.authRateLimit))",
+            ]
+        )
+    }
+}
+
+/// `POST /auth/sync` and `GET /auth/verify`: the frontend, with an Auth0 access token.
+///
+/// The token's `sub` names the user; the body cannot: a body whose `auth0_id` differs
+/// is refused with 403. A sync upserts through ``SQLiteStore/syncLogin(_:payload:handlers:)``,
+/// the same write the Post-Login Action makes, so a user reached by both paths is one row.
+///
+/// Refusals follow RFC 6750 as Auth0's middleware words them: no token is 401 with
+/// `WWW-Authenticate: Bearer realm="api"`; a bad token is 401 with
+/// `Bearer error="invalid_token", error_description="..."`; signing keys that cannot be
+/// fetched are 503 (the token was not judged).
+struct AuthRoutes: Sendable {
+    let verifier: JWTVerifier?
+    let disabledReason: String?
+    let store: SQLiteStore
+    let body: JSONBodyReader
+    let registry: HandlerRegistry
+    let dispatcher: Dispatcher
+
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
+        routes.add("/auth/sync", .post)
+        routes.add("/auth/verify", .get)
+        router.post("/auth/sync") { request, context in
+            try await self.sync(request, logger: context.logger)
+        }
+        router.get("/auth/verify") { request, context in
+            try await self.verify(request, logger: context.logger)
+        }
+    }
+
+    func sync(_ request: Request, logger: Logger) async throws -> Response {
+        let claims = try await self.authenticate(request, logger: logger)
+        let (document, _) = try await self.body.read(request)
+        let root = try document.root.requireObject()
+        let claimedID = try root.string("auth0_id")
+        let email = try root.string("email")
+        let name = try root.string("name")
+        if let claimedID, !claimedID.utf8.elementsEqual(claims.subject.utf8) {
+            throw APIError.forbidden("auth0_id does not match the subject of the access token")
+        }
+        let login = LoginSync(auth0ID: claims.subject, email: email, name: name)
+        // Stored in the Action's shape, so handlers of auth0.user.login read both alike.
+        let payload: JSONValue = [
+            "auth0Id": .string(claims.subject), "email": .string(email), "name": .string(name), "via": "auth/sync",
+        ]
+        let handlers = self.registry.subscribers(of: LoginSync.eventType)
+        let result = try await self.store.syncLogin(login, payload: payload.serializedString, handlers: handlers)
+        if !handlers.isEmpty { self.dispatcher.notify(handlers) }
+        let user = try await self.store.user(auth0ID: claims.subject)
+        return .json([
+            "id": .int(Int(user?.id ?? result.userID)),
+            "email": .string(user?.email ?? email),
+            "name": .string(user?.name ?? name),
+        ])
+    }
+
+    func verify(_ request: Request, logger: Logger) async throws -> Response {
+        let claims = try await self.authenticate(request, logger: logger)
+        guard let user = try await self.store.user(auth0ID: claims.subject) else {
+            throw APIError.notFound("no user with this Auth0 id; call POST /auth/sync first")
+        }
+        return .json([
+            "valid": true,
+            "user": ["id": .int(Int(user.id)), "email": .string(user.email), "name": .string(user.name)],
+        ])
+    }
+
+    /// The verified claims of the request's bearer token, or the contract's refusal.
+    func authenticate(_ request: Request, logger: Logger) async throws(APIError) -> JWTClaims {
+        guard let verifier = self.verifier else {
+            throw .unavailable("/auth/* is disabled: \(self.disabledReason ?? "access tokens cannot be verified")")
+        }
+        let values = request.headers[values: .authorization]
+        guard values.count <= 1 else { throw .badRequest("send one Authorization header") }
+        guard let header = values.first, header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw APIError(
+                status: .unauthorized, code: "unauthorized", message: "missing Authorization: Bearer token",
+                headers: [.wwwAuthenticate: "Bearer realm=\"api\""]
+            )
+        }
+        let token = String(header.dropFirst(7).drop { $0 == " " })
+        guard !token.isEmpty else {
+            throw APIError(
+                status: .unauthorized, code: "unauthorized", message: "missing Authorization: Bearer token",
+                headers: [.wwwAuthenticate: "Bearer realm=\"api\""]
+            )
+        }
+        do {
+            return try await verifier.verify(token)
+        } catch where error.isUnavailable {
+            logger.warning("access token not checked: no signing keys", metadata: ["reason": "\(error.message)"])
+            throw .unavailable(error.message, retryAfterSeconds: 5)
+        } catch {
+            logger.info("access token refused", metadata: ["reason": "\(error.message)"])
+            throw APIError(
+                status: .unauthorized, code: "unauthorized", message: error.message,
+                headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\", error_description=\"\(error.message)\""]
+            )
+        }
+    }
+}

@@ -1,0 +1,96 @@
+internal import Hummingbird
+internal import InletCore
+
+/// The operators' employee routes, behind `Authorization: Bearer $ADMIN_API_TOKEN`.
+///
+/// - `POST /admin/employees/{employee_id}/provision` with `{"force": false}` (body
+///   optional) appends an `employee.provision` event of source `admin` for a known
+///   employee; its deliveries go to the provisioning handler through the same pipeline.
+///   202 `{"accepted": true, "event_id", "employee_id", "handlers"}`.
+/// - `POST /admin/employees/import` with a JSON array of employees appends one
+///   `employee.created` event each, of source `admin` and id `import:<employee_id>`, so a
+///   re-import is deduplicated. Invalid entries are counted and listed, the rest accepted.
+///   202 `{"received", "accepted", "duplicates", "invalid", "errors": [{"index", "message"}]}`.
+struct EmployeeAdminRoutes: Sendable {
+    let store: any InletStore
+    let employees: any EmployeeStore
+    let registry: HandlerRegistry
+    let dispatcher: Dispatcher
+    let authenticator: BearerTokenAuthenticator
+    /// Reads the provision body.
+    let body: JSONBodyReader
+    /// Reads import bodies (larger than single events).
+    let importBody: JSONBodyReader
+
+    static let provisionType = "employee.provision"
+
+    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
+        routes.add("/admin/employees/{employee_id}/provision", .post)
+        routes.add("/admin/employees/import", .post)
+
+        router.post("/admin/employees/{employee_id}/provision") { request, context in
+            try self.authenticator.authenticate(request)
+            let employeeID = try context.parameters.require("employee_id")
+            var force = false
+            if request.headers[.contentLength].map({ $0 != "0" }) ?? (request.headers[.contentType] != nil) {
+                let (document, _) = try await self.body.read(request)
+                let root = try document.root.requireObject()
+                force = try root.bool("force") ?? false
+            }
+            guard let record = try await self.employees.employee(id: employeeID) else {
+                throw APIError.notFound("no employee with id \(employeeID)")
+            }
+            guard case .object(var data) = record.employee.json else { throw APIError.internalError() }
+            data.append(("force", .bool(force)))
+            let eventID = EventID.generate()
+            let payload: JSONValue = ["type": .string(Self.provisionType), "force": .bool(force), "data": .object(data)]
+            let handlers = self.registry.subscribers(of: Self.provisionType)
+            _ = try await self.store.appendEvent(
+                source: "admin", id: eventID, type: Self.provisionType, payload: payload.serializedString, handlers: handlers
+            )
+            self.dispatcher.notify(handlers)
+            return Response.json(
+                [
+                    "accepted": true, "event_id": .string(eventID), "employee_id": .string(employeeID),
+                    "handlers": .array(handlers.map { .string($0) }),
+                ],
+                status: .accepted
+            )
+        }
+
+        router.post("/admin/employees/import") { request, _ in
+            try self.authenticator.authenticate(request)
+            let (document, _) = try await self.importBody.read(request)
+            guard case .array(let items) = document.root.value else {
+                throw APIError.badRequest("the body must be a JSON array of employees")
+            }
+            var events: [NewEvent] = []
+            var errors: [JSONValue] = []
+            for (index, item) in items.enumerated() {
+                do {
+                    let parsed = try JSONDocument.parse(item.serialized())
+                    let employee = try Employee(json: parsed.root)
+                    let payload: JSONValue = ["type": "employee.created", "data": employee.json]
+                    events.append(
+                        NewEvent(source: "admin", id: "import:\(employee.employeeID)", type: "employee.created", payload: payload.serializedString)
+                    )
+                } catch let error as EmployeeValidationError {
+                    errors.append(["index": .int(index), "message": .string(error.message)])
+                } catch {
+                    errors.append(["index": .int(index), "message": .string("\(error)")])
+                }
+            }
+            let handlers = self.registry.subscribers(of: "employee.created")
+            let results = try await self.employees.appendEvents(events, handlers: handlers)
+            let duplicates = results.filter(\.duplicate).count
+            if results.count > duplicates { self.dispatcher.notify(handlers) }
+            return Response.json(
+                [
+                    "received": .int(items.count), "accepted": .int(results.count - duplicates), "duplicates": .int(duplicates),
+                    "invalid": .int(errors.count), "errors": .array(Array(errors.prefix(100))),
+                ],
+                status: .accepted
+            )
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Auth0
+import Foundation
+import InletCore
+import Logging
+import Synchronization
+import Testing
+
+/// Records every retry wait the client asks for, and sleeps only briefly.
+final class SleepRecorder: Sendable {
+    private let recorded = Mutex<[Double]>([])
+    var waits: [Double] { self.recorded.withLock { $0 } }
+
+    func sleep(_ seconds: Double) async throws {
+        self.recorded.withLock { $0.append(seconds) }
+        try await Task.sleep(for: .milliseconds(Int(min(seconds, 0.02) * 1000)))
+    }
+}
+
+/// A wall clock the test moves.
+final class MutableClock: Sendable {
+    private let milliseconds: Mutex<Int64>
+
+    init(start: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
+        self.milliseconds = Mutex(start)
+    }
+
+    func advance(seconds: Double) { self.milliseconds.withLock { $0 += Int64(seconds * 1000) } }
+    var wallClock: WallClock { WallClock { Timestamp(millisecondsSinceEpoch: self.milliseconds.withLock { $0 }) } }
+}
+
+/// Captures log lines (message and metadata) for assertions.
+final class Auth0LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { self.lines.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "auth0-test") { _ in Handler(capture: self) }
+    }
+
+    struct Handler: LogHandler {
+        let capture: Auth0LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { self.metadata[key] }
+            set { self.metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
+            let line = "\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key })"
+            self.capture.lines.withLock { $0.append(line) }
+        }
+    }
+}
+
+/// A Management API client for `tenant`, reached over plain HTTP through the test-only
+/// base-URL initialiser.
+func makeClient(
+    _ tenant: FakeTenant, http: HTTPClient, sleeper: SleepRecorder? = SleepRecorder(), clock: WallClock = .system,
+    timeout: Double = 5, retries: Int = 3, refreshBuffer: Double = 300, secret: String = FakeTenant.clientSecret,
+    logger: Logger = Logger(label: "auth0-test", factory: { _ in SwiftLogNoOpLogHandler() })
+) throws -> ManagementClient {
+    let settings = try ManagementSettings(
+        domain: tenant.domain, clientID: FakeTenant.clientID, clientSecret: Secret(secret),
+        requestTimeout: timeout, maxRetries: retries, tokenRefreshBuffer: refreshBuffer
+    )
+    var options = ManagementClient.Options()
+    options.clock = clock
+    options.backoffBase = 0.01
+    if let sleeper { options.sleep = { try await sleeper.sleep($0) } }
+    return ManagementClient(baseURL: tenant.baseURL, settings: settings, http: http, options: options, logger: logger)
+}
+
+/// Runs `body` with a fresh fake tenant and HTTP client, and always stops both.
+func withTenant<T>(
+    roles: [String] = ["production_associate", "production_associate_lead"],
+    _ body: (FakeTenant, HTTPClient) async throws -> T
+) async throws -> T {
+    let tenant = try await FakeTenant.start(roles: roles)
+    let http = HTTPClient()
+    do {
+        let result = try await body(tenant, http)
+        await http.shutdown()
+        await tenant.stop()
+        return result
+    } catch {
+        await http.shutdown()
+        await tenant.stop()
+        throw error
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; never a fixed sleep.
+func eventually(timeout: Duration = .seconds(20), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out waiting for \(what)")
+    throw CancellationError()
+}
+
+/// Runs `body`, which must throw a ``ManagementError``, and returns it.
+func expectManagementError(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void
+) async -> ManagementError? {
+    do {
+        try await body()
+        Issue.record("expected a ManagementError", sourceLocation: sourceLocation)
+    } catch let error as ManagementError {
+        return error
+    } catch {
+        Issue.record("expected a ManagementError, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}

@@ -1,0 +1,498 @@
+import Auth0
+import COpenSSL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InletCore
+@testable import InletServer
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+// MARK: - Keys, tokens and a loopback JWKS endpoint
+
+/// An RSA-2048 key made in the test with libcrypto, signing RS256 tokens.
+final class RouteTestKey: @unchecked Sendable {
+    // @unchecked Sendable: `pkey` is immutable after init; concurrent signing is allowed.
+    let pkey: OpaquePointer
+    let kid: String
+
+    init(kid: String) {
+        let context = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil)!
+        defer { EVP_PKEY_CTX_free(context) }
+        precondition(EVP_PKEY_keygen_init(context) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(context, 2048) == 1)
+        var key: OpaquePointer?
+        precondition(EVP_PKEY_generate(context, &key) == 1)
+        self.pkey = key!
+        self.kid = kid
+    }
+
+    deinit { EVP_PKEY_free(self.pkey) }
+
+    static let shared = RouteTestKey(kid: "route-key-1")
+
+    private func component(_ name: String) -> [UInt8] {
+        var number: OpaquePointer?
+        precondition(EVP_PKEY_get_bn_param(self.pkey, name, &number) == 1)
+        defer { BN_free(number) }
+        var bytes = [UInt8](repeating: 0, count: Int((BN_num_bits(number) + 7) / 8))
+        _ = BN_bn2bin(number, &bytes)
+        return bytes
+    }
+
+    var jwks: [UInt8] {
+        let key: JSONValue = [
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": .string(self.kid),
+            "n": .string(JWTBase64URL.encode(self.component("n"))), "e": .string(JWTBase64URL.encode(self.component("e"))),
+        ]
+        return JSONValue.object([("keys", [key])]).serialized()
+    }
+
+    func token(_ claims: JSONValue, header: JSONValue? = nil) -> String {
+        let header = header ?? ["alg": "RS256", "typ": "JWT", "kid": .string(self.kid)]
+        let input = JWTBase64URL.encode(header.serialized()) + "." + JWTBase64URL.encode(claims.serialized())
+        let context = EVP_MD_CTX_new()!
+        defer { EVP_MD_CTX_free(context) }
+        precondition(EVP_DigestSignInit(context, nil, EVP_sha256(), nil, self.pkey) == 1)
+        let bytes = Array(input.utf8)
+        var length = 0
+        precondition(EVP_DigestSign(context, nil, &length, bytes, bytes.count) == 1)
+        var signature = [UInt8](repeating: 0, count: length)
+        precondition(EVP_DigestSign(context, &signature, &length, bytes, bytes.count) == 1)
+        return input + "." + JWTBase64URL.encode(signature.prefix(length))
+    }
+}
+
+enum RouteTenant {
+    static let domain = "inlet-routes.eu.auth0.com"
+    static let audience = "https://api.inlet.example"
+    static let now: Int64 = 1_772_323_200
+
+    static func claims(sub: String, _ overrides: [(String, JSONValue)] = []) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("iss", .string("https://\(domain)/")), ("sub", .string(sub)), ("aud", [.string(audience), .string("https://\(domain)/userinfo")]),
+            ("iat", .int(Int(now) - 10)), ("exp", .int(Int(now) + 3600)), ("scope", "openid profile email"),
+        ]
+        for (key, value) in overrides {
+            members.removeAll { $0.0 == key }
+            if value != .null { members.append((key, value)) }
+        }
+        return .object(members)
+    }
+
+    static func token(sub: String, _ overrides: [(String, JSONValue)] = []) -> String {
+        RouteTestKey.shared.token(claims(sub: sub, overrides))
+    }
+}
+
+/// A wall clock the test moves; the whole application reads it.
+final class RouteClock: Sendable {
+    private let milliseconds = Mutex(RouteTenant.now * 1000)
+    func advance(seconds: Double) { self.milliseconds.withLock { $0 += Int64(seconds * 1000) } }
+    var clock: WallClock { WallClock { Timestamp(millisecondsSinceEpoch: self.milliseconds.withLock { $0 }) } }
+}
+
+/// The tenant's JWKS endpoint on loopback, served by a small Hummingbird application.
+final class JWKSEndpoint: Sendable {
+    private let state: Mutex<(status: HTTPResponse.Status, body: [UInt8], requests: Int)>
+    private let port = Mutex(0)
+
+    init(body: [UInt8] = RouteTestKey.shared.jwks) {
+        self.state = Mutex((.ok, body, 0))
+    }
+
+    var url: String { "http://127.0.0.1:\(self.port.withLock { $0 })/.well-known/jwks.json" }
+    var requests: Int { self.state.withLock { $0.requests } }
+    func fail(with status: HTTPResponse.Status) { self.state.withLock { $0.status = status } }
+
+    /// Serves while `body` runs.
+    func serve<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let router = Router()
+        router.get("/.well-known/jwks.json") { _, _ -> Response in
+            let (status, bytes) = self.state.withLock { state in
+                state.requests += 1
+                return (state.status, state.body)
+            }
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                self.port.withLock { $0 = channel.localAddress?.port ?? 0 }
+                readyContinuation.yield()
+            },
+            logger: Logger(label: "jwks", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "jwks", factory: { _ in SwiftLogNoOpLogHandler() })))
+        let running = Task { try await group.run() }
+        for await _ in ready { break }
+        do {
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            try? await running.value
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await running.value
+            throw error
+        }
+    }
+}
+
+/// Runs `body` against the real application with Auth0 access tokens configured, the JWKS
+/// served by `jwks`, and the clock of `clock`.
+func withAuthInlet<Value: Sendable>(
+    folder: borrowing TemporaryFolder,
+    jwks: JWKSEndpoint = JWKSEndpoint(),
+    clock: RouteClock = RouteClock(),
+    logs: LogCapture = LogCapture(),
+    configure: (inout Configuration) -> Void = { _ in },
+    _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+) async throws -> Value {
+    var configuration = Configuration()
+    configuration.listenHost = "127.0.0.1"
+    configuration.listenPort = 0
+    configuration.databasePath = folder.databasePath
+    configuration.internalAPIToken = Secret(internalToken)
+    configuration.auth0Domain = RouteTenant.domain
+    configuration.auth0APIIdentifier = RouteTenant.audience
+    var options = Dispatcher.Options()
+    options.pollInterval = .milliseconds(200)
+    return try await jwks.serve {
+        configuration.auth0JWKSURL = jwks.url
+        configure(&configuration)
+        let app = try await buildApplication(
+            configuration: configuration, logger: logs.logger, clock: clock.clock, dispatcherOptions: options
+        )
+        return try await app.test(.live, body)
+    }
+}
+
+extension TestClientProtocol {
+    func authVerify(_ token: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await self.execute(uri: "/auth/verify", method: .get, headers: headers)
+    }
+
+    func authSync(_ token: String?, _ json: String) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await self.execute(uri: "/auth/sync", method: .post, headers: headers, body: ByteBuffer(string: json))
+    }
+}
+
+// MARK: - Tests
+
+/// POST /auth/sync and GET /auth/verify, end to end over loopback: real SQLite, a real
+/// JWKS endpoint, tokens signed in the test.
+@Suite(.timeLimit(.minutes(1))) struct AuthRoutesTests {
+    static let sub = "auth0|6745a1f0c2d94e0012ab34cd"
+
+    @Test func verifyBeforeSyncIs404AndAfterIt200() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let token = RouteTenant.token(sub: Self.sub)
+        try await withAuthInlet(folder: folder) { client in
+            let before = try await client.authVerify(token)
+            #expect(before.status == .notFound)
+            #expect(try before.json["error"] == "not_found")
+
+            let sync = try await client.authSync(token, #"{"email":"maria.lopez@example.com","auth0_id":"\#(Self.sub)","name":"Maria Lopez"}"#)
+            #expect(sync.status == .ok, "\(sync.text)")
+            let synced = try sync.json
+            let id = try #require(synced["id"]?.intValue)
+            #expect(synced["email"] == "maria.lopez@example.com")
+            #expect(synced["name"] == "Maria Lopez")
+
+            let after = try await client.authVerify(token)
+            #expect(after.status == .ok)
+            let json = try after.json
+            #expect(json["valid"] == true)
+            #expect(json["user"]?["id"]?.intValue == id)
+            #expect(json["user"]?["email"] == "maria.lopez@example.com")
+            #expect(json["user"]?["name"] == "Maria Lopez")
+
+            let row = try #require(try query(db, "SELECT id, auth0_id, email, name FROM users").first)
+            #expect(row == [.integer(Int64(id)), .text(Self.sub), .text("maria.lopez@example.com"), .text("Maria Lopez")])
+            let events = try query(db, "SELECT source, type, payload FROM events")
+            #expect(events.count == 1)
+            #expect(events.first?[1].string == "auth0.user.login")
+            #expect(events.first?[2].string?.contains(Self.sub) == true)
+        }
+    }
+
+    @Test func actionAndFrontendSyncTheSameRow() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        try await withAuthInlet(folder: folder) { client in
+            let action = try await client.syncUser(#"{"auth0Id":"\#(Self.sub)","email":"old@example.com","name":"Maria"}"#).json
+            let frontend = try await client.authSync(RouteTenant.token(sub: Self.sub), #"{"email":"new@example.com"}"#)
+            #expect(frontend.status == .ok)
+            let json = try frontend.json
+            #expect(json["id"] == action["user_id"])
+            #expect(json["email"] == "new@example.com")
+            #expect(json["name"] == "Maria")  // kept: the body did not send one
+            #expect(try count(db, "users") == 1)
+            #expect(try query(db, "SELECT logins_count FROM users").first?.first?.int == 2)
+            // And the other way round: the Action after the frontend.
+            let again = try await client.syncUser(#"{"auth0Id":"\#(Self.sub)"}"#).json
+            #expect(again["created"] == false)
+            #expect(try count(db, "users") == 1)
+        }
+    }
+
+    @Test func bodyAuth0IDOtherThanTheTokenSubjectIs403() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        try await withAuthInlet(folder: folder) { client in
+            let response = try await client.authSync(
+                RouteTenant.token(sub: Self.sub), #"{"email":"x@example.com","auth0_id":"auth0|someone-else","name":"X"}"#
+            )
+            #expect(response.status == .forbidden)
+            #expect(try response.json["error"] == "forbidden")
+            #expect(try count(db, "users") == 0)
+            // A malformed body is 400, nothing written.
+            let bad = try await client.authSync(RouteTenant.token(sub: Self.sub), #"{"email":42}"#)
+            #expect(bad.status == .badRequest)
+            #expect(try count(db, "users") == 0)
+        }
+    }
+
+    @Test func missingTokenIs401WithTheRealmChallenge() async throws {
+        let folder = try TemporaryFolder()
+        try await withAuthInlet(folder: folder) { client in
+            let none = try await client.authVerify(nil)
+            #expect(none.status == .unauthorized)
+            #expect(none.headers[.wwwAuthenticate] == #"Bearer realm="api""#)
+            #expect(try none.json["error"] == "unauthorized")
+            let basic = try await client.execute(uri: "/auth/verify", method: .get, headers: [.authorization: "Basic dXNlcjpwYXNz"])
+            #expect(basic.status == .unauthorized)
+            #expect(basic.headers[.wwwAuthenticate] == #"Bearer realm="api""#)
+            let sync = try await client.authSync(nil, "{}")
+            #expect(sync.status == .unauthorized)
+        }
+    }
+
+    @Test func invalidTokensAre401InvalidToken() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let now = Int(RouteTenant.now)
+        let tokens: [(String, String)] = [
+            ("expired", RouteTenant.token(sub: Self.sub, [("exp", .int(now - 60))])),
+            ("not yet valid", RouteTenant.token(sub: Self.sub, [("nbf", .int(now + 60))])),
+            ("wrong audience", RouteTenant.token(sub: Self.sub, [("aud", "https://api.other.example")])),
+            ("issuer without slash", RouteTenant.token(sub: Self.sub, [("iss", .string("https://\(RouteTenant.domain)"))])),
+            ("alg none", JWTBase64URL.encode(#"{"alg":"none","kid":"route-key-1"}"#) + "." + JWTBase64URL.encode(RouteTenant.claims(sub: Self.sub).serialized()) + ".AAAA"),
+            ("garbage", "not-a-token"),
+            ("too long", String(repeating: "a", count: 10_000)),
+        ]
+        try await withAuthInlet(folder: folder, configure: { $0.authRateLimit = 0 }) { client in
+            for (name, token) in tokens {
+                for response in [try await client.authVerify(token), try await client.authSync(token, #"{"email":"x@example.com"}"#)] {
+                    #expect(response.status == .unauthorized, "\(name)")
+                    let challenge = response.headers[.wwwAuthenticate] ?? ""
+                    #expect(challenge.hasPrefix(#"Bearer error="invalid_token", error_description=""#), "\(name): \(challenge)")
+                    #expect(try response.json["error"] == "unauthorized", "\(name)")
+                    #expect(!response.text.contains(token.prefix(30)), "\(name)")
+                }
+            }
+            #expect(try count(db, "users") == 0)
+        }
+    }
+
+    @Test func unconfiguredAuthAnswers503NamingTheSetting() async throws {
+        let folder = try TemporaryFolder()
+        let logs = LogCapture()
+        try await withAuthInlet(folder: folder, logs: logs, configure: { $0.auth0APIIdentifier = nil }) { client in
+            let response = try await client.authVerify(RouteTenant.token(sub: Self.sub))
+            #expect(response.status == .serviceUnavailable)
+            let json = try response.json
+            #expect(json["error"] == "unavailable")
+            #expect(json["message"]?.stringValue?.contains("AUTH0_API_IDENTIFIER") == true)
+            #expect(json["message"]?.stringValue?.contains("AUTH0_DOMAIN") == false)
+        }
+        #expect(logs.all.contains { $0.contains("route disabled") && $0.contains("AUTH0_API_IDENTIFIER is not set") })
+    }
+
+    @Test func signingKeysUnavailableIs503NotA401() async throws {
+        let folder = try TemporaryFolder()
+        let jwks = JWKSEndpoint()
+        jwks.fail(with: .internalServerError)
+        try await withAuthInlet(folder: folder, jwks: jwks) { client in
+            let response = try await client.authVerify(RouteTenant.token(sub: Self.sub))
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] != nil)
+            #expect(try response.json["error"] == "unavailable")
+        }
+    }
+
+    @Test func rateLimitAnswers429ThenAllowsAgainAfterTheWindow() async throws {
+        let folder = try TemporaryFolder()
+        let clock = RouteClock()
+        try await withAuthInlet(folder: folder, clock: clock) { client in
+            let token = RouteTenant.token(sub: Self.sub, [("exp", .int(Int(RouteTenant.now) + 7200))])
+            for index in 0..<10 {
+                let response = try await client.authVerify(token)
+                #expect(response.status == .notFound, "request \(index + 1)")
+            }
+            let limited = try await client.authVerify(token)
+            #expect(limited.status == .tooManyRequests)
+            #expect(try limited.json["error"] == "rate_limited")
+            #expect(limited.headers[.retryAfter] == "60")
+            // Other routes are not limited.
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+
+            clock.advance(seconds: 30)
+            let stillLimited = try await client.authSync(token, "{}")
+            #expect(stillLimited.status == .tooManyRequests)
+            #expect(stillLimited.headers[.retryAfter] == "30")
+
+            clock.advance(seconds: 30)
+            let allowed = try await client.authVerify(token)
+            #expect(allowed.status == .notFound)
+        }
+    }
+
+    @Test func rateLimitZeroTurnsItOff() async throws {
+        let folder = try TemporaryFolder()
+        try await withAuthInlet(folder: folder, configure: { $0.authRateLimit = 0 }) { client in
+            for _ in 0..<25 {
+                let response = try await client.authVerify(nil)
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func repeatedFailedAuthOnTheInternalRouteIsBlockedUntilTheWindowPasses() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let clock = RouteClock()
+        try await withAuthInlet(folder: folder, clock: clock) { client in
+            for index in 0..<20 {
+                let response = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#, token: "guess-\(index)")
+                #expect(response.status == .unauthorized)
+            }
+            let blocked = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#, token: "guess-21")
+            #expect(blocked.status == .tooManyRequests)
+            #expect(try blocked.json["error"] == "rate_limited")
+            #expect(blocked.headers[.retryAfter] == "60")
+            // Even the right token waits out the window.
+            let right = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#)
+            #expect(right.status == .tooManyRequests)
+            #expect(try count(db, "users") == 0)
+
+            clock.advance(seconds: 60)
+            let later = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#)
+            #expect(later.status == .ok)
+            #expect(try count(db, "users") == 1)
+        }
+    }
+
+    @Test func successfulInternalCallsAreNeverBlocked() async throws {
+        let folder = try TemporaryFolder()
+        try await withAuthInlet(folder: folder) { client in
+            for index in 0..<30 {
+                let response = try await client.syncUser(#"{"auth0Id":"auth0|ok-\#(index)"}"#)
+                #expect(response.status == .ok)
+            }
+        }
+    }
+}
+
+/// The per-client counters, directly.
+@Suite struct ClientRateLimiterTests {
+    @Test func memoryStaysBoundedUnderManyDistinctClients() {
+        let clock = RouteClock()
+        let limiter = ClientRateLimiter(limit: 10, capacity: 1_000, clock: clock.clock)
+        for index in 0..<50_000 {
+            _ = limiter.allow("10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)")
+            if index % 1_000 == 0 { clock.advance(seconds: 0.001) }
+        }
+        #expect(limiter.trackedClients <= 1_000)
+        // The newest clients are the ones remembered.
+        for _ in 0..<9 { #expect(limiter.allow("10.0.195.79") == nil) }
+        #expect(limiter.allow("10.0.195.79") != nil)
+    }
+
+    @Test func windowsExpireAndFreeTheirEntries() {
+        let clock = RouteClock()
+        let limiter = ClientRateLimiter(limit: 2, clock: clock.clock)
+        #expect(limiter.allow("a") == nil)
+        #expect(limiter.allow("a") == nil)
+        #expect(limiter.allow("a") == 60)
+        for index in 0..<100 { _ = limiter.allow("b\(index)") }
+        #expect(limiter.trackedClients == 101)
+        clock.advance(seconds: 59.5)
+        #expect(limiter.allow("a") == 1)
+        clock.advance(seconds: 0.5)
+        #expect(limiter.allow("a") == nil)
+        #expect(limiter.trackedClients == 1)
+    }
+
+    @Test func failureGuardCountsOnlyFailures() {
+        let clock = RouteClock()
+        let guardian = ClientRateLimiter(limit: 3, clock: clock.clock)
+        #expect(guardian.blocked("x") == nil)
+        guardian.recordFailure("x")
+        guardian.recordFailure("x")
+        #expect(guardian.blocked("x") == nil)
+        guardian.recordFailure("x")
+        #expect(guardian.blocked("x") == 60)
+        #expect(guardian.blocked("y") == nil)
+        clock.advance(seconds: 60)
+        #expect(guardian.blocked("x") == nil)
+    }
+}
+
+/// The settings of /auth/*, read from the environment and the config file.
+@Suite struct AuthConfigurationTests {
+    @Test func readsTheAccessTokenSettings() throws {
+        let configuration = try Configuration.load(environment: [
+            "AUTH0_DOMAIN": "tenant.eu.auth0.com", "AUTH0_API_IDENTIFIER": "https://api.inlet.example",
+            "AUTH0_JWKS_URL": "http://127.0.0.1:8443/.well-known/jwks.json", "INLET_AUTH_RATE_LIMIT": "0",
+            "INLET_JWT_LEEWAY": "2.5", "INLET_CA_BUNDLE": "/etc/inlet/ca.pem",
+        ])
+        #expect(configuration.auth0Domain == "tenant.eu.auth0.com")
+        #expect(configuration.auth0APIIdentifier == "https://api.inlet.example")
+        #expect(configuration.auth0JWKSURL == "http://127.0.0.1:8443/.well-known/jwks.json")
+        #expect(configuration.authRateLimit == 0)
+        #expect(configuration.jwtLeeway == 2.5)
+        #expect(configuration.caBundlePath == "/etc/inlet/ca.pem")
+        let defaults = try Configuration.load(environment: [:])
+        #expect(defaults.authRateLimit == 10)
+        #expect(defaults.jwtLeeway == 5)
+        #expect(defaults.auth0JWKSURL == nil)
+        #expect(Configuration.settingsHelp.contains("AUTH0_API_IDENTIFIER"))
+        #expect(Configuration.settingsHelp.contains("INLET_AUTH_RATE_LIMIT"))
+    }
+
+    @Test func refusesBadValues() throws {
+        let bad: [[String: String]] = [
+            ["AUTH0_JWKS_URL": "http://tenant.eu.auth0.com/.well-known/jwks.json"],
+            ["AUTH0_JWKS_URL": "ftp://127.0.0.1/jwks.json"],
+            ["AUTH0_JWKS_URL": "http://127.0.0.1.evil.example/jwks.json"],
+            ["INLET_AUTH_RATE_LIMIT": "-1"],
+            ["INLET_AUTH_RATE_LIMIT": "lots"],
+            ["INLET_JWT_LEEWAY": "forever"],
+        ]
+        for environment in bad {
+            #expect(throws: ConfigurationError.self, "\(environment)") { try Configuration.load(environment: environment) }
+        }
+        _ = try Configuration.load(environment: ["AUTH0_JWKS_URL": "http://localhost:9000/jwks.json"])
+        _ = try Configuration.load(environment: ["AUTH0_JWKS_URL": "http://[::1]:9000/jwks.json"])
+    }
+
+    @Test func rateLimitMayComeFromTheConfigFile() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/inlet.json"
+        try Data(#"{"auth_rate_limit": 25}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try Configuration.load(environment: [:], configFile: path).authRateLimit == 25)
+        #expect(try Configuration.load(environment: ["INLET_AUTH_RATE_LIMIT": "3"], configFile: path).authRateLimit == 3)
+    }
+}

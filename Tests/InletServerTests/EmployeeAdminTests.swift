@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import InletCore
+import NIOCore
+import Testing
+
+extension TestClientProtocol {
+    func adminJSON(_ uri: String, _ body: String, token: String = adminToken) async throws -> TestResponse {
+        try await self.execute(
+            uri: uri, method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: ByteBuffer(string: body)
+        )
+    }
+}
+
+/// `POST /admin/employees/import` and `POST /admin/employees/{employee_id}/provision`.
+@Suite struct EmployeeAdminTests {
+    static func employee(_ id: String, email: String? = nil) -> String {
+        #"{"employee_id":"\#(id)","name":"Employee \#(id)","email":"\#(email ?? "\(id.lowercased())@example.com")","department":"Production"}"#
+    }
+
+    @Test func anImportAppendsOneDedupedEmployeeCreatedEventPerEmployee() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let handler = ScriptedHandler(subscriptions: ["employee.*"])
+        try await withInlet(folder: folder, handlers: [handler.factory()], configure: configurePipeline) { client in
+            let body = "[\(Self.employee("E1")),\(Self.employee("E2")),\(Self.employee("E3", email: "not-an-address")),\(Self.employee("E4"))]"
+            let first = try await client.adminJSON("/admin/employees/import", body)
+            #expect(first.status == .accepted, "\(first.text)")
+            #expect(try first.json["received"] == 4)
+            #expect(try first.json["accepted"] == 3)
+            #expect(try first.json["duplicates"] == 0)
+            #expect(try first.json["invalid"] == 1)
+            #expect(try first.json["errors"] == [["index": 2, "message": "email is not a valid email address"]])
+
+            let again = try await client.adminJSON("/admin/employees/import", body)
+            #expect(again.status == .accepted)
+            #expect(try again.json["accepted"] == 0)
+            #expect(try again.json["duplicates"] == 3)
+
+            let ids = try query(db, "SELECT id FROM events WHERE source = 'admin' AND type = 'employee.created' ORDER BY id").compactMap { $0.first?.string }
+            #expect(ids == ["import:E1", "import:E2", "import:E4"])
+            try await eventually("the imported events are delivered") {
+                try ["import:E1", "import:E2", "import:E4"].allSatisfy { try deliveryState(db, event: $0, handler: "scripted")?.state == "done" }
+            }
+            #expect(handler.recorded.count == 3)
+
+            let notArray = try await client.adminJSON("/admin/employees/import", #"{"employee_id":"E1"}"#)
+            #expect(notArray.status == .badRequest)
+            let unauthorized = try await client.adminJSON("/admin/employees/import", body, token: "wrong")
+            #expect(unauthorized.status == .unauthorized)
+        }
+    }
+
+    @Test func provisionAppendsAnAdminEventForAKnownEmployee() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let handler = ScriptedHandler(subscriptions: ["employee.provision"])
+        try await withInlet(folder: folder, handlers: [handler.factory()], configure: configurePipeline) { client in
+            let missing = try await client.adminJSON("/admin/employees/E404/provision", #"{"force": false}"#)
+            #expect(missing.status == .notFound)
+
+            let connection = try SQLiteConnection(path: db)
+            try connection.execute(
+                """
+                INSERT INTO employees (employee_id, name, email, department, created_at, updated_at)
+                VALUES ('E7', 'Grace Hopper', 'grace@example.com', 'Engineering', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+                """
+            )
+            let response = try await client.adminJSON("/admin/employees/E7/provision", #"{"force": true}"#)
+            #expect(response.status == .accepted, "\(response.text)")
+            let eventID = try #require(try response.json["event_id"]?.stringValue)
+            #expect(try response.json["handlers"] == ["scripted"])
+            let row = try #require(try query(db, "SELECT source, type, payload FROM events WHERE id = ?", [.text(eventID)]).first)
+            #expect(row[0].string == "admin")
+            #expect(row[1].string == "employee.provision")
+            let payload = try JSONDocument.parse(row[2].string ?? "").root.value
+            #expect(payload["force"] == true)
+            #expect(payload["data"]?["employee_id"] == "E7")
+            #expect(payload["data"]?["email"] == "grace@example.com")
+            try await eventually("the provision event is delivered") {
+                try deliveryState(db, event: eventID, handler: "scripted")?.state == "done"
+            }
+
+            // No body means force false.
+            let plain = try await client.admin(.post, "/admin/employees/E7/provision")
+            #expect(plain.status == .accepted, "\(plain.text)")
+            let plainID = try #require(try plain.json["event_id"]?.stringValue)
+            let plainPayload = try query(db, "SELECT payload FROM events WHERE id = ?", [.text(plainID)]).first?.first?.string ?? ""
+            #expect(try JSONDocument.parse(plainPayload).root.value["force"] == false)
+        }
+    }
+}
