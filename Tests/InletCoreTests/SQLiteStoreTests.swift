@@ -80,6 +80,25 @@ import Testing
         await store.close()
     }
 
+    @Test func commitsReachTheDatabaseFileAndCloseEmptiesTheWAL() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0 }
+        let store = try await SQLiteStore.open(path: path, options: .init(checkpointFrames: 8))
+        let blob = String(repeating: "x", count: 50_000)
+        for index in 0..<4 {
+            try await store.write { try $0.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", [.text("big\(index)"), .text(blob)]) }
+        }
+        // The background checkpointer copies committed pages from the WAL into the file.
+        let deadline = Date().addingTimeInterval(10)
+        while size(path) < 200_000 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(size(path) >= 200_000, "the WAL was not checkpointed into the database file")
+        await store.close()
+        #expect(size(path + "-wal") == 0)
+    }
+
     @Test func refusesADatabaseThatCannotBeOpened() async throws {
         await #expect(throws: (any Error).self) {
             _ = try await SQLiteStore.open(path: "/proc/inlet-cannot-create/inlet.sqlite")

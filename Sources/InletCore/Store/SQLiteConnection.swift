@@ -62,6 +62,8 @@ public final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     public let path: String
+    /// Frames in the WAL after this connection's last commit: what a checkpoint would copy.
+    public private(set) var walFrames = 0
 
     /// Opens (creating if asked) the database at `path`; a read-write connection switches
     /// it to WAL mode unless `setWALMode` is false (a helper connection opened beside the
@@ -84,6 +86,13 @@ public final class SQLiteConnection: @unchecked Sendable {
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         if !readOnly && setWALMode {
             try self.execute("PRAGMA journal_mode = WAL")
+        }
+        if !readOnly {
+            sqlite3_wal_hook(handle, { context, _, _, frames in
+                guard let context else { return SQLITE_OK }
+                Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue().walFrames = Int(frames)
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(self).toOpaque())
         }
         try self.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         try self.execute("PRAGMA foreign_keys = ON")

@@ -54,14 +54,14 @@ public final class SQLiteExecutor: @unchecked Sendable {
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private let mode: Mode
     /// Called on the executor thread after each successful COMMIT (writer mode).
-    private let afterCommit: (@Sendable () -> Void)?
+    private let afterCommit: (@Sendable (SQLiteConnection) -> Void)?
     /// Why the connection could not be opened, once known.
     private var openError: (any Error)?
 
     /// Starts the thread, which opens the connection; if opening fails, every job is
     /// answered with that error (so the first `run` reports it).
     public init(
-        name: String, mode: Mode, afterCommit: (@Sendable () -> Void)? = nil,
+        name: String, mode: Mode, afterCommit: (@Sendable (SQLiteConnection) -> Void)? = nil,
         open: @escaping @Sendable () throws -> SQLiteConnection
     ) {
         self.mode = mode
@@ -191,7 +191,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
 
             switch self.mode {
             case .writer:
-                if Self.runTransaction(batch, on: connection) { self.afterCommit?() }
+                if Self.runTransaction(batch, on: connection) { self.afterCommit?(connection) }
             case .reader: batch[0].run(connection).answer()
             }
         }

@@ -15,11 +15,14 @@ public final class SQLiteStore: InletStore {
         public var synchronous: SQLiteSynchronous
         /// Most jobs committed in one transaction.
         public var maxBatch: Int
+        /// WAL frames (pages) that start a background checkpoint.
+        public var checkpointFrames: Int
         public var clock: WallClock
 
-        public init(synchronous: SQLiteSynchronous = .full, maxBatch: Int = 512, clock: WallClock = .system) {
+        public init(synchronous: SQLiteSynchronous = .full, maxBatch: Int = 512, checkpointFrames: Int = 1000, clock: WallClock = .system) {
             self.synchronous = synchronous
             self.maxBatch = maxBatch
+            self.checkpointFrames = checkpointFrames
             self.clock = clock
         }
     }
@@ -48,23 +51,38 @@ public final class SQLiteStore: InletStore {
         let synchronous = options.synchronous
         // Checkpoints copy the WAL into the database and fsync it; on the writer they would
         // stall every commit behind them, so a thread of their own runs them (PASSIVE: they
-        // never block the writer), one at a time, after commits.
+        // never block the writer), one at a time, once the WAL holds `checkpointFrames`.
         let checkpointer = SQLiteExecutor(name: "inlet.sqlite.checkpointer", mode: .reader) {
             try SQLiteConnection(path: path, synchronous: synchronous, setWALMode: false)
         }
-        let checkpointPending = Atomic<Bool>(false)
+        let checkpointFrames = max(1, options.checkpointFrames)
+        let checkpointRunning = Atomic<Bool>(false)
         let writer = SQLiteExecutor(
             name: "inlet.sqlite.writer", mode: .writer(maxBatch: options.maxBatch),
-            afterCommit: {
-                guard !checkpointPending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            afterCommit: { connection in
+                let frames = connection.walFrames
+                guard frames >= checkpointFrames, !checkpointRunning.load(ordering: .acquiring) else { return }
+                if frames >= 4 * checkpointFrames {
+                    // Under steady load a background checkpoint never finds the WAL idle, so
+                    // the WAL would never start over and would grow without end. The
+                    // checkpointer has copied all but the last few commits: copying those
+                    // here, with nothing committed in between, lets the next transaction
+                    // rewind the WAL to its start.
+                    Self.checkpoint(connection, mode: "PASSIVE")
+                    return
+                }
+                checkpointRunning.store(true, ordering: .releasing)
                 checkpointer.submit { connection in
-                    try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    checkpointPending.store(false, ordering: .releasing)
+                    Self.checkpoint(connection, mode: "PASSIVE")
+                    checkpointRunning.store(false, ordering: .releasing)
                 }
             }
         ) {
+            // The connection's WAL hook replaces SQLite's automatic checkpoints (and
+            // `PRAGMA wal_autocheckpoint` would remove it).
             let connection = try SQLiteConnection(path: path, synchronous: synchronous)
-            try connection.execute("PRAGMA wal_autocheckpoint = 0")
+            // A WAL that grew while a reader held it back shrinks again when it starts over.
+            try connection.execute("PRAGMA journal_size_limit = \(64 << 20)")
             return connection
         }
         do {
@@ -99,27 +117,31 @@ public final class SQLiteStore: InletStore {
     public func syncLogin(_ login: LoginSync, payload: String, handlers: [String]) async throws -> LoginSyncResult {
         let clockNow = self.clock.now()
         let now = clockNow.description
-        let eventID = EventID.generate()
+        let eventID = EventID.generate(at: clockNow)
         return try await self.writer.run { connection in
             let userID: Int64
             let created: Bool
-            if let existing = try connection.row("SELECT id FROM users WHERE auth0_id = ?", [.text(login.auth0ID)]),
+            if let existing = try connection.row("SELECT id, email FROM users WHERE auth0_id = ?", [.text(login.auth0ID)]),
                 case .integer(let id) = existing[0]
             {
                 try connection.execute(
                     """
                     UPDATE users SET
-                        email = coalesce(?1, email), name = coalesce(?2, name), picture = coalesce(?3, picture),
-                        email_verified = coalesce(?4, email_verified), logins_count = logins_count + 1,
-                        auth0_logins_count = coalesce(?5, auth0_logins_count), last_ip = coalesce(?6, last_ip),
-                        last_login_at = ?7, updated_at = ?7
-                    WHERE id = ?8
+                        name = coalesce(?1, name), picture = coalesce(?2, picture),
+                        email_verified = coalesce(?3, email_verified), logins_count = logins_count + 1,
+                        auth0_logins_count = coalesce(?4, auth0_logins_count), last_ip = coalesce(?5, last_ip),
+                        last_login_at = ?6, updated_at = ?6
+                    WHERE id = ?7
                     """,
                     [
-                        .text(login.email), .text(login.name), .text(login.picture), .bool(login.emailVerified),
+                        .text(login.name), .text(login.picture), .bool(login.emailVerified),
                         .integer(login.loginsCount), .text(login.ip), .text(now), .integer(id),
                     ]
                 )
+                // Apart, so that a login with the same email leaves the email index alone.
+                if let email = login.email, existing[1].string != email {
+                    try connection.execute("UPDATE users SET email = ? WHERE id = ?", [.text(email), .integer(id)])
+                }
                 userID = id
                 created = false
             } else {
@@ -154,11 +176,22 @@ public final class SQLiteStore: InletStore {
         }
     }
 
+    /// Copies the WAL into the database file (`mode`: PASSIVE or TRUNCATE).
+    ///
+    /// The checkpointer's connection opens before the writer switches a new database to
+    /// WAL, and SQLite (before 3.41) treats a checkpoint on a connection that has not read
+    /// the database since as a silent no-op: the WAL would grow without end. Reading the
+    /// schema first makes the connection find the WAL.
+    static func checkpoint(_ connection: SQLiteConnection, mode: String) {
+        _ = try? connection.row("SELECT count(*) FROM sqlite_master")
+        _ = try? connection.row("PRAGMA wal_checkpoint(\(mode))")
+    }
+
     public func close() async {
         await self.reader.close()
         await self.writer.close()
         // A last full checkpoint leaves a compact database file behind.
-        self.checkpointer.submit { connection in try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        self.checkpointer.submit { connection in Self.checkpoint(connection, mode: "TRUNCATE") }
         await self.checkpointer.close()
     }
 }

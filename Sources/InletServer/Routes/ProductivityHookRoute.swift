@@ -81,7 +81,7 @@ struct ProductivityHookRoute: Sendable {
 
     private func accept(document: JSONDocument, raw: ByteBuffer, headerID: String?) async throws -> Response {
         let envelope = try ProductivityEnvelope(json: document.root.requireObject(), acceptUnknownTypes: self.acceptUnknownTypes)
-        let id = headerID ?? envelope.id ?? EventID.generate()
+        let id = headerID ?? envelope.id ?? EventID.generate(at: self.clock.now())
         let handlers = self.registry.subscribers(of: envelope.type)
         let result = try await self.store.appendEvent(
             source: "productivity", id: id, type: envelope.type, payload: String(buffer: raw), handlers: handlers
