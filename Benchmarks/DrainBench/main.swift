@@ -19,7 +19,7 @@ let payload = try String(contentsOfFile: "fixtures/productivity/employee-created
 var registry = HandlerRegistry()
 var options = HandlerOptions()
 options.concurrency = Int(ProcessInfo.processInfo.environment["AUDIT_CONCURRENCY"] ?? "") ?? 64
-try registry.add(AuditHandler(store: store), options: options)
+try registry.add(AuditHandler(), options: options)
 
 // Fill: many concurrent appends so they share transactions, as under HTTP load.
 let fillStart = ContinuousClock.now

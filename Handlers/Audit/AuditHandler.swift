@@ -12,15 +12,15 @@ public import InletCore
 public struct AuditHandler: EventHandler {
     public static let name = "audit"
     public let subscriptions: [EventPattern]
-    let store: any InletStore
 
-    public init(store: any InletStore, subscriptions: [EventPattern] = ["*"]) {
-        self.store = store
+    public init(subscriptions: [EventPattern] = ["*"]) {
         self.subscriptions = subscriptions
     }
 
+    /// The row is written with the delivery's outcome, in one transaction: once per event,
+    /// however often a crash makes the delivery run again.
     public func handle(_ event: Event, context: HandlerContext) async throws {
-        try await self.store.appendAudit(event: event, handler: nil, outcome: "received", detail: "from \(event.source) at \(event.receivedAt)", once: true)
+        context.audit("received", detail: "from \(event.source) at \(event.receivedAt)")
     }
 
     /// Local and cheap: many deliveries at once, so their writes share commits.
@@ -31,7 +31,7 @@ public struct AuditHandler: EventHandler {
     }
 
     /// Registration for the executable's handler list: enabled unless configured off.
-    public static let factory = HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaultOptions) { settings, store in
-        AuditHandler(store: store, subscriptions: try settings.subscriptions(default: ["*"]))
+    public static let factory = HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaultOptions) { settings, _ in
+        AuditHandler(subscriptions: try settings.subscriptions(default: ["*"]))
     }
 }

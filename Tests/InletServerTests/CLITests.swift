@@ -26,7 +26,7 @@ import Testing
         _ = try await store.appendEvent(source: "productivity", id: "msg_cli", type: "employee.created", payload: employeeEvent(), handlers: ["audit"])
         let claimed = try await store.claimDue(handler: "audit", limit: 1, leaseSeconds: 60).claims
         let claim = try #require(claimed.first)
-        try await store.complete(claim, handler: "audit", outcome: .dead(error: "refused", reason: .permanent), audit: false)
+        try await store.complete([Completion(claim: claim, handler: "audit", outcome: .dead(error: "refused", reason: .permanent))])
         await store.close()
 
         let listed = try Self.inlet(["events", "list", "--status", "dead", "--database", db])

@@ -88,7 +88,7 @@ func configurePipeline(_ configuration: inout Configuration) {
     @Test func transientFailuresAreRetriedWithBackoffUntilTheyPass() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
-        let handler = ScriptedHandler { _, attempt in
+        let handler = ScriptedHandler(auditAttempts: true) { _, attempt in
             if attempt < 3 { throw HandlerError.transient("upstream 503 on attempt \(attempt)") }
         }
         var options = HandlerOptions()
@@ -99,6 +99,9 @@ func configurePipeline(_ configuration: inout Configuration) {
             try await eventually("done after retries") { try deliveryState(db, event: "msg_retry", handler: "scripted")?.state == "done" }
             #expect(handler.recorded.map(\.attempt) == [1, 2, 3])
             #expect(try deliveryState(db, event: "msg_retry", handler: "scripted")?.attempts == 3)
+            // What the handler audited is stored with each attempt's outcome, failed ones too.
+            let rows = try query(db, "SELECT handler, detail FROM audit_log WHERE event_id = 'msg_retry' AND outcome = 'attempt_ran' ORDER BY id")
+            #expect(rows == [1, 2, 3].map { [.text("scripted"), .text("attempt \($0)")] })
         }
     }
 

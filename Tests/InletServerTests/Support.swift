@@ -140,8 +140,15 @@ final class ScriptedHandler: EventHandler, @unchecked Sendable {
     private var runningCount = 0
     private(set) var maxConcurrent = 0
 
-    init(subscriptions: [EventPattern] = ["*"], delay: Duration = .zero, gateOpen: Bool = true, script: @escaping @Sendable (Event, Int) throws -> Void = { _, _ in }) {
+    /// Adds an audit row (`attempt_ran`) on every attempt, through the context.
+    let auditAttempts: Bool
+
+    init(
+        subscriptions: [EventPattern] = ["*"], delay: Duration = .zero, gateOpen: Bool = true, auditAttempts: Bool = false,
+        script: @escaping @Sendable (Event, Int) throws -> Void = { _, _ in }
+    ) {
         self.subscriptions = subscriptions
+        self.auditAttempts = auditAttempts
         self.script = script
         self.delay = delay
         self.gate.withLock { $0 = gateOpen }
@@ -164,6 +171,7 @@ final class ScriptedHandler: EventHandler, @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         if self.delay > .zero { try? await Task.sleep(for: self.delay) }
+        if self.auditAttempts { context.audit("attempt_ran", detail: "attempt \(context.attempt)") }
         try self.script(event, context.attempt)
     }
 

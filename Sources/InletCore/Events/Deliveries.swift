@@ -24,6 +24,36 @@ public enum DeliveryOutcome: Sendable, Equatable {
     }
 }
 
+/// A row a handler adds to the audit log with ``HandlerContext/audit(_:detail:)``.
+public struct AuditNote: Sendable, Equatable {
+    public let outcome: String
+    public let detail: String?
+
+    public init(outcome: String, detail: String?) {
+        self.outcome = outcome
+        self.detail = detail
+    }
+}
+
+/// One finished attempt, as the dispatcher records it.
+public struct Completion: Sendable {
+    public let claim: Claim
+    public let handler: String
+    public let outcome: DeliveryOutcome
+    /// Whether the outcome itself also gets an audit row.
+    public let auditOutcome: Bool
+    /// Rows the handler added while it ran, written in the transaction of the outcome.
+    public let notes: [AuditNote]
+
+    public init(claim: Claim, handler: String, outcome: DeliveryOutcome, auditOutcome: Bool = false, notes: [AuditNote] = []) {
+        self.claim = claim
+        self.handler = handler
+        self.outcome = outcome
+        self.auditOutcome = auditOutcome
+        self.notes = notes
+    }
+}
+
 /// The result of appending an event.
 public struct AppendResult: Sendable, Equatable {
     public let seq: Int64

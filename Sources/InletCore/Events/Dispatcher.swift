@@ -98,6 +98,7 @@ public final class Dispatcher: Service, Sendable {
             logger[metadataKey: "handler"] = "\(entry.name)"
             return logger
         }()
+        let completions = CompletionBatcher(store: self.store)
         await withTaskGroup(of: Step.self) { group in
             var inFlight = 0
             var sleeping = false
@@ -118,7 +119,7 @@ public final class Dispatcher: Service, Sendable {
                         for claim in result.claims {
                             inFlight += 1
                             group.addTask {
-                                await self.deliver(claim, entry: entry, logger: logger)
+                                await self.deliver(claim, entry: entry, completions: completions, logger: logger)
                                 return .delivered
                             }
                         }
@@ -161,7 +162,7 @@ public final class Dispatcher: Service, Sendable {
     }
 
     /// Runs one claimed delivery and records its outcome.
-    private func deliver(_ claim: Claim, entry: HandlerRegistry.Active, logger: Logger) async {
+    private func deliver(_ claim: Claim, entry: HandlerRegistry.Active, completions: CompletionBatcher, logger: Logger) async {
         let context = HandlerContext(logger: logger, attempt: claim.attempt, deliveryID: claim.deliveryID, clock: self.clock)
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
@@ -181,8 +182,10 @@ public final class Dispatcher: Service, Sendable {
         }
         do {
             // The audit handler's own outcome is its row; the log need not record it twice.
-            let audit = self.options.auditOutcomes && entry.name != "audit"
-            try await self.store.complete(claim, handler: entry.name, outcome: outcome, audit: audit)
+            let auditOutcome = self.options.auditOutcomes && entry.name != "audit"
+            try await completions.record(
+                Completion(claim: claim, handler: entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: context.auditNotes)
+            )
         } catch {
             // The lease will expire and the delivery will run again: at-least-once.
             logger.error("cannot record a delivery outcome", metadata: ["event": "\(claim.event.id)", "error": "\(error)"])
@@ -205,6 +208,54 @@ public final class Dispatcher: Service, Sendable {
             delay = max(delay, retryAfter)
         }
         return .retry(at: self.clock.now().adding(seconds: delay), error: message)
+    }
+}
+
+/// Records one worker's delivery outcomes in batches: while one batch commits the next
+/// gathers, so a busy handler costs one store job per batch, not one per delivery.
+final class CompletionBatcher: Sendable {
+    private struct State {
+        var waiting: [(Completion, CheckedContinuation<Void, any Error>)] = []
+        var flushing = false
+    }
+
+    private let store: any InletStore
+    private let state = Mutex(State())
+
+    init(store: any InletStore) {
+        self.store = store
+    }
+
+    /// Returns once `completion` is committed.
+    func record(_ completion: Completion) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let startFlush = self.state.withLock { state -> Bool in
+                state.waiting.append((completion, continuation))
+                defer { state.flushing = true }
+                return !state.flushing
+            }
+            if startFlush {
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Commits what is waiting, batch after batch, until nothing is.
+    private func flush() async {
+        while true {
+            let batch = self.state.withLock { state in
+                defer { state.waiting = [] }
+                if state.waiting.isEmpty { state.flushing = false }
+                return state.waiting
+            }
+            if batch.isEmpty { return }
+            do {
+                try await self.store.complete(batch.map(\.0))
+                for (_, continuation) in batch { continuation.resume() }
+            } catch {
+                for (_, continuation) in batch { continuation.resume(throwing: error) }
+            }
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 public import Logging
+internal import Synchronization
 
 /// An event as stored: what handlers receive.
 public struct Event: Sendable, Equatable {
@@ -94,12 +95,33 @@ public struct HandlerContext: Sendable {
     public let deliveryID: Int64
     public let clock: WallClock
 
+    /// Rows added with ``audit(_:detail:)``.
+    let notes = AuditNotes()
+
     public init(logger: Logger, attempt: Int, deliveryID: Int64, clock: WallClock) {
         self.logger = logger
         self.attempt = attempt
         self.deliveryID = deliveryID
         self.clock = clock
     }
+
+    /// Adds a row to the audit log, written in the transaction that records this attempt's
+    /// outcome: it is stored exactly when the outcome is (an attempt cut short by a crash
+    /// leaves none), and costs no commit of its own.
+    public func audit(_ outcome: String, detail: String? = nil) {
+        self.notes.append(AuditNote(outcome: outcome, detail: detail))
+    }
+
+    /// The rows added so far.
+    public var auditNotes: [AuditNote] { self.notes.all }
+}
+
+/// The audit rows of one attempt; shared by the copies of its ``HandlerContext``.
+final class AuditNotes: Sendable {
+    private let notes = Mutex<[AuditNote]>([])
+
+    func append(_ note: AuditNote) { self.notes.withLock { $0.append(note) } }
+    var all: [AuditNote] { self.notes.withLock { $0 } }
 }
 
 /// A handler: receives the events it subscribes to, at least once each.

@@ -96,8 +96,8 @@ public struct HandlerUnavailable: Error, CustomStringConvertible, Sendable {
 /// A handler the executable knows how to build: the one place a new handler is registered.
 ///
 /// ```swift
-/// HandlerFactory(name: "audit", enabledByDefault: true) { settings in
-///     AuditHandler(store: store, subscriptions: try settings.subscriptions(default: ["*"]))
+/// HandlerFactory(name: "audit", enabledByDefault: true) { settings, store in
+///     AuditHandler(subscriptions: try settings.subscriptions(default: ["*"]))
 /// }
 /// ```
 public struct HandlerFactory: Sendable {

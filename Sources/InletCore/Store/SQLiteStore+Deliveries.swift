@@ -72,42 +72,55 @@ extension SQLiteStore {
         }
     }
 
-    /// Records the outcome of a claimed delivery; with `audit`, also appends it to the
-    /// audit log in the same transaction.
-    public func complete(_ claim: Claim, handler: String, outcome: DeliveryOutcome, audit: Bool) async throws {
+    /// Records the outcomes of claimed deliveries, each with the audit rows its handler
+    /// added and (with `auditOutcome`) one for the outcome, in one transaction.
+    public func complete(_ completions: [Completion]) async throws {
         let now = self.clock.now()
         try await self.write { connection in
             let text = now.description
-            let detail: String?
-            switch outcome {
-            case .done:
-                detail = nil
-                try connection.execute(
-                    "UPDATE deliveries SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = ? WHERE id = ?",
-                    [.text(text), .integer(claim.deliveryID)]
-                )
-            case .retry(let at, let error):
-                detail = error
-                try connection.execute(
-                    "UPDATE deliveries SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                    [.integer(at.millisecondsSinceEpoch), .text(error), .text(text), .integer(claim.deliveryID)]
-                )
-            case .dead(let error, let reason):
-                detail = error
-                try connection.execute(
-                    "UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
-                    [.text(error), .text(reason.rawValue), .text(text), .integer(claim.deliveryID)]
-                )
+            for completion in completions {
+                try Self.record(completion, at: text, on: connection)
             }
-            if audit {
-                let name: String
-                switch outcome {
-                case .done: name = "delivered"
-                case .retry: name = "retry_scheduled"
-                case .dead(_, let reason): name = "dead_\(reason.rawValue)"
-                }
-                try Self.insertAudit(connection, at: text, event: claim.event, handler: handler, outcome: name, detail: detail.map { "attempt \(claim.attempt): \($0)" } ?? "attempt \(claim.attempt)")
+        }
+    }
+
+    private static func record(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws {
+        let claim = completion.claim
+        let detail: String?
+        switch completion.outcome {
+        case .done:
+            detail = nil
+            try connection.execute(
+                "UPDATE deliveries SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = ? WHERE id = ?",
+                [.text(text), .integer(claim.deliveryID)]
+            )
+        case .retry(let at, let error):
+            detail = error
+            try connection.execute(
+                "UPDATE deliveries SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                [.integer(at.millisecondsSinceEpoch), .text(error), .text(text), .integer(claim.deliveryID)]
+            )
+        case .dead(let error, let reason):
+            detail = error
+            try connection.execute(
+                "UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
+                [.text(error), .text(reason.rawValue), .text(text), .integer(claim.deliveryID)]
+            )
+        }
+        for note in completion.notes {
+            try Self.insertAudit(connection, at: text, event: claim.event, handler: completion.handler, outcome: note.outcome, detail: note.detail)
+        }
+        if completion.auditOutcome {
+            let name: String
+            switch completion.outcome {
+            case .done: name = "delivered"
+            case .retry: name = "retry_scheduled"
+            case .dead(_, let reason): name = "dead_\(reason.rawValue)"
             }
+            let attempt = "attempt \(claim.attempt)"
+            try Self.insertAudit(
+                connection, at: text, event: claim.event, handler: completion.handler, outcome: name, detail: detail.map { "\(attempt): \($0)" } ?? attempt
+            )
         }
     }
 

@@ -86,7 +86,7 @@ public final class SQLiteStore: InletStore {
             return connection
         }
         do {
-            try await writer.run { connection in try Migrations.apply(on: connection) }
+            _ = try await writer.run { connection in try Migrations.apply(on: connection) }
             let reader = SQLiteExecutor(name: "inlet.sqlite.reader", mode: .reader) {
                 try SQLiteConnection(path: path, readOnly: true, synchronous: synchronous)
             }

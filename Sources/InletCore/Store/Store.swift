@@ -16,8 +16,8 @@ public protocol InletStore: Sendable {
     /// when none is due, says when the next one will be.
     func claimDue(handler: String, limit: Int, leaseSeconds: Double) async throws -> (claims: [Claim], nextDue: Timestamp?)
 
-    /// Records the outcome of a claimed delivery (and, with `audit`, an audit row).
-    func complete(_ claim: Claim, handler: String, outcome: DeliveryOutcome, audit: Bool) async throws
+    /// Records the outcomes of claimed deliveries, with their audit rows, in one transaction.
+    func complete(_ completions: [Completion]) async throws
 
     /// Hands a claimed delivery back without counting the attempt.
     func release(_ claim: Claim) async throws
