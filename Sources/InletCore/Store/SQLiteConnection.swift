@@ -96,6 +96,9 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
         try self.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         try self.execute("PRAGMA foreign_keys = ON")
+        // The writer's per-job savepoints need a statement journal; on disk it would be a
+        // file created, grown and unlinked in every transaction.
+        try self.execute("PRAGMA temp_store = MEMORY")
     }
 
     deinit {
