@@ -99,6 +99,23 @@ import Testing
         #expect(size(path + "-wal") == 0)
     }
 
+    @Test func aWriteIsAnsweredOnlyAfterItsCommitWasSynced() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // A sync file that cannot be opened: the commit succeeds, the sync does not, and the
+        // caller hears about it instead of taking the write as durable.
+        let writer = SQLiteExecutor(name: "test.writer", mode: .writer(maxBatch: 8, syncFile: path + ".missing/wal")) {
+            try SQLiteConnection(path: path, synchronous: .normal)
+        }
+        await #expect {
+            try await writer.run { try $0.execute("CREATE TABLE t (x)") }
+        } throws: { error in
+            (error as? SQLiteError)?.message.contains("to sync it") == true
+        }
+        await writer.close()
+    }
+
     @Test func refusesADatabaseThatCannotBeOpened() async throws {
         await #expect(throws: (any Error).self) {
             _ = try await SQLiteStore.open(path: "/proc/inlet-cannot-create/inlet.sqlite")

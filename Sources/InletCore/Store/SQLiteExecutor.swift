@@ -1,3 +1,4 @@
+internal import CSQLite3
 internal import Foundation
 
 /// A dedicated thread that owns one ``SQLiteConnection`` and runs work on it.
@@ -26,8 +27,12 @@ public final class SQLiteExecutor: @unchecked Sendable {
     // flags are guarded by `condition`.
 
     public enum Mode: Sendable {
-        /// Group waiting jobs into one transaction; each job in its own savepoint.
-        case writer(maxBatch: Int)
+        /// Group waiting jobs into one transaction; each job in its own savepoint. With
+        /// `syncFile` (the WAL of a connection that commits without syncing), a second
+        /// thread fdatasyncs that file after each commit and only then answers the batch:
+        /// the writer runs the next batch meanwhile, and batches committed during one sync
+        /// share the next.
+        case writer(maxBatch: Int, syncFile: String? = nil)
         /// Run jobs one by one, each in autocommit mode.
         case reader
     }
@@ -39,7 +44,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
         let reject: (any Error) -> Void
     }
 
-    private struct Outcome {
+    fileprivate struct Outcome {
         let succeeded: Bool
         /// Resumes the caller with the body's result or error.
         let answer: () -> Void
@@ -57,6 +62,8 @@ public final class SQLiteExecutor: @unchecked Sendable {
     private let afterCommit: (@Sendable (SQLiteConnection) -> Void)?
     /// Why the connection could not be opened, once known.
     private var openError: (any Error)?
+    /// Makes commits durable before they are answered (writer mode with a sync file).
+    private let syncer: CommitSyncer?
 
     /// Starts the thread, which opens the connection; if opening fails, every job is
     /// answered with that error (so the first `run` reports it).
@@ -66,6 +73,11 @@ public final class SQLiteExecutor: @unchecked Sendable {
     ) {
         self.mode = mode
         self.afterCommit = afterCommit
+        if case .writer(_, let syncFile?) = mode {
+            self.syncer = CommitSyncer(path: syncFile, name: name + ".sync")
+        } else {
+            self.syncer = nil
+        }
         let thread = Thread { [self] in
             self.serve(open: open)
             self.finish()
@@ -140,6 +152,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
 
     /// Marks the thread stopped; answers `close()` callers and anything still queued.
     private func finish() {
+        self.syncer?.stop()
         self.condition.lock()
         self.stopping = true
         self.stopped = true
@@ -176,11 +189,13 @@ public final class SQLiteExecutor: @unchecked Sendable {
             }
             if self.queue.isEmpty && self.stopping {
                 self.condition.unlock()
+                // Answer what waits on a sync while the connection is still open.
+                self.syncer?.stop()
                 return
             }
             let batch: [Job]
             switch self.mode {
-            case .writer(let maxBatch):
+            case .writer(let maxBatch, _):
                 let count = min(maxBatch, self.queue.count)
                 batch = Array(self.queue.prefix(count))
                 self.queue.removeFirst(count)
@@ -191,19 +206,26 @@ public final class SQLiteExecutor: @unchecked Sendable {
 
             switch self.mode {
             case .writer:
-                if Self.runTransaction(batch, on: connection) { self.afterCommit?(connection) }
+                guard let committed = Self.runTransaction(batch, on: connection) else { continue }
+                if let syncer = self.syncer {
+                    syncer.submit(committed)
+                } else {
+                    for outcome in committed { outcome.answer() }
+                }
+                self.afterCommit?(connection)
             case .reader: batch[0].run(connection).answer()
             }
         }
     }
 
-    /// Runs `batch` in one transaction; true when it committed.
-    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) -> Bool {
+    /// Runs `batch` in one transaction. Answers the jobs that failed, and every job when the
+    /// transaction fails; returns the committed jobs, still to be answered.
+    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) -> [Outcome]? {
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
             for job in batch { job.reject(error) }
-            return false
+            return nil
         }
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
@@ -224,19 +246,97 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 try? connection.execute("ROLLBACK")
                 for outcome in outcomes { outcome.fail(error) }
                 for remaining in batch.dropFirst(outcomes.count) { remaining.reject(error) }
-                return false
+                return nil
             }
         }
         do {
             try connection.execute("COMMIT")
-            for outcome in outcomes { outcome.answer() }
-            return true
         } catch {
             try? connection.execute("ROLLBACK")
             for outcome in outcomes {
                 if outcome.succeeded { outcome.fail(error) } else { outcome.answer() }
             }
-            return false
+            return nil
         }
+        for outcome in outcomes where !outcome.succeeded { outcome.answer() }
+        return outcomes.filter(\.succeeded)
+    }
+}
+
+/// The writer's second thread: fdatasync of the WAL, then the callers of the batches it
+/// covers are answered. A batch is handed over only after its COMMIT wrote its frames, so
+/// the sync that follows makes it durable, as `synchronous=FULL` would, without holding
+/// the writer while the disk flushes.
+private final class CommitSyncer: @unchecked Sendable {
+    // @unchecked Sendable: `pending` and the flags are guarded by `condition`;
+    // `descriptor` is touched only by the thread.
+    private let path: String
+    private let condition = NSCondition()
+    private var pending: [SQLiteExecutor.Outcome] = []
+    private var stopping = false
+    private var stopped = false
+    private var descriptor: Int32 = -1
+
+    init(path: String, name: String) {
+        self.path = path
+        let thread = Thread { [self] in self.loop() }
+        thread.name = name
+        thread.stackSize = 1 << 18
+        thread.start()
+    }
+
+    func submit(_ outcomes: [SQLiteExecutor.Outcome]) {
+        self.condition.lock()
+        self.pending += outcomes
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    /// Syncs and answers what is pending, ends the thread, and returns once it ended.
+    func stop() {
+        self.condition.lock()
+        self.stopping = true
+        self.condition.broadcast()
+        while !self.stopped { self.condition.wait() }
+        self.condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            self.condition.lock()
+            while self.pending.isEmpty && !self.stopping { self.condition.wait() }
+            if self.pending.isEmpty {
+                self.stopped = true
+                self.condition.broadcast()
+                self.condition.unlock()
+                break
+            }
+            let batch = self.pending
+            self.pending = []
+            self.condition.unlock()
+            if let error = self.sync() {
+                for outcome in batch { outcome.fail(error) }
+            } else {
+                for outcome in batch { outcome.answer() }
+            }
+        }
+        if self.descriptor >= 0 { close(self.descriptor) }
+    }
+
+    /// nil when the file's data reached the disk.
+    private func sync() -> SQLiteError? {
+        // SQLITE_IOERR_FSYNC: a macro Swift does not import.
+        let code = SQLITE_IOERR | (4 << 8)
+        if self.descriptor < 0 {
+            // Opened at the first sync: the WAL exists once a transaction committed.
+            self.descriptor = open(self.path, O_RDWR | O_CLOEXEC)
+            guard self.descriptor >= 0 else {
+                return SQLiteError(code: code, message: "cannot open \(self.path) to sync it: \(String(cString: strerror(errno)))")
+            }
+        }
+        guard fdatasync(self.descriptor) == 0 else {
+            return SQLiteError(code: code, message: "fdatasync of \(self.path) failed: \(String(cString: strerror(errno)))")
+        }
+        return nil
     }
 }

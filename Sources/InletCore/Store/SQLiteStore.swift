@@ -49,38 +49,22 @@ public final class SQLiteStore: InletStore {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         let synchronous = options.synchronous
-        // Checkpoints copy the WAL into the database and fsync it; on the writer they would
-        // stall every commit behind them, so a thread of their own runs them (PASSIVE: they
-        // never block the writer), one at a time, once the WAL holds `checkpointFrames`.
         let checkpointer = SQLiteExecutor(name: "inlet.sqlite.checkpointer", mode: .reader) {
             try SQLiteConnection(path: path, synchronous: synchronous, setWALMode: false)
         }
-        let checkpointFrames = max(1, options.checkpointFrames)
-        let checkpointRunning = Atomic<Bool>(false)
+        let checkpoints = CheckpointSchedule(every: options.checkpointFrames, checkpointer: checkpointer)
+        // synchronous=FULL would fsync the WAL inside each COMMIT, on the writer thread, which
+        // would sit idle while the disk flushes. Instead the writer commits without syncing
+        // and its second thread fdatasyncs the WAL before answering the batch: as durable
+        // when answered, while the writer already runs the next batch.
+        let syncWAL = synchronous == .full
         let writer = SQLiteExecutor(
-            name: "inlet.sqlite.writer", mode: .writer(maxBatch: options.maxBatch),
-            afterCommit: { connection in
-                let frames = connection.walFrames
-                guard frames >= checkpointFrames, !checkpointRunning.load(ordering: .acquiring) else { return }
-                if frames >= 4 * checkpointFrames {
-                    // Under steady load a background checkpoint never finds the WAL idle, so
-                    // the WAL would never start over and would grow without end. The
-                    // checkpointer has copied all but the last few commits: copying those
-                    // here, with nothing committed in between, lets the next transaction
-                    // rewind the WAL to its start.
-                    Self.checkpoint(connection, mode: "PASSIVE")
-                    return
-                }
-                checkpointRunning.store(true, ordering: .releasing)
-                checkpointer.submit { connection in
-                    Self.checkpoint(connection, mode: "PASSIVE")
-                    checkpointRunning.store(false, ordering: .releasing)
-                }
-            }
+            name: "inlet.sqlite.writer", mode: .writer(maxBatch: options.maxBatch, syncFile: syncWAL ? path + "-wal" : nil),
+            afterCommit: checkpoints.afterCommit
         ) {
             // The connection's WAL hook replaces SQLite's automatic checkpoints (and
             // `PRAGMA wal_autocheckpoint` would remove it).
-            let connection = try SQLiteConnection(path: path, synchronous: synchronous)
+            let connection = try SQLiteConnection(path: path, synchronous: syncWAL ? .normal : synchronous)
             // A WAL that grew while a reader held it back shrinks again when it starts over.
             try connection.execute("PRAGMA journal_size_limit = \(64 << 20)")
             return connection
@@ -193,5 +177,49 @@ public final class SQLiteStore: InletStore {
         // A last full checkpoint leaves a compact database file behind.
         self.checkpointer.submit { connection in Self.checkpoint(connection, mode: "TRUNCATE") }
         await self.checkpointer.close()
+    }
+}
+
+/// When the WAL is copied into the database, decided on the writer thread after each commit.
+///
+/// A checkpoint copies WAL pages into the database file and fsyncs both, so it runs on a
+/// thread of its own (PASSIVE: it never blocks the writer), once per `every` new frames: a
+/// page written by many commits is copied once, not once per commit. Under steady load the
+/// WAL is never idle when a background checkpoint ends, so it would never start over and
+/// would grow without end; once it is long, the writer copies the few frames committed
+/// since the last background checkpoint itself, with nothing committed in between, and the
+/// next transaction rewinds the WAL to its start.
+final class CheckpointSchedule: @unchecked Sendable {
+    // @unchecked Sendable: everything but `running` is touched only on the writer thread.
+    private let every: Int
+    private let checkpointer: SQLiteExecutor
+    private let running = Atomic<Bool>(false)
+    /// WAL frames when the last background checkpoint was asked for.
+    private var requestedAt = 0
+    /// The writer finishes the job once the background checkpoint running now ends.
+    private var finishOnWriter = false
+
+    init(every: Int, checkpointer: SQLiteExecutor) {
+        self.every = max(1, every)
+        self.checkpointer = checkpointer
+    }
+
+    func afterCommit(_ connection: SQLiteConnection) {
+        let frames = connection.walFrames
+        if frames < self.requestedAt { self.requestedAt = 0 }  // the WAL started over
+        guard !self.running.load(ordering: .acquiring) else { return }
+        if self.finishOnWriter {
+            self.finishOnWriter = false
+            SQLiteStore.checkpoint(connection, mode: "PASSIVE")
+            return
+        }
+        guard frames >= self.requestedAt + self.every else { return }
+        self.requestedAt = frames
+        self.finishOnWriter = frames >= 4 * self.every
+        self.running.store(true, ordering: .releasing)
+        self.checkpointer.submit { connection in
+            SQLiteStore.checkpoint(connection, mode: "PASSIVE")
+            self.running.store(false, ordering: .releasing)
+        }
     }
 }
