@@ -17,8 +17,9 @@ let store = try await SQLiteStore.open(path: folder.appendingPathComponent("benc
 
 let payload = try String(contentsOfFile: "fixtures/productivity/employee-created.json", encoding: .utf8)
 var registry = HandlerRegistry()
-var options = HandlerOptions()
-options.concurrency = Int(ProcessInfo.processInfo.environment["AUDIT_CONCURRENCY"] ?? "") ?? 64
+// The options `inlet serve` gives audit unless configured otherwise (AUDIT_CONCURRENCY overrides).
+var options = AuditHandler.defaultOptions
+options.concurrency = Int(ProcessInfo.processInfo.environment["AUDIT_CONCURRENCY"] ?? "") ?? options.concurrency
 try registry.add(AuditHandler(), options: options)
 
 // Fill: many concurrent appends so they share transactions, as under HTTP load.
