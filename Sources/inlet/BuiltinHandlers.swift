@@ -10,21 +10,21 @@ import ProvisioningHandler
 
 /// Every handler this build knows: the one place a new handler is registered.
 /// Configuration enables them and sets their options (`handlers` in the config file).
-func builtinHandlers(environment: [String: String]) -> [HandlerFactory] {
+func builtinHandlers(caBundlePath: String?) -> [HandlerFactory] {
     [
         AuditHandler.factory,
         CommandHandler.factory,
-        ForwardHandler.factory(client: HTTPClient(configuration: .init(caBundlePath: environment["INLET_CA_BUNDLE"]))),
-    ] + auth0Handlers(environment: environment)
+        ForwardHandler.factory(client: HTTPClient(configuration: .init(caBundlePath: caBundlePath))),
+    ] + auth0Handlers(caBundlePath: caBundlePath)
 }
 
 /// Provisioning and metadata-sync share one Management API client (one token, one rate
 /// limiter). Both stay inactive, with the reason, until the Auth0 credentials are set.
-private func auth0Handlers(environment: [String: String]) -> [HandlerFactory] {
+private func auth0Handlers(caBundlePath: String?) -> [HandlerFactory] {
     // MetricsSystem is bootstrapped by `serve` before the handlers are built.
     let metrics = MetricsSystem.factory
     let clients = ManagementClientProvider(
-        http: HTTPClient(configuration: .init(caBundlePath: environment["INLET_CA_BUNDLE"])),
+        http: HTTPClient(configuration: .init(caBundlePath: caBundlePath)),
         logger: Logger(label: "inlet.auth0"), metrics: metrics
     )
     return [

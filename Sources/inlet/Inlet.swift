@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(level: configuration.logLevel)
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-        let app = try await buildApplication(configuration: configuration, logger: logger, handlers: builtinHandlers(environment: configuration.environment), metrics: metrics)
+        let app = try await buildApplication(configuration: configuration, logger: logger, handlers: builtinHandlers(caBundlePath: configuration.caBundlePath), metrics: metrics)
         try await app.runService()
     }
 }

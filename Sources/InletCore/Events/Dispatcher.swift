@@ -99,6 +99,7 @@ public final class Dispatcher: Service, Sendable {
             return logger
         }()
         let completions = CompletionBatcher(store: self.store)
+        let instruments = self.metrics.instruments(handler: entry.name)
         await withTaskGroup(of: Step.self) { group in
             var inFlight = 0
             var sleeping = false
@@ -119,7 +120,7 @@ public final class Dispatcher: Service, Sendable {
                         for claim in result.claims {
                             inFlight += 1
                             group.addTask {
-                                await self.deliver(claim, entry: entry, completions: completions, logger: logger)
+                                await self.deliver(claim, entry: entry, completions: completions, instruments: instruments, logger: logger)
                                 return .delivered
                             }
                         }
@@ -162,7 +163,9 @@ public final class Dispatcher: Service, Sendable {
     }
 
     /// Runs one claimed delivery and records its outcome.
-    private func deliver(_ claim: Claim, entry: HandlerRegistry.Active, completions: CompletionBatcher, logger: Logger) async {
+    private func deliver(
+        _ claim: Claim, entry: HandlerRegistry.Active, completions: CompletionBatcher, instruments: HandlerInstruments?, logger: Logger
+    ) async {
         let context = HandlerContext(logger: logger, attempt: claim.attempt, deliveryID: claim.deliveryID, clock: self.clock)
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
@@ -172,7 +175,7 @@ public final class Dispatcher: Service, Sendable {
         } catch {
             outcome = self.failure(error, claim: claim, options: entry.options)
         }
-        self.metrics.record(handler: entry.name, outcome: outcome, attempt: claim.attempt, duration: ContinuousClock.now - started)
+        instruments?.record(outcome, duration: ContinuousClock.now - started)
         switch outcome {
         case .done: break
         case .retry(let at, let error):
@@ -327,17 +330,34 @@ final class WakeSignal: Sendable {
 struct DispatcherMetrics: Sendable {
     let factory: (any MetricsFactory)?
 
-    func record(handler: String, outcome: DeliveryOutcome, attempt: Int, duration: Duration) {
-        guard let factory else { return }
-        let label: String
-        switch outcome {
-        case .done: label = "done"
-        case .retry: label = "retry"
-        case .dead(_, let reason): label = "dead_\(reason.rawValue)"
+    /// One handler's instruments, made once for its worker.
+    func instruments(handler: String) -> HandlerInstruments? {
+        guard let factory else { return nil }
+        func deliveries(_ outcome: String) -> Counter {
+            Counter(label: "inlet_deliveries_total", dimensions: [("handler", handler), ("outcome", outcome)], factory: factory)
         }
-        Counter(label: "inlet_deliveries_total", dimensions: [("handler", handler), ("outcome", label)], factory: factory).increment()
-        Counter(label: "inlet_delivery_attempts_total", dimensions: [("handler", handler)], factory: factory).increment()
-        Timer(label: "inlet_handler_duration_seconds", dimensions: [("handler", handler)], factory: factory)
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        return HandlerInstruments(
+            done: deliveries("done"), retry: deliveries("retry"),
+            deadPermanent: deliveries("dead_permanent"), deadExhausted: deliveries("dead_exhausted"),
+            attempts: Counter(label: "inlet_delivery_attempts_total", dimensions: [("handler", handler)], factory: factory),
+            duration: Timer(label: "inlet_handler_duration_seconds", dimensions: [("handler", handler)], factory: factory)
+        )
+    }
+}
+
+struct HandlerInstruments: Sendable {
+    let done, retry, deadPermanent, deadExhausted: Counter
+    let attempts: Counter
+    let duration: Timer
+
+    func record(_ outcome: DeliveryOutcome, duration: Duration) {
+        switch outcome {
+        case .done: self.done.increment()
+        case .retry: self.retry.increment()
+        case .dead(_, .permanent): self.deadPermanent.increment()
+        case .dead(_, .exhausted): self.deadExhausted.increment()
+        }
+        self.attempts.increment()
+        self.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 }

@@ -202,7 +202,7 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
 /// client also stops its thread when released.
 ///
 /// ```swift
-/// let client = HTTPClient(configuration: .init(caBundlePath: env["INLET_CA_BUNDLE"]))
+/// let client = HTTPClient(configuration: .init(caBundlePath: configuration.caBundlePath))
 /// let response = try await client.execute(OutboundRequest(url: "https://example.com/", timeout: 5))
 /// await client.shutdown()
 /// ```

@@ -115,6 +115,14 @@ public enum Migrations {
                 CREATE INDEX employees_email ON employees(email);
                 """
         ),
+        Migration(
+            version: 4,
+            summary: "only dead deliveries indexed by state (every claim and outcome rewrote the full index)",
+            sql: """
+                DROP INDEX deliveries_state;
+                CREATE INDEX deliveries_dead ON deliveries(id) WHERE state = 'dead';
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

@@ -41,7 +41,7 @@ struct AccessTokenSetup {
         }
         let url = configuration.auth0JWKSURL ?? JWKSCache.Options.defaultURL(domain: domain)
         let client = HTTPClient(configuration: .init(
-            caBundlePath: configuration.caBundlePath ?? configuration.environment["INLET_CA_BUNDLE"],
+            caBundlePath: configuration.caBundlePath,
             maxConnections: 2, maxConnectionsPerHost: 2
         ))
         let cache = JWKSCache(options: .init(url: url), client: client, clock: clock, logger: logger)
