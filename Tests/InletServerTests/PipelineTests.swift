@@ -182,6 +182,27 @@ func configurePipeline(_ configuration: inout Configuration) {
         }
     }
 
+    @Test func aDeliveryRunningLongerThanItsLeaseIsNotClaimedAgain() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let handler = ScriptedHandler(gateOpen: false)
+        var options = HandlerOptions()
+        options.leaseSeconds = 1
+        try await withInlet(folder: folder, handlers: [handler.factory(options: options)], configure: configurePipeline) { client in
+            #expect(try await client.postSigned(employeeEvent(), id: "msg_long").status == .accepted)
+            try await eventually("running") { handler.running == 1 }
+            let lease = { try query(db, "SELECT lease_until FROM deliveries").first?.first?.int ?? 0 }
+            let first = try lease()
+            // Renewed until well past the first lease's end, while the worker polls every 200 ms.
+            try await eventually("lease renewed past its first end") { try lease() >= first + 2_000 }
+            #expect(handler.recorded.count == 1)
+            handler.gate.withLock { $0 = true }
+            try await eventually("done") { try deliveryState(db, event: "msg_long", handler: "scripted")?.state == "done" }
+            #expect(handler.recorded.count == 1)
+            #expect(try deliveryState(db, event: "msg_long", handler: "scripted")?.attempts == 1)
+        }
+    }
+
     @Test func loginsFlowThroughThePipelineToTheAuditLog() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath

@@ -100,6 +100,9 @@ public final class Dispatcher: Service, Sendable {
         }()
         let completions = CompletionBatcher(store: self.store)
         let instruments = self.metrics.instruments(handler: entry.name)
+        let running = RunningDeliveries()
+        let leases = Task { await self.keepLeases(of: running, options: entry.options, logger: logger) }
+        defer { leases.cancel() }
         await withTaskGroup(of: Step.self) { group in
             var inFlight = 0
             var sleeping = false
@@ -119,8 +122,10 @@ public final class Dispatcher: Service, Sendable {
                         nextDue = result.nextDue
                         for claim in result.claims {
                             inFlight += 1
+                            running.insert(claim.deliveryID)
                             group.addTask {
                                 await self.deliver(claim, entry: entry, completions: completions, instruments: instruments, logger: logger)
+                                running.remove(claim.deliveryID)
                                 return .delivered
                             }
                         }
@@ -152,6 +157,25 @@ public final class Dispatcher: Service, Sendable {
             // Shutting down: claim nothing new; running deliveries finish.
             while let step = await group.next() {
                 if case .delivered = step { inFlight -= 1 }
+            }
+        }
+    }
+
+    /// Renews the leases of `running` deliveries every third of the lease, until cancelled:
+    /// a handler may run longer than its lease without its delivery being claimed again.
+    private func keepLeases(of running: RunningDeliveries, options: HandlerOptions, logger: Logger) async {
+        while true {
+            do {
+                try await Task.sleep(for: .seconds(options.leaseSeconds / 3))
+            } catch {
+                return  // cancelled: the worker ended
+            }
+            let ids = running.all
+            guard !ids.isEmpty else { continue }
+            do {
+                try await self.store.renewLeases(ids, leaseSeconds: options.leaseSeconds)
+            } catch {
+                logger.error("cannot renew delivery leases", metadata: ["error": "\(error)"])
             }
         }
     }
@@ -212,6 +236,15 @@ public final class Dispatcher: Service, Sendable {
         }
         return .retry(at: self.clock.now().adding(seconds: delay), error: message)
     }
+}
+
+/// The deliveries one worker is running now.
+final class RunningDeliveries: Sendable {
+    private let ids = Mutex<Set<Int64>>([])
+
+    func insert(_ id: Int64) { self.ids.withLock { _ = $0.insert(id) } }
+    func remove(_ id: Int64) { self.ids.withLock { _ = $0.remove(id) } }
+    var all: [Int64] { self.ids.withLock { Array($0) } }
 }
 
 /// Records one worker's delivery outcomes in batches: while one batch commits the next

@@ -79,12 +79,12 @@ extension SQLiteStore {
         try await self.write { connection in
             let text = now.description
             for completion in completions {
-                try Self.record(completion, at: text, on: connection)
+                try Self.recordOutcome(completion, at: text, on: connection)
             }
         }
     }
 
-    private static func record(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws {
+    private static func recordOutcome(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws {
         let claim = completion.claim
         let detail: String?
         switch completion.outcome {
@@ -124,15 +124,18 @@ extension SQLiteStore {
         }
     }
 
-    /// Hands a claimed delivery back untouched (shutdown before it ran to the end); the
-    /// attempt does not count.
-    public func release(_ claim: Claim) async throws {
+    /// Extends the leases of deliveries still running, so that none is claimed a second
+    /// time while its handler works (a crash stops the renewals and the lease then expires).
+    public func renewLeases(_ deliveryIDs: [Int64], leaseSeconds: Double) async throws {
         let now = self.clock.now()
         try await self.write { connection in
-            try connection.execute(
-                "UPDATE deliveries SET state = 'pending', lease_until = NULL, attempts = max(attempts - 1, 0), next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'running'",
-                [.integer(now.millisecondsSinceEpoch), .text(now.description), .integer(claim.deliveryID)]
-            )
+            let lease = now.adding(seconds: leaseSeconds).millisecondsSinceEpoch
+            for id in deliveryIDs {
+                try connection.execute(
+                    "UPDATE deliveries SET lease_until = ?1, next_attempt_at = ?1 WHERE id = ?2 AND state = 'running'",
+                    [.integer(lease), .integer(id)]
+                )
+            }
         }
     }
 

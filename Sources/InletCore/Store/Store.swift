@@ -19,8 +19,8 @@ public protocol InletStore: Sendable {
     /// Records the outcomes of claimed deliveries, with their audit rows, in one transaction.
     func complete(_ completions: [Completion]) async throws
 
-    /// Hands a claimed delivery back without counting the attempt.
-    func release(_ claim: Claim) async throws
+    /// Extends the leases of deliveries that are still running.
+    func renewLeases(_ deliveryIDs: [Int64], leaseSeconds: Double) async throws
 
     /// Appends an audit row; with `once`, only if the event has none with that outcome.
     func appendAudit(event: Event, handler: String?, outcome: String, detail: String?, once: Bool) async throws
