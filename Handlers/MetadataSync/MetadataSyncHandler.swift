@@ -19,20 +19,14 @@ public struct MetadataSyncHandler: EventHandler {
     public static let name = "metadata-sync"
     public let subscriptions: [EventPattern]
     let client: ManagementClient
-    let store: any InletStore
-    let employees: any EmployeeStore
+    let store: any InletStore & EmployeeStore
 
     public init(
         client: ManagementClient, store: any InletStore & EmployeeStore,
         subscriptions: [EventPattern] = ["employee.updated", "employee.deactivated", "auth0.user.login"]
     ) {
-        self.init(client: client, store: store, employees: store, subscriptions: subscriptions)
-    }
-
-    init(client: ManagementClient, store: any InletStore, employees: any EmployeeStore, subscriptions: [EventPattern]) {
         self.client = client
         self.store = store
-        self.employees = employees
         self.subscriptions = subscriptions
     }
 
@@ -40,24 +34,10 @@ public struct MetadataSyncHandler: EventHandler {
     public static func factory(clients: ManagementClientProvider) -> HandlerFactory {
         var defaults = HandlerOptions()
         defaults.concurrency = 2
-        return HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaults) { settings, store in
-            var configuration = Configuration()
-            try configuration.applyAuth0(environment: settings.environment)
-            let subscriptions = try settings.subscriptions(default: ["employee.updated", "employee.deactivated", "auth0.user.login"])
-            let client: ManagementClient
-            do {
-                client = try clients.client(configuration: configuration)
-            } catch let unavailable as HandlerUnavailable {
-                // Events keep arriving meanwhile: plan their deliveries, to run once configured.
-                throw HandlerUnavailable(unavailable.reason, waitingOn: subscriptions)
-            }
-            guard let employees = store as? any EmployeeStore else {
-                throw HandlerUnavailable("the configured store does not keep employees")
-            }
-            return MetadataSyncHandler(
-                client: client, store: store, employees: employees,
-                subscriptions: subscriptions
-            )
+        return clients.handlerFactory(
+            name: name, defaultOptions: defaults, subscriptions: ["employee.updated", "employee.deactivated", "auth0.user.login"]
+        ) { setup in
+            MetadataSyncHandler(client: setup.client, store: setup.store, subscriptions: setup.subscriptions)
         }
     }
 
@@ -90,10 +70,10 @@ public struct MetadataSyncHandler: EventHandler {
     private func login(_ root: JSONNode, event: Event) async throws {
         guard root.isObject, let auth0ID = (try? root.string("auth0Id")) ?? nil,
             ((try? root.bool("emailVerified")) ?? nil) == true,
-            let record = try await self.employees.employee(auth0UserID: auth0ID),
+            let record = try await self.store.employee(auth0UserID: auth0ID),
             record.syncStatus == .created || record.syncStatus == .linked
         else { return }
-        try await self.employees.setAuth0SyncStatus(employeeID: record.employee.employeeID, status: .verified, error: nil)
+        try await self.store.setAuth0SyncStatus(employeeID: record.employee.employeeID, status: .verified, error: nil)
         try await self.store.appendAudit(
             event: event, handler: Self.name, outcome: "account_verified", detail: "employee_id=\(record.employee.employeeID) auth0_user_id=\(auth0ID)", once: true
         )
@@ -112,7 +92,7 @@ public struct MetadataSyncHandler: EventHandler {
 
     private func updated(_ root: JSONNode, event: Event, context: HandlerContext) async throws {
         let employee = try self.employee(root)
-        let record = try await self.employees.upsertEmployee(employee)
+        let record = try await self.store.upsertEmployee(employee)
         guard let userID = record.auth0UserID else {
             try await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_skipped", detail: "employee_id=\(employee.employeeID) has no Auth0 account yet", once: true)
             return
@@ -133,7 +113,7 @@ public struct MetadataSyncHandler: EventHandler {
         } catch let error as ManagementError where error.isNotFound {
             throw HandlerError.permanent("the Auth0 user \(userID) of employee \(employee.employeeID) no longer exists")
         }
-        if emailChanged { try await self.employees.recordAuth0Email(employeeID: employee.employeeID, email: email) }
+        if emailChanged { try await self.store.recordAuth0Email(employeeID: employee.employeeID, email: email) }
         try await self.store.appendAudit(
             event: event, handler: Self.name, outcome: "metadata_synced",
             detail: "employee_id=\(employee.employeeID) auth0_user_id=\(userID)\(emailChanged ? " email changed" : "")", once: true
@@ -148,9 +128,9 @@ public struct MetadataSyncHandler: EventHandler {
         let id = (((try? data.string("employee_id")) ?? nil) ?? ((try? data.int("employee_id")) ?? nil).map(String.init))?
             .trimmingCharacters(in: .whitespaces)
         guard let id, !id.isEmpty else { throw HandlerError.permanent("invalid employee record: employee_id is missing") }
-        guard let record = try await self.employees.employee(id: id), let userID = record.auth0UserID else {
-            if let employee = try? Employee(json: data) { _ = try await self.employees.upsertEmployee(employee) }
-            try await self.employees.setBlocked(employeeID: id, blocked: true)
+        guard let record = try await self.store.employee(id: id), let userID = record.auth0UserID else {
+            if let employee = try? Employee(json: data) { _ = try await self.store.upsertEmployee(employee) }
+            try await self.store.setBlocked(employeeID: id, blocked: true)
             try await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_skipped", detail: "employee_id=\(id) has no Auth0 account", once: true)
             return
         }
@@ -159,7 +139,7 @@ public struct MetadataSyncHandler: EventHandler {
         } catch let error as ManagementError where error.isNotFound {
             throw HandlerError.permanent("the Auth0 user \(userID) of employee \(id) no longer exists")
         }
-        try await self.employees.setBlocked(employeeID: id, blocked: true)
+        try await self.store.setBlocked(employeeID: id, blocked: true)
         try await self.store.appendAudit(event: event, handler: Self.name, outcome: "account_blocked", detail: "employee_id=\(id) auth0_user_id=\(userID)", once: true)
     }
 }

@@ -52,8 +52,7 @@ public struct ProvisioningHandler: EventHandler {
 
     public let subscriptions: [EventPattern]
     let client: ManagementClient
-    let store: any InletStore
-    let employees: any EmployeeStore
+    let store: any InletStore & EmployeeStore
     let options: Options
     let metrics: (any MetricsFactory)?
     let clock: WallClock
@@ -63,16 +62,8 @@ public struct ProvisioningHandler: EventHandler {
         subscriptions: [EventPattern] = ["employee.created", "employee.provision"], metrics: (any MetricsFactory)? = nil,
         clock: WallClock = .system
     ) {
-        self.init(client: client, store: store, employees: store, options: options, subscriptions: subscriptions, metrics: metrics, clock: clock)
-    }
-
-    init(
-        client: ManagementClient, store: any InletStore, employees: any EmployeeStore, options: Options,
-        subscriptions: [EventPattern], metrics: (any MetricsFactory)?, clock: WallClock
-    ) {
         self.client = client
         self.store = store
-        self.employees = employees
         self.options = options
         self.subscriptions = subscriptions
         self.metrics = metrics
@@ -84,23 +75,10 @@ public struct ProvisioningHandler: EventHandler {
     public static func factory(clients: ManagementClientProvider, metrics: (any MetricsFactory)? = nil) -> HandlerFactory {
         var defaults = HandlerOptions()
         defaults.concurrency = 4
-        return HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaults) { settings, store in
-            var configuration = Configuration()
-            try configuration.applyAuth0(environment: settings.environment)
-            let subscriptions = try settings.subscriptions(default: ["employee.created", EventPattern(provisionEventType)])
-            let client: ManagementClient
-            do {
-                client = try clients.client(configuration: configuration)
-            } catch let unavailable as HandlerUnavailable {
-                // Events keep arriving meanwhile: plan their deliveries, to run once configured.
-                throw HandlerUnavailable(unavailable.reason, waitingOn: subscriptions)
-            }
-            guard let employees = store as? any EmployeeStore else {
-                throw HandlerUnavailable("the configured store does not keep employees")
-            }
-            return ProvisioningHandler(
-                client: client, store: store, employees: employees, options: try Options(configuration: configuration, settings: settings),
-                subscriptions: subscriptions, metrics: metrics, clock: .system
+        return clients.handlerFactory(name: name, defaultOptions: defaults, subscriptions: ["employee.created", EventPattern(provisionEventType)]) { setup in
+            ProvisioningHandler(
+                client: setup.client, store: setup.store, options: try Options(configuration: setup.configuration, settings: setup.settings),
+                subscriptions: setup.subscriptions, metrics: metrics
             )
         }
     }
@@ -132,7 +110,7 @@ public struct ProvisioningHandler: EventHandler {
         let force = (((try? root.bool("force")) ?? nil) ?? ((try? data.bool("force")) ?? nil)) ?? false
         let internalID = ((try? data.string("internal_id")) ?? nil) ?? (((try? data.int("internal_id")) ?? nil).map(String.init)) ?? employee.employeeID
 
-        let record = try await self.employees.upsertEmployee(employee)
+        let record = try await self.store.upsertEmployee(employee)
         do {
             let (outcome, userID, detail) = try await self.provision(record, internalID: internalID, force: force, context: context)
             let milliseconds = Self.milliseconds(since: started)
@@ -157,10 +135,10 @@ public struct ProvisioningHandler: EventHandler {
 
     private func fail(_ event: Event, employee: Employee, message: String, started: ContinuousClock.Instant) async throws -> Never {
         self.count("failed", started: started)
-        let current = try await self.employees.employee(id: employee.employeeID)
+        let current = try await self.store.employee(id: employee.employeeID)
         // An account that exists stays `created`/`linked`; the error is kept beside it.
         let status: Auth0SyncStatus = current?.auth0UserID == nil ? .failed : (current?.syncStatus ?? .failed)
-        try await self.employees.setAuth0SyncStatus(employeeID: employee.employeeID, status: status, error: message)
+        try await self.store.setAuth0SyncStatus(employeeID: employee.employeeID, status: status, error: message)
         try await self.store.appendAudit(
             event: event, handler: Self.name, outcome: "provision_failed",
             detail: "employee_id=\(employee.employeeID) \(message) duration_ms=\(Self.milliseconds(since: started))", once: false
@@ -191,7 +169,7 @@ public struct ProvisioningHandler: EventHandler {
         if userID == nil {
             let (created, result) = try await self.createOrLink(employee, internalID: internalID)
             outcome = result
-            guard try await self.employees.linkAuth0Account(
+            guard try await self.store.linkAuth0Account(
                 employeeID: employee.employeeID, auth0UserID: created, status: result == .linked ? .linked : .created,
                 email: employee.email.lowercased()
             ) else {
@@ -222,7 +200,7 @@ public struct ProvisioningHandler: EventHandler {
             }
             throw HandlerError.permanent("the role \(role) (AUTH0_DEFAULT_ROLE, id \(roleID)) does not exist in the Auth0 tenant: \(error.description)")
         }
-        try await self.employees.recordRoleAssigned(employeeID: employeeID, role: role)
+        try await self.store.recordRoleAssigned(employeeID: employeeID, role: role)
     }
 
     private func createOrLink(_ employee: Employee, internalID: String) async throws -> (String, Outcome) {
