@@ -110,7 +110,16 @@ public struct ProvisioningHandler: EventHandler {
         let force = (((try? root.bool("force")) ?? nil) ?? ((try? data.bool("force")) ?? nil)) ?? false
         let internalID = ((try? data.string("internal_id")) ?? nil) ?? (((try? data.int("internal_id")) ?? nil).map(String.init)) ?? employee.employeeID
 
-        let record = try await self.store.upsertEmployee(employee)
+        let record: EmployeeRecord
+        if event.type == Self.provisionEventType {
+            // The row as it is now: the event's copy may predate an update handled since.
+            guard let current = try await self.store.employee(id: employee.employeeID) else {
+                throw HandlerError.permanent("no employee with id \(employee.employeeID)")
+            }
+            record = current
+        } else {
+            record = try await self.store.upsertEmployee(employee)
+        }
         do {
             let (outcome, userID, detail) = try await self.provision(record, internalID: internalID, force: force, context: context)
             let milliseconds = Self.milliseconds(since: started)

@@ -82,6 +82,20 @@ struct ProvisioningHandlerTests {
         }
     }
 
+    @Test func aProvisionEventUsesTheEmployeeAsStoredNotItsOwnCopy() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
+                _ = try await store.upsertEmployee(Employee(employeeID: "EMP-1", name: "Ada Lovelace", email: "ada.lovelace@example.com", department: "Shipping"))
+                // Queued before the department changed: its copy still says Production.
+                let stale = try await storedEvent(store, type: "employee.provision", data: employeeData(department: "Production"))
+                try await handler.handle(stale, context: handlerContext())
+                #expect(try employeeRow(path, "EMP-1")["department"] == .text("Shipping"))
+                #expect(tenant.users.first?.appMetadata?["department"] == "Shipping")
+            }
+        }
+    }
+
     @Test(arguments: [
         (employeeData(email: "not-an-address"), "email"),
         (employeeData(department: ""), "department"),
