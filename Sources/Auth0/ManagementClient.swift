@@ -75,26 +75,21 @@ public struct Auth0User: Sendable, Equatable {
     /// The connections of the user's identities (`identities[].connection`).
     public let connections: [String]
 
-    init(_ node: JSONNode) throws {
-        guard node.isObject, let id = try node.string("user_id"), !id.isEmpty else {
+    init(_ value: JSONValue) throws {
+        guard case .object = value, let id = value["user_id"]?.stringValue, !id.isEmpty else {
             throw ManagementError.invalidResponse("a user object has no user_id", status: 200, operation: "")
         }
         self.userID = id
-        self.email = try? node.string("email")
-        self.emailVerified = ((try? node.bool("email_verified")) ?? nil) ?? false
-        self.blocked = ((try? node.bool("blocked")) ?? nil) ?? false
-        self.appMetadata = ((try? node.object("app_metadata")) ?? nil)?.value
-        self.userMetadata = ((try? node.object("user_metadata")) ?? nil)?.value
-        if case .array(let identities)? = node.value["identities"] {
+        self.email = value["email"]?.stringValue
+        self.emailVerified = value["email_verified"]?.boolValue ?? false
+        self.blocked = value["blocked"]?.boolValue ?? false
+        self.appMetadata = value["app_metadata"].flatMap { if case .object = $0 { $0 } else { nil } }
+        self.userMetadata = value["user_metadata"].flatMap { if case .object = $0 { $0 } else { nil } }
+        if case .array(let identities)? = value["identities"] {
             self.connections = identities.compactMap { $0["connection"]?.stringValue }
         } else {
             self.connections = []
         }
-    }
-
-    init(value: JSONValue) throws {
-        let document = try JSONDocument.parse(value.serialized())
-        try self.init(document.root)
     }
 }
 
@@ -199,7 +194,7 @@ public final class ManagementClient: Sendable {
         guard case .array(let items) = document.root.value else {
             throw ManagementError.invalidResponse("users-by-email did not return an array", status: response.status, operation: "GET /api/v2/users-by-email")
         }
-        return try items.map { try Auth0User(value: $0) }
+        return try items.map(Auth0User.init)
     }
 
     /// `PATCH /api/v2/users/{id}`. Metadata objects merge at their first level; send only
@@ -384,7 +379,7 @@ public final class ManagementClient: Sendable {
     }
 
     private static func user(_ response: OutboundResponse, operation: String) throws -> Auth0User {
-        try Auth0User(Self.parse(response, operation: operation).root)
+        try Auth0User(Self.parse(response, operation: operation).root.value)
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters (`auth0|1` → `auth0%7C1`).

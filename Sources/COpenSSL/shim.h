@@ -6,11 +6,8 @@
 #include <openssl/rand.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
-#endif
 
 /* ---- JWT / JWKS helpers (Auth0 module): RSA public keys from JWK n/e or x5c. ---- */
-#ifndef INLET_COPENSSL_JWK_SHIM_H
-#define INLET_COPENSSL_JWK_SHIM_H
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>

@@ -1,7 +1,7 @@
 internal import Foundation
 
 /// A secret value: it prints as `<redacted>`, so it cannot reach a log line by accident.
-public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The value itself; read it only to compare or to send it where it belongs.
     public let value: String
 
@@ -11,6 +11,8 @@ public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConver
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
+    /// No children, so `dump` of a value holding a secret does not print it either.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// A setting that cannot be used, named in the message, its value never echoed.

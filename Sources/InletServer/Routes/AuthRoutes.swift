@@ -132,23 +132,11 @@ struct AuthRoutes: Sendable {
         guard let verifier = self.verifier else {
             throw .unavailable("/auth/* is disabled: \(self.disabledReason ?? "access tokens cannot be verified")")
         }
-        let values = request.headers[values: .authorization]
-        guard values.count <= 1 else { throw .badRequest("send one Authorization header") }
-        guard let header = values.first, header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else {
-            throw APIError(
-                status: .unauthorized, code: "unauthorized", message: "missing Authorization: Bearer token",
-                headers: [.wwwAuthenticate: "Bearer realm=\"api\""]
-            )
-        }
-        let token = String(header.dropFirst(7).drop { $0 == " " })
-        guard !token.isEmpty else {
-            throw APIError(
-                status: .unauthorized, code: "unauthorized", message: "missing Authorization: Bearer token",
-                headers: [.wwwAuthenticate: "Bearer realm=\"api\""]
-            )
+        guard let token = try request.bearerToken() else {
+            throw .unauthorized("missing Authorization: Bearer token", realm: "api")
         }
         do {
-            return try await verifier.verify(token)
+            return try await verifier.verify(String(token))
         } catch where error.isUnavailable {
             logger.warning("access token not checked: no signing keys", metadata: ["reason": "\(error.message)"])
             throw .unavailable(error.message, retryAfterSeconds: 5)
