@@ -97,7 +97,7 @@ public struct Configuration: Sendable {
           INLET_BODY_LIMIT       body_limit largest request body in bytes (default 65536)
           INLET_JSON_MAX_DEPTH   json_max_depth  deepest JSON nesting accepted (default 32)
           INLET_DB_SYNCHRONOUS   synchronous     full (default; a commit survives power loss) or normal
-          INLET_LOG_LEVEL        log_level  trace, debug, info (default), notice, warning, error
+          INLET_LOG_LEVEL        log_level  trace, debug, info (default), notice, warning, error, critical
           INLET_AUTH_RATE_LIMIT  auth_rate_limit  requests a minute per client IP on /auth/* (default 10;
                                  0 turns the limit off)
           INLET_ACCEPT_UNKNOWN_TYPES  accept_unknown_types  true to accept productivity event types
