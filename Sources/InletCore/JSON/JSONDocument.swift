@@ -144,6 +144,14 @@ public struct JSONNode {
     public var isObject: Bool { CJansson_typeof(self.pointer) == Int32(JSON_OBJECT.rawValue) }
     public var isArray: Bool { CJansson_typeof(self.pointer) == Int32(JSON_ARRAY.rawValue) }
 
+    /// The elements of an array, in order (none for other values).
+    public var elements: [JSONNode] {
+        guard self.isArray else { return [] }
+        return (0..<json_array_size(self.pointer)).compactMap { index in
+            json_array_get(self.pointer, index).map { JSONNode(document: self.document, pointer: $0, path: "\(self.path)[\(index)]") }
+        }
+    }
+
     /// This value, required to be an object.
     public func requireObject() throws(JSONError) -> JSONNode {
         guard self.isObject else { throw .wrongType(self.path.isEmpty ? "body" : self.path, expected: "a JSON object") }

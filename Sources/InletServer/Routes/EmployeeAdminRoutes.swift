@@ -61,15 +61,15 @@ struct EmployeeAdminRoutes: Sendable {
         router.post("/admin/employees/import") { request, _ in
             try self.authenticator.authenticate(request)
             let (document, _) = try await self.importBody.read(request)
-            guard case .array(let items) = document.root.value else {
+            guard document.root.isArray else {
                 throw APIError.badRequest("the body must be a JSON array of employees")
             }
+            let items = document.root.elements
             var events: [NewEvent] = []
             var errors: [JSONValue] = []
             for (index, item) in items.enumerated() {
                 do {
-                    let parsed = try JSONDocument.parse(item.serialized())
-                    let employee = try Employee(json: parsed.root)
+                    let employee = try Employee(json: item)
                     let payload: JSONValue = ["type": "employee.created", "data": employee.json]
                     events.append(
                         NewEvent(source: "admin", id: "import:\(employee.employeeID)", type: "employee.created", payload: payload.serializedString)
