@@ -141,6 +141,21 @@ let package = Package(
             path: "Benchmarks/JWTBench",
             swiftSettings: swiftSettings
         ),
+        // Support code shared by the test targets: log capture, RSA test keys, loopback
+        // HTTP servers, a movable clock, polling. A regular target (no `import Testing`),
+        // linked only into the tests.
+        .target(
+            name: "InletTestSupport",
+            dependencies: [
+                "InletCore", "Auth0", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/InletTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "InletCoreTests",
             dependencies: ["InletCore", "CSQLite3"],
@@ -149,12 +164,11 @@ let package = Package(
         .testTarget(
             name: "Auth0Tests",
             dependencies: [
-                "InletCore", "Auth0", "COpenSSL", "ProvisioningHandler", "MetadataSyncHandler",
+                "InletCore", "Auth0", "ProvisioningHandler", "MetadataSyncHandler", "InletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -162,10 +176,9 @@ let package = Package(
         .testTarget(
             name: "HandlerTests",
             dependencies: [
-                "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler", "ExampleHandler",
+                "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler", "ExampleHandler", "InletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -174,6 +187,7 @@ let package = Package(
             name: "InletServerTests",
             dependencies: [
                 "InletCore", "InletServer", "Auth0", "CSQLite3", "AuditHandler", "ProvisioningHandler", "MetadataSyncHandler",
+                "InletTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

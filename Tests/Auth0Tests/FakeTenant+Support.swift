@@ -16,45 +16,6 @@ final class SleepRecorder: Sendable {
     }
 }
 
-/// A wall clock the test moves.
-final class MutableClock: Sendable {
-    private let milliseconds: Mutex<Int64>
-
-    init(start: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
-        self.milliseconds = Mutex(start)
-    }
-
-    func advance(seconds: Double) { self.milliseconds.withLock { $0 += Int64(seconds * 1000) } }
-    var wallClock: WallClock { WallClock { Timestamp(millisecondsSinceEpoch: self.milliseconds.withLock { $0 }) } }
-}
-
-/// Captures log lines (message and metadata) for assertions.
-final class Auth0LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { self.lines.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "auth0-test") { _ in Handler(capture: self) }
-    }
-
-    struct Handler: LogHandler {
-        let capture: Auth0LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { self.metadata[key] }
-            set { self.metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
-            let line = "\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key })"
-            self.capture.lines.withLock { $0.append(line) }
-        }
-    }
-}
-
 /// A Management API client for `tenant`, reached over plain HTTP through the test-only
 /// base-URL initialiser.
 func makeClient(
@@ -90,17 +51,6 @@ func withTenant<T>(
         await tenant.stop()
         throw error
     }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; never a fixed sleep.
-func eventually(timeout: Duration = .seconds(20), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting for \(what)")
-    throw CancellationError()
 }
 
 /// Runs `body`, which must throw a ``ManagementError``, and returns it.

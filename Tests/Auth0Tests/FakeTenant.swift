@@ -1,8 +1,8 @@
 import Foundation
 import InletCore
+import InletTestSupport
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 /// A request as the fake tenant received it, with the status it answered (0: none).
@@ -76,37 +76,21 @@ final class FakeTenant: Sendable {
     }
 
     let state = Mutex(State())
-    let port: Int
-    private let channel: any Channel
-    private let connections: ConnectionsBox
+    private let listener: LoopbackHTTPListener
 
+    var port: Int { self.listener.port }
     var domain: String { "127.0.0.1:\(self.port)" }
     var baseURL: String { "http://127.0.0.1:\(self.port)" }
     var audience: String { "https://\(self.domain)/api/v2/" }
 
-    private init(port: Int, channel: any Channel, connections: ConnectionsBox) {
-        self.port = port
-        self.channel = channel
-        self.connections = connections
+    private init(listener: LoopbackHTTPListener) {
+        self.listener = listener
     }
 
     static func start(roles: [String] = ["production_associate"]) async throws -> FakeTenant {
         let box = TenantBox()
-        let connectionsBox = ConnectionsBox()
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .childChannelInitializer { channel in
-                connectionsBox.add(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(TenantHTTPHandler(box: box))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        guard let port = channel.localAddress?.port else { throw CancellationError() }
-        let tenant = FakeTenant(port: port, channel: channel, connections: connectionsBox)
+        let listener = try await LoopbackHTTPListener.start(backlog: 256) { TenantHTTPHandler(box: box) }
+        let tenant = FakeTenant(listener: listener)
         box.tenant.withLock { $0 = tenant }
         tenant.state.withLock { state in
             for (index, name) in roles.enumerated() { state.roles.append((id: "rol_\(index)\(String(repeating: "A", count: 14))", name: name)) }
@@ -115,8 +99,7 @@ final class FakeTenant: Sendable {
     }
 
     func stop() async {
-        try? await self.channel.close()
-        for connection in self.connections.all { try? await connection.close() }
+        await self.listener.stop()
     }
 
     // MARK: Test controls and views
@@ -418,16 +401,6 @@ private final class TenantBox: Sendable {
     let tenant = Mutex<FakeTenant?>(nil)
 }
 
-final class ConnectionsBox: Sendable {
-    private let channels = Mutex<[any Channel]>([])
-
-    var all: [any Channel] { self.channels.withLock { $0 } }
-
-    func add(_ channel: any Channel) {
-        self.channels.withLock { $0.append(channel) }
-    }
-}
-
 /// Collects one request, asks the tenant, answers.
 private final class TenantHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -461,35 +434,15 @@ private final class TenantHTTPHandler: ChannelInboundHandler {
             let keepAlive = head.isKeepAlive
             switch tenant.answer(request) {
             case .respond(let status, let headers, let body):
-                self.send(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
+                context.writeHTTPResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
             case .delayed(let milliseconds, let status, let headers, let body):
-                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
-                    let (handler, context) = loopBound.value
-                    handler.send(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
+                    loopBound.value.writeHTTPResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
                 }
             case .hang:
                 break
             }
-        }
-    }
-
-    private func send(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
-        var head = HTTPHeaders(headers)
-        head.replaceOrAdd(name: "content-length", value: String(body.count))
-        if !keepAlive { head.replaceOrAdd(name: "connection", value: "close") }
-        context.write(
-            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: head))),
-            promise: nil
-        )
-        if !body.isEmpty {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        }
-        if keepAlive {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }

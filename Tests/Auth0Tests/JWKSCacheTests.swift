@@ -1,6 +1,7 @@
 import Auth0
 import Foundation
 import InletCore
+import InletTestSupport
 import Logging
 import ServiceLifecycle
 import Testing
@@ -74,7 +75,7 @@ import Testing
 
 /// The JWKS cache against a loopback JWKS endpoint; time from a test clock.
 @Suite(.timeLimit(.minutes(1))) struct JWKSCacheTests {
-    let clock = TestClock()
+    let clock = TestClock(seconds: TestTenant.now)
 
     func withCache<T>(
         _ answer: JWKSTestServer.Answer,
@@ -209,7 +210,7 @@ import Testing
             self.clock.advance(seconds: 601)
             // Served at once from the stale set; a refetch starts behind it.
             _ = try await verifier.verify(token)
-            try await pollUntil("the background refresh") { cache.keyIDs.count == 2 }
+            try await eventually("the background refresh") { cache.keyIDs.count == 2 }
             #expect(server.requests == 2)
         }
     }
@@ -229,7 +230,7 @@ import Testing
             let refresher = JWKSRefresher(cache: cache)
             let group = ServiceGroup(configuration: .init(services: [refresher], logger: jwtTestLogger))
             let running = Task { try await group.run() }
-            try await pollUntil("the first fetch") { cache.keyIDs == ["test-key-1"] }
+            try await eventually("the first fetch") { cache.keyIDs == ["test-key-1"] }
             #expect(server.requests == 1)
             await group.triggerGracefulShutdown()
             try await running.value

@@ -1,12 +1,13 @@
 import Auth0
 import Foundation
 import InletCore
+import InletTestSupport
 import Testing
 
 /// JWT verification against keys made in the test with libcrypto; time from a test clock.
 @Suite struct JWTVerifierTests {
     let key = TestRSAKey.primary
-    let clock = TestClock()
+    let clock = TestClock(seconds: TestTenant.now)
 
     func verifier(options: JWTVerifier.Options = TestTenant.options, keys: [TestRSAKey] = [TestRSAKey.primary], memoLimit: Int = 1024) throws -> JWTVerifier {
         let published = try keys.map { try JWTPublicKey(modulus: $0.modulus, exponent: $0.exponent, keyID: $0.kid) }

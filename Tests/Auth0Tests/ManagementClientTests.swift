@@ -1,6 +1,7 @@
 import Auth0
 import Foundation
 import InletCore
+import InletTestSupport
 import Logging
 import Testing
 
@@ -37,8 +38,8 @@ struct ManagementClientTests {
     @Test func theTokenIsRefreshedBeforeExpiryByTheBuffer() async throws {
         try await withTenant { tenant, http in
             tenant.configure { $0.expiresIn = 3600 }
-            let clock = MutableClock()
-            let client = try makeClient(tenant, http: http, clock: clock.wallClock, refreshBuffer: 300)
+            let clock = TestClock(startingAt: WallClock.system.now())
+            let client = try makeClient(tenant, http: http, clock: clock.clock, refreshBuffer: 300)
             let id = tenant.addUser(email: "one@example.com")
             _ = try await client.user(id: id)
             clock.advance(seconds: 3299)
@@ -79,7 +80,7 @@ struct ManagementClientTests {
 
     @Test func tokenEndpointErrorsCarryAuth0sErrorAndNeverTheSecret() async throws {
         try await withTenant { tenant, http in
-            let logs = Auth0LogCapture()
+            let logs = LogCapture()
             let client = try makeClient(tenant, http: http, secret: "wrong-secret-value-123", logger: logs.logger)
             let error = await expectManagementError { _ = try await client.user(id: "auth0|1") }
             #expect(error?.isTokenError == true)
@@ -212,7 +213,7 @@ struct ManagementClientTests {
 
     @Test func everyCallIsLoggedWithItsTemplateAndNeverTheToken() async throws {
         try await withTenant { tenant, http in
-            let logs = Auth0LogCapture()
+            let logs = LogCapture()
             let client = try makeClient(tenant, http: http, logger: logs.logger)
             let id = tenant.addUser(email: "one@example.com")
             _ = try await client.user(id: id)

@@ -1,6 +1,7 @@
 import Auth0
 import Foundation
 import InletCore
+import InletTestSupport
 import Logging
 import MetadataSyncHandler
 import ProvisioningHandler
@@ -11,7 +12,7 @@ struct ProvisioningHandlerTests {
     @Test func anEmployeeGetsAnAccountWithMetadataAndTheDefaultRole() async throws {
         try await withTenant { tenant, http in
             try await withStore { store, path in
-                let logs = Auth0LogCapture()
+                let logs = LogCapture()
                 let client = try makeClient(tenant, http: http, logger: logs.logger)
                 let handler = ProvisioningHandler(client: client, store: store)
                 let event = try await storedEvent(store, type: "employee.created", data: employeeData())

@@ -1,6 +1,7 @@
 import Auth0
 import Foundation
 import InletCore
+import InletTestSupport
 import ProvisioningHandler
 import Testing
 

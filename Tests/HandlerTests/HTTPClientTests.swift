@@ -1,8 +1,8 @@
 import Foundation
 import InletCore
+import InletTestSupport
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 import Testing
 
@@ -39,62 +39,39 @@ enum ScriptedResponse: Sendable {
 /// A tiny HTTP/1.1 server on 127.0.0.1 (ephemeral port) whose answers a closure scripts.
 /// It records every request and counts accepted connections.
 final class LoopbackHTTPServer: Sendable {
-    private final class Shared: Sendable {
-        struct State {
-            var requests: [RecordedRequest] = []
-            var connections: [any Channel] = []
-        }
-        let state = Mutex(State())
+    private final class Recorded: Sendable {
+        let requests = Mutex<[RecordedRequest]>([])
     }
 
-    let port: Int
-    private let serverChannel: any Channel
-    private let shared: Shared
+    private let listener: LoopbackHTTPListener
+    private let recorded: Recorded
 
-    private init(port: Int, serverChannel: any Channel, shared: Shared) {
-        self.port = port
-        self.serverChannel = serverChannel
-        self.shared = shared
+    private init(listener: LoopbackHTTPListener, recorded: Recorded) {
+        self.listener = listener
+        self.recorded = recorded
     }
 
-    var requests: [RecordedRequest] { self.shared.state.withLock { $0.requests } }
-    var acceptedConnections: Int { self.shared.state.withLock { $0.connections.count } }
+    var port: Int { self.listener.port }
+    var requests: [RecordedRequest] { self.recorded.requests.withLock { $0 } }
+    var acceptedConnections: Int { self.listener.acceptedConnections }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(self.port)\(path)" }
 
     static func start(
         script: @escaping @Sendable (RecordedRequest) -> ScriptedResponse
     ) async throws -> LoopbackHTTPServer {
-        let shared = Shared()
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                shared.state.withLock { $0.connections.append(channel) }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(
-                        ScriptedHTTPHandler(script: script) { request in
-                            shared.state.withLock { $0.requests.append(request) }
-                        }
-                    )
-                }
+        let recorded = Recorded()
+        let listener = try await LoopbackHTTPListener.start {
+            ScriptedHTTPHandler(script: script) { request in
+                recorded.requests.withLock { $0.append(request) }
             }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        guard let port = channel.localAddress?.port else {
-            try? await channel.close()
-            throw ServerError.noPort
         }
-        return LoopbackHTTPServer(port: port, serverChannel: channel, shared: shared)
+        return LoopbackHTTPServer(listener: listener, recorded: recorded)
     }
-
-    enum ServerError: Error { case noPort }
 
     /// Closes the listening socket and every connection.
     func stop() async {
-        try? await self.serverChannel.close()
-        let connections = self.shared.state.withLock { $0.connections }
-        for connection in connections { try? await connection.close() }
+        await self.listener.stop()
     }
 }
 
@@ -137,7 +114,7 @@ private final class ScriptedHTTPHandler: ChannelInboundHandler {
     private func answer(_ response: ScriptedResponse, to request: RecordedRequest, keepAlive: Bool, context: ChannelHandlerContext) {
         switch response {
         case .respond(let status, let headers, let body):
-            self.send(status: status, headers: headers, body: body, keepAlive: keepAlive, context: context)
+            context.writeHTTPResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
         case .echo:
             let object: [String: Any] = [
                 "method": request.method,
@@ -146,7 +123,7 @@ private final class ScriptedHTTPHandler: ChannelInboundHandler {
                 "body": String(decoding: request.body, as: UTF8.self),
             ]
             let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            self.send(status: 200, headers: [("content-type", "application/json")], body: Array(json), keepAlive: keepAlive, context: context)
+            context.writeHTTPResponse(status: 200, headers: [("content-type", "application/json")], body: Array(json), keepAlive: keepAlive)
         case .hang:
             break
         case .truncate(let declaredLength, let sentBytes):
@@ -166,23 +143,6 @@ private final class ScriptedHTTPHandler: ChannelInboundHandler {
                 remaining -= size
             }
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-        }
-    }
-
-    private func send(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
-        var head = HTTPHeaders(headers)
-        head.replaceOrAdd(name: "content-length", value: String(body.count))
-        if !keepAlive { head.replaceOrAdd(name: "connection", value: "close") }
-        context.write(
-            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: head))),
-            promise: nil
-        )
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        if keepAlive {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }
@@ -206,18 +166,6 @@ func withLoopback<T>(
         await client.shutdown()
         await server.stop()
         throw error
-    }
-}
-
-/// Polls `condition` until it holds or `seconds` pass (then fails the test).
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(seconds) s")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }
 
@@ -435,7 +383,7 @@ struct HTTPClientTests {
         let server = try await LoopbackHTTPServer.start { _ in .hang }
         let client = HTTPClient()
         let pending = Task { try await client.execute(OutboundRequest(url: server.url("/hang"), timeout: 30)) }
-        try await waitUntil { server.requests.count == 1 }
+        try await eventually("the request to arrive") { server.requests.count == 1 }
         await client.shutdown()
         let error = await expectClientError { try await pending.value }
         #expect(error?.isShutdown == true)
@@ -448,7 +396,7 @@ struct HTTPClientTests {
     @Test func cancellingTheTaskAbortsTheTransfer() async throws {
         try await withLoopback(script: { _ in .hang }) { server, client in
             let pending = Task { try await client.execute(OutboundRequest(url: server.url("/hang"), timeout: 30)) }
-            try await waitUntil { server.requests.count == 1 }
+            try await eventually("the request to arrive") { server.requests.count == 1 }
             pending.cancel()
             await #expect(throws: CancellationError.self) { try await pending.value }
             // The client still works afterwards.

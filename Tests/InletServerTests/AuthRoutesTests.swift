@@ -1,72 +1,23 @@
 import Auth0
-import COpenSSL
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
 @testable import InletServer
+import InletTestSupport
 import Logging
 import NIOCore
-import ServiceLifecycle
-import Synchronization
 import Testing
 
-// MARK: - Keys, tokens and a loopback JWKS endpoint
-
-/// An RSA-2048 key made in the test with libcrypto, signing RS256 tokens.
-final class RouteTestKey: @unchecked Sendable {
-    // @unchecked Sendable: `pkey` is immutable after init; concurrent signing is allowed.
-    let pkey: OpaquePointer
-    let kid: String
-
-    init(kid: String) {
-        let context = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil)!
-        defer { EVP_PKEY_CTX_free(context) }
-        precondition(EVP_PKEY_keygen_init(context) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(context, 2048) == 1)
-        var key: OpaquePointer?
-        precondition(EVP_PKEY_generate(context, &key) == 1)
-        self.pkey = key!
-        self.kid = kid
-    }
-
-    deinit { EVP_PKEY_free(self.pkey) }
-
-    static let shared = RouteTestKey(kid: "route-key-1")
-
-    private func component(_ name: String) -> [UInt8] {
-        var number: OpaquePointer?
-        precondition(EVP_PKEY_get_bn_param(self.pkey, name, &number) == 1)
-        defer { BN_free(number) }
-        var bytes = [UInt8](repeating: 0, count: Int((BN_num_bits(number) + 7) / 8))
-        _ = BN_bn2bin(number, &bytes)
-        return bytes
-    }
-
-    var jwks: [UInt8] {
-        let key: JSONValue = [
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": .string(self.kid),
-            "n": .string(JWTBase64URL.encode(self.component("n"))), "e": .string(JWTBase64URL.encode(self.component("e"))),
-        ]
-        return JSONValue.object([("keys", [key])]).serialized()
-    }
-
-    func token(_ claims: JSONValue, header: JSONValue? = nil) -> String {
-        let header = header ?? ["alg": "RS256", "typ": "JWT", "kid": .string(self.kid)]
-        let input = JWTBase64URL.encode(header.serialized()) + "." + JWTBase64URL.encode(claims.serialized())
-        let context = EVP_MD_CTX_new()!
-        defer { EVP_MD_CTX_free(context) }
-        precondition(EVP_DigestSignInit(context, nil, EVP_sha256(), nil, self.pkey) == 1)
-        let bytes = Array(input.utf8)
-        var length = 0
-        precondition(EVP_DigestSign(context, nil, &length, bytes, bytes.count) == 1)
-        var signature = [UInt8](repeating: 0, count: length)
-        precondition(EVP_DigestSign(context, &signature, &length, bytes, bytes.count) == 1)
-        return input + "." + JWTBase64URL.encode(signature.prefix(length))
-    }
-}
+// MARK: - Tokens and the application with Auth0 configured
 
 enum RouteTenant {
+    /// The tenant's signing key (its own, so its kid is the routes' one).
+    static let key = TestRSAKey(kid: "route-key-1")
+    /// The tenant's JWKS document, publishing `key`.
+    static var jwks: [UInt8] { TestRSAKey.jwks([key.jwk()]) }
+
     static let domain = "inlet-routes.eu.auth0.com"
     static let audience = "https://api.inlet.example"
     static let now: Int64 = 1_772_323_200
@@ -84,71 +35,16 @@ enum RouteTenant {
     }
 
     static func token(sub: String, _ overrides: [(String, JSONValue)] = []) -> String {
-        RouteTestKey.shared.token(claims(sub: sub, overrides))
+        key.token(claims(sub: sub, overrides))
     }
 }
 
-/// A wall clock the test moves; the whole application reads it.
-final class RouteClock: Sendable {
-    private let milliseconds = Mutex(RouteTenant.now * 1000)
-    func advance(seconds: Double) { self.milliseconds.withLock { $0 += Int64(seconds * 1000) } }
-    var clock: WallClock { WallClock { Timestamp(millisecondsSinceEpoch: self.milliseconds.withLock { $0 }) } }
-}
-
-/// The tenant's JWKS endpoint on loopback, served by a small Hummingbird application.
-final class JWKSEndpoint: Sendable {
-    private let state: Mutex<(status: HTTPResponse.Status, body: [UInt8], requests: Int)>
-    private let port = Mutex(0)
-
-    init(body: [UInt8] = RouteTestKey.shared.jwks) {
-        self.state = Mutex((.ok, body, 0))
-    }
-
-    var url: String { "http://127.0.0.1:\(self.port.withLock { $0 })/.well-known/jwks.json" }
-    var requests: Int { self.state.withLock { $0.requests } }
-    func fail(with status: HTTPResponse.Status) { self.state.withLock { $0.status = status } }
-
-    /// Serves while `body` runs.
-    func serve<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        let router = Router()
-        router.get("/.well-known/jwks.json") { _, _ -> Response in
-            let (status, bytes) = self.state.withLock { state in
-                state.requests += 1
-                return (state.status, state.body)
-            }
-            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-        }
-        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                self.port.withLock { $0 = channel.localAddress?.port ?? 0 }
-                readyContinuation.yield()
-            },
-            logger: Logger(label: "jwks", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "jwks", factory: { _ in SwiftLogNoOpLogHandler() })))
-        let running = Task { try await group.run() }
-        for await _ in ready { break }
-        do {
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            try? await running.value
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await running.value
-            throw error
-        }
-    }
-}
-
-/// Runs `body` against the real application with Auth0 access tokens configured, the JWKS
-/// served by `jwks`, and the clock of `clock`.
+/// Runs `body` against the real application with Auth0 access tokens configured, a loopback
+/// JWKS endpoint answering `jwks`, and the clock of `clock`.
 func withAuthInlet<Value: Sendable>(
     folder: borrowing TemporaryFolder,
-    jwks: JWKSEndpoint = JWKSEndpoint(),
-    clock: RouteClock = RouteClock(),
+    jwks: JWKSTestServer.Answer = .jwks(RouteTenant.jwks),
+    clock: TestClock = TestClock(seconds: RouteTenant.now),
     logs: LogCapture = LogCapture(),
     configure: (inout Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
@@ -162,13 +58,19 @@ func withAuthInlet<Value: Sendable>(
     configuration.auth0APIIdentifier = RouteTenant.audience
     var options = Dispatcher.Options()
     options.pollInterval = .milliseconds(200)
-    return try await jwks.serve {
-        configuration.auth0JWKSURL = jwks.url
-        configure(&configuration)
+    let server = try await JWKSTestServer.start(jwks)
+    configuration.auth0JWKSURL = server.url
+    configure(&configuration)
+    do {
         let app = try await buildApplication(
             configuration: configuration, logger: logs.logger, clock: clock.clock, dispatcherOptions: options
         )
-        return try await app.test(.live, body)
+        let result = try await app.test(.live, body)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
     }
 }
 
@@ -321,9 +223,7 @@ extension TestClientProtocol {
 
     @Test func signingKeysUnavailableIs503NotA401() async throws {
         let folder = try TemporaryFolder()
-        let jwks = JWKSEndpoint()
-        jwks.fail(with: .internalServerError)
-        try await withAuthInlet(folder: folder, jwks: jwks) { client in
+        try await withAuthInlet(folder: folder, jwks: .status(500)) { client in
             let response = try await client.authVerify(RouteTenant.token(sub: Self.sub))
             #expect(response.status == .serviceUnavailable)
             #expect(response.headers[.retryAfter] != nil)
@@ -333,7 +233,7 @@ extension TestClientProtocol {
 
     @Test func rateLimitAnswers429ThenAllowsAgainAfterTheWindow() async throws {
         let folder = try TemporaryFolder()
-        let clock = RouteClock()
+        let clock = TestClock(seconds: RouteTenant.now)
         try await withAuthInlet(folder: folder, clock: clock) { client in
             let token = RouteTenant.token(sub: Self.sub, [("exp", .int(Int(RouteTenant.now) + 7200))])
             for index in 0..<10 {
@@ -372,7 +272,7 @@ extension TestClientProtocol {
     @Test func repeatedFailedAuthOnTheInternalRouteIsBlockedUntilTheWindowPasses() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
-        let clock = RouteClock()
+        let clock = TestClock(seconds: RouteTenant.now)
         try await withAuthInlet(folder: folder, clock: clock) { client in
             for index in 0..<20 {
                 let response = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#, token: "guess-\(index)")
@@ -408,7 +308,7 @@ extension TestClientProtocol {
 /// The per-client counters, directly.
 @Suite struct ClientRateLimiterTests {
     @Test func memoryStaysBoundedUnderManyDistinctClients() {
-        let clock = RouteClock()
+        let clock = TestClock(seconds: RouteTenant.now)
         let limiter = ClientRateLimiter(limit: 10, capacity: 1_000, clock: clock.clock)
         for index in 0..<50_000 {
             _ = limiter.allow("10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)")
@@ -421,7 +321,7 @@ extension TestClientProtocol {
     }
 
     @Test func windowsExpireAndFreeTheirEntries() {
-        let clock = RouteClock()
+        let clock = TestClock(seconds: RouteTenant.now)
         let limiter = ClientRateLimiter(limit: 2, clock: clock.clock)
         #expect(limiter.allow("a") == nil)
         #expect(limiter.allow("a") == nil)
@@ -436,7 +336,7 @@ extension TestClientProtocol {
     }
 
     @Test func failureGuardCountsOnlyFailures() {
-        let clock = RouteClock()
+        let clock = TestClock(seconds: RouteTenant.now)
         let guardian = ClientRateLimiter(limit: 3, clock: clock.clock)
         #expect(guardian.blocked("x") == nil)
         guardian.recordFailure("x")

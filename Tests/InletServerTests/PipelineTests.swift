@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+import InletTestSupport
 import NIOCore
 import Synchronization
 import Testing

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import InletCore
 import InletServer
+import InletTestSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -23,35 +24,6 @@ struct TemporaryFolder: ~Copyable {
 
     deinit {
         try? FileManager.default.removeItem(atPath: self.path)
-    }
-}
-
-/// Captures every log line, so tests can check what was (and was not) logged.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var all: [String] { self.lines.withLock { $0 } }
-
-    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
-
-    var logger: Logger {
-        Logger(label: "inlet-test") { _ in CapturingHandler(capture: self) }
-    }
-
-    struct CapturingHandler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { self.metadata[key] }
-            set { self.metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
-            self.capture.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key })")
-        }
     }
 }
 
@@ -113,17 +85,6 @@ func count(_ path: String, _ table: String) throws -> Int {
 func fixture(_ name: String) throws -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     return try String(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(name), encoding: .utf8)
-}
-
-/// Polls `condition` until it holds or `timeout` passes; never a fixed sleep.
-func eventually(timeout: Duration = .seconds(20), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting for \(what)")
-    throw CancellationError()
 }
 
 /// A handler for tests: records every call, and fails as `script` says for each attempt.
