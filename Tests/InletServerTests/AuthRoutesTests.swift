@@ -49,23 +49,18 @@ func withAuthInlet<Value: Sendable>(
     configure: (inout Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
 ) async throws -> Value {
-    var configuration = Configuration()
-    configuration.listenHost = "127.0.0.1"
-    configuration.listenPort = 0
-    configuration.databasePath = folder.databasePath
-    configuration.internalAPIToken = Secret(internalToken)
-    configuration.auth0Domain = RouteTenant.domain
-    configuration.auth0APIIdentifier = RouteTenant.audience
-    var options = Dispatcher.Options()
-    options.pollInterval = .milliseconds(200)
     let server = try await JWKSTestServer.start(jwks)
-    configuration.auth0JWKSURL = server.url
-    configure(&configuration)
     do {
-        let app = try await buildApplication(
-            configuration: configuration, logger: logs.logger, clock: clock.clock, dispatcherOptions: options
+        let result = try await withInlet(
+            folder: folder, logs: logs, clock: clock.clock,
+            configure: { configuration in
+                configuration.auth0Domain = RouteTenant.domain
+                configuration.auth0APIIdentifier = RouteTenant.audience
+                configuration.auth0JWKSURL = server.url
+                configure(&configuration)
+            },
+            body
         )
-        let result = try await app.test(.live, body)
         await server.stop()
         return result
     } catch {

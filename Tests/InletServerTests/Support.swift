@@ -35,6 +35,7 @@ func withInlet<Value: Sendable>(
     folder: borrowing TemporaryFolder,
     logs: LogCapture = LogCapture(),
     handlers: [HandlerFactory] = [],
+    clock: WallClock = .system,
     configure: (inout Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
 ) async throws -> Value {
@@ -46,7 +47,9 @@ func withInlet<Value: Sendable>(
     configure(&configuration)
     var options = Dispatcher.Options()
     options.pollInterval = .milliseconds(200)
-    let app = try await buildApplication(configuration: configuration, logger: logs.logger, handlers: handlers, dispatcherOptions: options)
+    let app = try await buildApplication(
+        configuration: configuration, logger: logs.logger, handlers: handlers, clock: clock, dispatcherOptions: options
+    )
     return try await app.test(.live, body)
 }
 
