@@ -54,7 +54,3 @@ runner.cancel()
 let audited = try await store.read { try $0.row("SELECT count(*) FROM audit_log")?.first?.int ?? 0 }
 print("drained \(total - remaining) deliveries through audit in \(drain): \(Int(Double(total - remaining) / drain.seconds)) deliveries/s (audit rows: \(audited), synchronous=\(synchronous.rawValue))")
 await store.close()
-
-extension Duration {
-    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
-}

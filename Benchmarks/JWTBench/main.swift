@@ -102,7 +102,7 @@ func rate(_ name: String, _ body: () async throws -> Int) async rethrows -> Doub
         elapsed = start.duration(to: clock.now)
     }
     let cpu = userCPUSeconds() - cpuStart
-    let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let wall = elapsed.seconds
     let perSecond = Double(count) / cpu
     let microseconds = (1e6 / perSecond * 100).rounded() / 100
     print("\(name) verify/s: \(Int(perSecond.rounded()))   (\(microseconds) us of CPU/op; \(Int((Double(count) / wall).rounded()))/s wall; \(count) ops)")

@@ -265,11 +265,11 @@ public struct ProvisioningHandler: EventHandler {
         Counter(label: "auth0_user_creation_total", dimensions: [("status", status)], factory: metrics).increment()
         let elapsed = ContinuousClock.now - started
         Timer(label: "auth0_user_creation_duration_seconds", dimensions: [], factory: metrics)
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            .recordNanoseconds(elapsed.wholeNanoseconds)
     }
 
     static func milliseconds(since started: ContinuousClock.Instant) -> Int64 {
         let elapsed = ContinuousClock.now - started
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        return elapsed.wholeMilliseconds
     }
 }

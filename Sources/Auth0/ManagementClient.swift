@@ -359,7 +359,7 @@ public final class ManagementClient: Sendable {
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [
             "method": "\(method)", "path": "\(template)", "status": "\(status)", "attempt": "\(attempt)",
-            "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            "duration_ms": "\(elapsed.wholeMilliseconds)",
         ]
         if let error { metadata["error"] = "\(error)" }
         self.logger.info("auth0 call", metadata: metadata)

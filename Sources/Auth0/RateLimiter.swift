@@ -71,7 +71,7 @@ public final class RateLimiter: Sendable {
     private static let origin = ContinuousClock.now
     static func processSeconds() -> Double {
         let elapsed = origin.duration(to: .now)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return elapsed.seconds
     }
 
     /// The current estimate of the tenant's rate (requests per second), if any.

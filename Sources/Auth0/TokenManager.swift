@@ -134,7 +134,7 @@ public actor TokenManager {
             "auth0 call",
             metadata: [
                 "method": "POST", "path": "/oauth/token", "status": "\(status)",
-                "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "duration_ms": "\(elapsed.wholeMilliseconds)",
             ]
         )
         if let metrics = self.metrics {

@@ -78,3 +78,12 @@ public struct WallClock: Sendable {
         return Timestamp(millisecondsSinceEpoch: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
     }
 }
+
+extension Duration {
+    /// Whole milliseconds, for logs (`duration_ms`).
+    public var wholeMilliseconds: Int64 { self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000 }
+    /// Whole nanoseconds, for timers.
+    public var wholeNanoseconds: Int64 { self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000 }
+    /// Seconds, with the fraction.
+    public var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+}

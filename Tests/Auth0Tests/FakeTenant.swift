@@ -191,7 +191,7 @@ final class FakeTenant: Sendable {
             let now = ContinuousClock.now
             if let last = state.bucketLast {
                 let elapsed = last.duration(to: now)
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let seconds = elapsed.seconds
                 state.bucketTokens = min(bucket.burst, state.bucketTokens + seconds * bucket.rate)
             }
             state.bucketLast = now

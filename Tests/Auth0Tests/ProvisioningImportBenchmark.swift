@@ -42,7 +42,7 @@ import Testing
                     }
                 }
                 let elapsed = started.duration(to: .now)
-                let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let wall = elapsed.seconds
                 let api = tenant.apiRequests
                 let limited = api.filter { $0.status == 429 }.count
                 let admitted = api.count - limited

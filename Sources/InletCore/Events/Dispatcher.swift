@@ -391,6 +391,6 @@ struct HandlerInstruments: Sendable {
         case .dead(_, .exhausted): self.deadExhausted.increment()
         }
         self.attempts.increment()
-        self.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        self.duration.recordNanoseconds(duration.wholeNanoseconds)
     }
 }
