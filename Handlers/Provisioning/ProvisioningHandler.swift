@@ -27,7 +27,6 @@ internal import Logging
 /// ```
 public struct ProvisioningHandler: EventHandler {
     public static let name = "provisioning"
-    public static let provisionEventType = "employee.provision"
 
     /// What the handler does, from `AUTH0_*` and the handler's settings.
     public struct Options: Sendable {
@@ -59,7 +58,7 @@ public struct ProvisioningHandler: EventHandler {
 
     public init(
         client: ManagementClient, store: any InletStore & EmployeeStore, options: Options = Options(),
-        subscriptions: [EventPattern] = ["employee.created", "employee.provision"], metrics: (any MetricsFactory)? = nil,
+        subscriptions: [EventPattern] = ["employee.created", EventPattern(Employee.provisionEventType)], metrics: (any MetricsFactory)? = nil,
         clock: WallClock = .system
     ) {
         self.client = client
@@ -75,7 +74,7 @@ public struct ProvisioningHandler: EventHandler {
     public static func factory(clients: ManagementClientProvider, metrics: (any MetricsFactory)? = nil) -> HandlerFactory {
         var defaults = HandlerOptions()
         defaults.concurrency = 4
-        return clients.handlerFactory(name: name, defaultOptions: defaults, subscriptions: ["employee.created", EventPattern(provisionEventType)]) { setup in
+        return clients.handlerFactory(name: name, defaultOptions: defaults, subscriptions: ["employee.created", EventPattern(Employee.provisionEventType)]) { setup in
             ProvisioningHandler(
                 client: setup.client, store: setup.store, options: try Options(configuration: setup.configuration, settings: setup.settings),
                 subscriptions: setup.subscriptions, metrics: metrics
@@ -111,7 +110,7 @@ public struct ProvisioningHandler: EventHandler {
         let internalID = ((try? data.string("internal_id")) ?? nil) ?? (((try? data.int("internal_id")) ?? nil).map(String.init)) ?? employee.employeeID
 
         let record: EmployeeRecord
-        if event.type == Self.provisionEventType {
+        if event.type == Employee.provisionEventType {
             // The row as it is now: the event's copy may predate an update handled since.
             guard let current = try await self.store.employee(id: employee.employeeID) else {
                 throw HandlerError.permanent("no employee with id \(employee.employeeID)")

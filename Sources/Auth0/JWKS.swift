@@ -41,7 +41,6 @@ public struct JWKSError: Error, CustomStringConvertible, Sendable, Equatable {
         .init(.noKeys, "JWKS holds no usable signing key" + (ignored.isEmpty ? "" : " (\(ignored.joined(separator: "; ")))"))
     }
 
-    public var isInvalidKey: Bool { self.kind == .invalidKey }
 }
 
 /// The signing keys of a JSON Web Key Set (RFC 7517), by `kid`.

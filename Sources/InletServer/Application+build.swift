@@ -102,13 +102,10 @@ public func buildApplication(
         bearer: configuration.productivityAPIToken.map { BearerTokenAuthenticator(expected: $0, settingName: "PRODUCTIVITY_API_TOKEN") },
         body: body, clock: clock, acceptUnknownTypes: configuration.acceptUnknownEventTypes, metrics: metricsFactory
     ).register(on: router, routes: routes)
-    AdminRoutes(
-        store: store, dispatcher: dispatcher,
-        authenticator: BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
-    ).register(on: router, routes: routes)
+    let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
+    AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin).register(on: router, routes: routes)
     EmployeeAdminRoutes(
-        store: store, employees: store, registry: registry, dispatcher: dispatcher,
-        authenticator: BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN"),
+        store: store, employees: store, registry: registry, dispatcher: dispatcher, authenticator: admin,
         body: body,
         importBody: JSONBodyReader(limits: JSONDocument.Limits(maxBytes: max(configuration.bodyLimit, 8 << 20), maxDepth: configuration.jsonMaxDepth))
     ).register(on: router, routes: routes)

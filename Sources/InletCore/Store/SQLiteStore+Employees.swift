@@ -22,6 +22,9 @@ public enum Auth0SyncStatus: String, Sendable, CaseIterable {
 /// let employee = try Employee(json: document.root.requireObject().object("data")!)
 /// ```
 public struct Employee: Sendable, Equatable {
+    /// The event the admin provision route appends: provision this employee (again).
+    public static let provisionEventType = "employee.provision"
+
     public var employeeID: String
     public var name: String
     public var email: String

@@ -22,8 +22,6 @@ struct EmployeeAdminRoutes: Sendable {
     /// Reads import bodies (larger than single events).
     let importBody: JSONBodyReader
 
-    static let provisionType = "employee.provision"
-
     func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/admin/employees/{employee_id}/provision", .post)
         routes.add("/admin/employees/import", .post)
@@ -43,10 +41,10 @@ struct EmployeeAdminRoutes: Sendable {
             guard case .object(var data) = record.employee.json else { throw APIError.internalError() }
             data.append(("force", .bool(force)))
             let eventID = EventID.generate()
-            let payload: JSONValue = ["type": .string(Self.provisionType), "force": .bool(force), "data": .object(data)]
-            let handlers = self.registry.subscribers(of: Self.provisionType)
+            let payload: JSONValue = ["type": .string(Employee.provisionEventType), "force": .bool(force), "data": .object(data)]
+            let handlers = self.registry.subscribers(of: Employee.provisionEventType)
             _ = try await self.store.appendEvent(
-                source: "admin", id: eventID, type: Self.provisionType, payload: payload.serializedString, handlers: handlers
+                source: "admin", id: eventID, type: Employee.provisionEventType, payload: payload.serializedString, handlers: handlers
             )
             self.dispatcher.notify(handlers)
             return Response.json(

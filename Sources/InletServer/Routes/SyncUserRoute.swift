@@ -48,17 +48,20 @@ struct HealthRoutes: Sendable {
             Response.json(alive)
         }
         router.get("/readyz") { _, context in
-            var problems: [String] = []
+            var writable = true
             do {
                 try await self.store.checkWritable()
             } catch {
                 context.logger.warning("not ready: database not writable", metadata: ["error": "\(error)"])
-                problems.append("the database is not writable")
+                writable = false
             }
-            if !self.dispatcher.isRunning { problems.append("the dispatcher is not running") }
+            let dispatching = self.dispatcher.isRunning
+            var problems: [String] = []
+            if !writable { problems.append("the database is not writable") }
+            if !dispatching { problems.append("the dispatcher is not running") }
             let checks: JSONValue = [
-                "database": problems.contains("the database is not writable") ? "failing" : "ok",
-                "dispatcher": self.dispatcher.isRunning ? "running" : "stopped",
+                "database": writable ? "ok" : "failing",
+                "dispatcher": dispatching ? "running" : "stopped",
                 "handlers_waiting": .array(self.waiting.map { ["handler": .string($0.name), "reason": .string($0.reason)] }),
             ]
             guard problems.isEmpty else {
