@@ -208,10 +208,12 @@ public final class Dispatcher: Service, Sendable {
             logger.warning("delivery dead-lettered", metadata: ["event": "\(claim.event.id)", "attempt": "\(claim.attempt)", "reason": "\(reason.rawValue)", "error": "\(error)"])
         }
         do {
-            // The audit handler's own outcome is its row; the log need not record it twice.
-            let auditOutcome = self.options.auditOutcomes && entry.name != "audit"
+            // An attempt that succeeded and wrote its own audit rows (the audit handler's
+            // "received") is recorded by them; the log need not say "delivered" as well.
+            let notes = context.auditNotes
+            let auditOutcome = self.options.auditOutcomes && !(outcome == .done && !notes.isEmpty)
             try await completions.record(
-                Completion(claim: claim, handler: entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: context.auditNotes)
+                Completion(claim: claim, handler: entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: notes)
             )
         } catch {
             // The lease will expire and the delivery will run again: at-least-once.
