@@ -100,7 +100,8 @@ public func buildApplication(
     ProductivityHookRoute(
         store: store, registry: registry, dispatcher: dispatcher, verifier: verifier,
         bearer: configuration.productivityAPIToken.map { BearerTokenAuthenticator(expected: $0, settingName: "PRODUCTIVITY_API_TOKEN") },
-        body: body, clock: clock, acceptUnknownTypes: configuration.acceptUnknownEventTypes, metrics: metricsFactory
+        body: body, clock: clock, acceptUnknownTypes: configuration.acceptUnknownEventTypes,
+        received: ReceivedEventCounters(factory: metricsFactory)
     ).register(on: router, routes: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
     AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin).register(on: router, routes: routes)

@@ -34,9 +34,7 @@ struct CommonOptions: ParsableArguments {
 
 func makeLogger(level: String) -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = Logger.Level(rawValue: level) ?? .info
-        return handler
+        StandardErrorLogHandler(label: label, logLevel: Logger.Level(rawValue: level) ?? .info)
     }
     return Logger(label: "inlet")
 }

@@ -72,6 +72,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         path: String, readOnly: Bool = false, synchronous: SQLiteSynchronous = .full, busyTimeoutMilliseconds: Int32 = 5_000,
         setWALMode: Bool = true
     ) throws {
+        _ = Self.configured
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
@@ -100,6 +101,9 @@ public final class SQLiteConnection: @unchecked Sendable {
         // file created, grown and unlinked in every transaction.
         try self.execute("PRAGMA temp_store = MEMORY")
     }
+
+    /// SQLite's process-wide settings, applied once before the first connection opens.
+    private static let configured: Void = { _ = inlet_sqlite3_configure() }()
 
     deinit {
         for statement in self.statements.values {

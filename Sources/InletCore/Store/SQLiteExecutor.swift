@@ -8,9 +8,9 @@ internal import Foundation
 /// and callers `await` the result.
 ///
 /// As a writer, the executor groups whatever jobs are waiting into one transaction
-/// (group commit): each job runs inside its own SAVEPOINT, so a failing job rolls back
-/// only its own changes, and a job's caller is answered only after the COMMIT that
-/// made its changes durable. Under load many requests share one fsync; alone, a job
+/// (group commit): a failing job rolls back only its own changes (the batch then runs
+/// again with a SAVEPOINT per job), and a job's caller is answered only after the COMMIT
+/// that made its changes durable. Under load many requests share one fsync; alone, a job
 /// costs one transaction as usual.
 ///
 /// ```swift
@@ -27,7 +27,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
     // flags are guarded by `condition`.
 
     public enum Mode: Sendable {
-        /// Group waiting jobs into one transaction; each job in its own savepoint. With
+        /// Group waiting jobs into one transaction (group commit). With
         /// `syncFile` (the WAL of a connection that commits without syncing), a second
         /// thread fdatasyncs that file after each commit and only then answers the batch:
         /// the writer runs the next batch meanwhile, and batches committed during one sync
@@ -88,7 +88,9 @@ public final class SQLiteExecutor: @unchecked Sendable {
     }
 
     /// Runs `body` on the executor's connection and returns its result. For a writer,
-    /// returns only after the enclosing transaction committed.
+    /// returns only after the enclosing transaction committed; `body` may run twice (its
+    /// first run rolled back because another job of its batch failed), so it must touch
+    /// nothing but the connection.
     public func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(run: { connection in
@@ -220,7 +222,37 @@ public final class SQLiteExecutor: @unchecked Sendable {
 
     /// Runs `batch` in one transaction. Answers the jobs that failed, and every job when the
     /// transaction fails; returns the committed jobs, still to be answered.
+    ///
+    /// Jobs rarely fail, so the batch first runs without savepoints (a savepoint copies
+    /// every page a job changes into a statement journal). When a job fails, that attempt
+    /// is rolled back and the batch runs again with a savepoint per job, so that only the
+    /// failing job's changes are undone: a job's body may therefore run twice.
     private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) -> [Outcome]? {
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            for job in batch { job.reject(error) }
+            return nil
+        }
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        for job in batch {
+            let outcome = job.run(connection)
+            guard outcome.succeeded else {
+                try? connection.execute("ROLLBACK")
+                if batch.count == 1 {
+                    outcome.answer()
+                    return nil
+                }
+                return Self.runWithSavepoints(batch, on: connection)
+            }
+            outcomes.append(outcome)
+        }
+        return Self.commit(outcomes, on: connection)
+    }
+
+    /// The batch again, each job in its own savepoint: a failing job rolls back only itself.
+    private static func runWithSavepoints(_ batch: [Job], on connection: SQLiteConnection) -> [Outcome]? {
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
@@ -249,6 +281,12 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 return nil
             }
         }
+        return Self.commit(outcomes, on: connection)
+    }
+
+    /// COMMITs; answers the failed jobs, or every job when the commit fails. Returns the
+    /// committed jobs, still to be answered.
+    private static func commit(_ outcomes: [Outcome], on connection: SQLiteConnection) -> [Outcome]? {
         do {
             try connection.execute("COMMIT")
         } catch {

@@ -3,6 +3,7 @@ internal import HTTPTypes
 internal import Hummingbird
 internal import InletCore
 internal import NIOCore
+internal import Synchronization
 
 /// `POST /hooks/productivity`: employee events from the productivity system.
 ///
@@ -19,7 +20,7 @@ struct ProductivityHookRoute: Sendable {
     let body: JSONBodyReader
     let clock: WallClock
     let acceptUnknownTypes: Bool
-    let metrics: (any MetricsFactory)?
+    let received: ReceivedEventCounters?
 
     func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/hooks/productivity", .post)
@@ -97,8 +98,31 @@ struct ProductivityHookRoute: Sendable {
     }
 
     private func count(type: String, outcome: String) {
-        guard let metrics else { return }
-        Counter(label: "inlet_events_received_total", dimensions: [("source", "productivity"), ("type", type), ("outcome", outcome)], factory: metrics)
-            .increment()
+        self.received?.increment(type: type, outcome: outcome)
+    }
+}
+
+/// `inlet_events_received_total{source="productivity", type, outcome}`, each counter made
+/// once and kept.
+final class ReceivedEventCounters: Sendable {
+    private let factory: any MetricsFactory
+    private let counters = Mutex<[String: Counter]>([:])
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    func increment(type: String, outcome: String) {
+        let key = type + " " + outcome
+        let counter = self.counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: "inlet_events_received_total",
+                dimensions: [("source", "productivity"), ("type", type), ("outcome", outcome)], factory: self.factory
+            )
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 }
