@@ -130,8 +130,11 @@ run_wrk() { # name, wrk arguments...
     # Machine busy vs total, and the server's share: what is left went to wrk and to anything
     # else running on the machine (a busy machine makes every figure here lower).
     read -r b0 t0 <<<"$m0"; read -r b1 t1 <<<"$m1"
-    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-        printf "  machine CPU: %.0f%% busy of %d cores; server %.1f s, wrk and everything else %.1f s\n", 100 * b / t, n, s / hz, (b - s) / hz
+    # Server CPU per request: steadier than req/s when the machine is shared.
+    awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v s=$((s1 - s0)) -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" \
+        -v r="$(awk '/ requests in / {print $1}' "$TMP/$name.out")" 'BEGIN {
+        printf "  machine CPU: %.0f%% busy of %d cores; server %.1f s (%.0f us per request), wrk and everything else %.1f s\n",
+            100 * b / t, n, s / hz, (r > 0 ? 1e6 * s / hz / r : 0), (b - s) / hz
     }' | tee "$TMP/$name.machine"
 }
 rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }

@@ -67,6 +67,9 @@ public final class SQLiteStore: InletStore {
             let connection = try SQLiteConnection(path: path, synchronous: syncWAL ? .normal : synchronous)
             // A WAL that grew while a reader held it back shrinks again when it starts over.
             try connection.execute("PRAGMA journal_size_limit = \(64 << 20)")
+            // Every login touches the users, events and deliveries indexes: keep them in memory
+            // rather than reading pages back from the file (SQLite's default cache is 2 MiB).
+            try connection.execute("PRAGMA cache_size = -\(64 << 10)")
             return connection
         }
         do {
