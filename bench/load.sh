@@ -7,8 +7,10 @@
 #
 # Builds `inlet`, serves a fresh database in a temporary folder, measures GET /healthz
 # (the ceiling of the HTTP stack) and then POST /internal/auth/sync-user with ~600-byte
-# login bodies (bench/sync-user.lua: half new users, half repeats of a pool of ids), and
-# prints a summary. The server is stopped and the folder removed on exit.
+# login bodies (bench/sync-user.lua: half new users, half repeats of a pool of ids), then
+# the same bodies with an auth0Id that is not a string (authenticated, read and parsed,
+# answered 400, nothing written: the route's floor without the store), and prints a
+# summary. The server is stopped and the folder removed on exit.
 #
 # Environment: DURATION (s, 15), THREADS (2), CONNECTIONS (64), PORT (a free one),
 # SYNCHRONOUS or INLET_DB_SYNCHRONOUS (full), POOL (1000), NEW_RATIO (0.5),
@@ -154,6 +156,10 @@ if grep -q 'sync-user.lua:' "$TMP/sync.out" || ! grep -q '^sync-user non-2xx:' "
     exit 1
 fi
 
+echo
+echo "== POST /internal/auth/sync-user refused after parsing (REFUSED=1: auth0Id is not a string; 400, nothing written)"
+REFUSED=1 run_wrk refused -s bench/sync-user.lua "$URL"
+
 # Stop the server (SIGTERM: graceful shutdown closes the store) before counting rows.
 kill -TERM "$SERVER_PID"
 for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -192,8 +198,10 @@ printf '  %-28s %s\n' \
     "sync-user p50 / p99" "$(pct "$TMP/sync.out" 50%) / $(pct "$TMP/sync.out" 99%)" \
     "sync-user non-2xx" "${lua_non2xx:-?} (wrk's own count: $(non2xx_wrk "$TMP/sync.out"))" \
     "sync-user body bytes" "$(awk '/body bytes/ {print $NF}' "$TMP/sync.out")" \
+    "refused after parsing req/s" "$(rps "$TMP/refused.out") (ratio $(awk -v a="$(rps "$TMP/refused.out")" -v b="$health_rps" 'BEGIN {printf "%.3f", a / b}'); 400s not counted as errors: $(awk '/^sync-user non-2xx:/ {print $3}' "$TMP/refused.out") others)" \
     "CPU during healthz" "$(sed 's/^  machine CPU: //' "$TMP/healthz.machine")" \
     "CPU during sync-user" "$(sed 's/^  machine CPU: //' "$TMP/sync.machine")" \
+    "CPU during refused" "$(sed 's/^  machine CPU: //' "$TMP/refused.machine")" \
     "rows: users" "$(count_rows users) (1 from the probe request)" \
     "rows: events" "$(count_rows events) (1 from the probe request)" \
     "deliveries at the end" "$(deliveries)"

@@ -7,12 +7,15 @@
 -- done().
 --
 -- Environment: INTERNAL_API_TOKEN (required), POOL, NEW_RATIO, BODY_BYTES (default 600).
+-- With REFUSED=1 the auth0Id is an object, not a string: every request is authenticated,
+-- read and parsed, then answered 400 with nothing written (the floor of the route's cost).
 --   wrk -t2 -c64 -d15s --latency -s bench/sync-user.lua http://127.0.0.1:PORT
 
 local token = os.getenv("INTERNAL_API_TOKEN") or error("INTERNAL_API_TOKEN is not set")
 local pool = tonumber(os.getenv("POOL") or "1000")
 local new_ratio = tonumber(os.getenv("NEW_RATIO") or "0.5")
 local body_bytes = tonumber(os.getenv("BODY_BYTES") or "600")
+local refused = os.getenv("REFUSED") == "1"
 
 local threads = {}
 local thread_count = 0
@@ -43,7 +46,7 @@ function init(args)
 
   -- Build once with an empty pad, then pad userAgent so that a body with a typical id
   -- is about body_bytes long.
-  template = '{"auth0Id":"%s","email":"%s","name":"Bench User %d",'
+  template = (refused and '{"auth0Id":{"id":"%s"},' or '{"auth0Id":"%s",') .. '"email":"%s","name":"Bench User %d",'
     .. '"picture":"https://s.gravatar.com/avatar/8f1c2a7d3b9e4f60a1b2c3d4e5f60718?s=480&r=pg&d=https%%3A%%2F%%2Fcdn.auth0.com%%2Favatars%%2Fbu.png",'
     .. '"emailVerified":true,"loginsCount":%d,"ip":"203.0.113.%d",'
     .. '"userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36%s",'
@@ -68,7 +71,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then
+  if (status < 200 or status > 299) and not (refused and status == 400) then
     non2xx = non2xx + 1
     statuses[status] = (statuses[status] or 0) + 1
     local parts = {}
