@@ -51,32 +51,30 @@ public struct MetadataSyncHandler: EventHandler {
         do {
             switch event.type {
             case "auth0.user.login":
-                try await self.login(document.root, event: event)
+                try await self.login(document.root, context: context)
             case "employee.updated":
-                try await self.updated(document.root, event: event, context: context)
+                try await self.updated(document.root, context: context)
             case "employee.deactivated":
-                try await self.deactivated(document.root, event: event)
+                try await self.deactivated(document.root, context: context)
             default:
                 return
             }
         } catch let error as ManagementError where error.isTransient {
             throw HandlerError.transient(error.description, retryAfter: error.retryAfter)
         } catch let error as ManagementError {
-            try? await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_failed", detail: error.description, once: false)
+            context.audit("sync_failed", detail: error.description)
             throw HandlerError.permanent(error.description)
         }
     }
 
-    private func login(_ root: JSONNode, event: Event) async throws {
+    private func login(_ root: JSONNode, context: HandlerContext) async throws {
         guard root.isObject, let auth0ID = (try? root.string("auth0Id")) ?? nil,
             ((try? root.bool("emailVerified")) ?? nil) == true,
             let record = try await self.store.employee(auth0UserID: auth0ID),
             record.syncStatus == .created || record.syncStatus == .linked
         else { return }
         try await self.store.setAuth0SyncStatus(employeeID: record.employee.employeeID, status: .verified, error: nil)
-        try await self.store.appendAudit(
-            event: event, handler: Self.name, outcome: "account_verified", detail: "employee_id=\(record.employee.employeeID) auth0_user_id=\(auth0ID)", once: true
-        )
+        context.audit("account_verified", detail: "employee_id=\(record.employee.employeeID) auth0_user_id=\(auth0ID)")
     }
 
     private func employee(_ root: JSONNode) throws -> Employee {
@@ -90,11 +88,11 @@ public struct MetadataSyncHandler: EventHandler {
         }
     }
 
-    private func updated(_ root: JSONNode, event: Event, context: HandlerContext) async throws {
+    private func updated(_ root: JSONNode, context: HandlerContext) async throws {
         let employee = try self.employee(root)
         let record = try await self.store.upsertEmployee(employee)
         guard let userID = record.auth0UserID else {
-            try await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_skipped", detail: "employee_id=\(employee.employeeID) has no Auth0 account yet", once: true)
+            context.audit("sync_skipped", detail: "employee_id=\(employee.employeeID) has no Auth0 account yet")
             return
         }
         var userMetadata: [(String, JSONValue)] = [
@@ -114,14 +112,11 @@ public struct MetadataSyncHandler: EventHandler {
             throw HandlerError.permanent("the Auth0 user \(userID) of employee \(employee.employeeID) no longer exists")
         }
         if emailChanged { try await self.store.recordAuth0Email(employeeID: employee.employeeID, email: email) }
-        try await self.store.appendAudit(
-            event: event, handler: Self.name, outcome: "metadata_synced",
-            detail: "employee_id=\(employee.employeeID) auth0_user_id=\(userID)\(emailChanged ? " email changed" : "")", once: true
-        )
+        context.audit("metadata_synced", detail: "employee_id=\(employee.employeeID) auth0_user_id=\(userID)\(emailChanged ? " email changed" : "")")
         context.logger.info("employee metadata synced", metadata: ["employee_id": "\(employee.employeeID)", "email_changed": "\(emailChanged)"])
     }
 
-    private func deactivated(_ root: JSONNode, event: Event) async throws {
+    private func deactivated(_ root: JSONNode, context: HandlerContext) async throws {
         guard root.isObject, let data = (try? root.object("data")) ?? nil else {
             throw HandlerError.permanent("invalid employee record: the event has no data object")
         }
@@ -131,7 +126,7 @@ public struct MetadataSyncHandler: EventHandler {
         guard let record = try await self.store.employee(id: id), let userID = record.auth0UserID else {
             if let employee = try? Employee(json: data) { _ = try await self.store.upsertEmployee(employee) }
             try await self.store.setBlocked(employeeID: id, blocked: true)
-            try await self.store.appendAudit(event: event, handler: Self.name, outcome: "sync_skipped", detail: "employee_id=\(id) has no Auth0 account", once: true)
+            context.audit("sync_skipped", detail: "employee_id=\(id) has no Auth0 account")
             return
         }
         do {
@@ -140,6 +135,6 @@ public struct MetadataSyncHandler: EventHandler {
             throw HandlerError.permanent("the Auth0 user \(userID) of employee \(id) no longer exists")
         }
         try await self.store.setBlocked(employeeID: id, blocked: true)
-        try await self.store.appendAudit(event: event, handler: Self.name, outcome: "account_blocked", detail: "employee_id=\(id) auth0_user_id=\(userID)", once: true)
+        context.audit("account_blocked", detail: "employee_id=\(id) auth0_user_id=\(userID)")
     }
 }

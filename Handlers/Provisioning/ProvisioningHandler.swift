@@ -103,7 +103,7 @@ public struct ProvisioningHandler: EventHandler {
             employee = try Employee(json: data)
         } catch {
             self.count("failed", started: started)
-            try? await self.store.appendAudit(event: event, handler: Self.name, outcome: "provision_failed", detail: "invalid employee record: \(error.message)", once: true)
+            context.audit("provision_failed", detail: "invalid employee record: \(error.message)")
             throw HandlerError.permanent("invalid employee record: \(error.message)")
         }
         let force = (((try? root.bool("force")) ?? nil) ?? ((try? data.bool("force")) ?? nil)) ?? false
@@ -124,10 +124,7 @@ public struct ProvisioningHandler: EventHandler {
             let milliseconds = Self.milliseconds(since: started)
             self.count(outcome.rawValue, started: started)
             let text = "auth0_user_id=\(userID ?? "-") employee_id=\(employee.employeeID) \(detail) duration_ms=\(milliseconds)"
-            try await self.store.appendAudit(
-                event: event, handler: Self.name, outcome: outcome == .skipped ? "provision_skipped" : "account_\(outcome.rawValue)",
-                detail: text, once: false
-            )
+            context.audit(outcome == .skipped ? "provision_skipped" : "account_\(outcome.rawValue)", detail: text)
             context.logger.info(
                 "employee provisioned",
                 metadata: ["employee_id": "\(employee.employeeID)", "outcome": "\(outcome.rawValue)", "auth0_user_id": "\(userID ?? "-")", "duration_ms": "\(milliseconds)"]
@@ -135,22 +132,19 @@ public struct ProvisioningHandler: EventHandler {
         } catch let error as ManagementError where error.isTransient {
             throw HandlerError.transient(error.description, retryAfter: error.retryAfter)
         } catch let error as ManagementError {
-            try await self.fail(event, employee: employee, message: error.description, started: started)
+            try await self.fail(employee, message: error.description, started: started, context: context)
         } catch let error as HandlerError where error.isPermanent {
-            try await self.fail(event, employee: employee, message: error.message, started: started)
+            try await self.fail(employee, message: error.message, started: started, context: context)
         }
     }
 
-    private func fail(_ event: Event, employee: Employee, message: String, started: ContinuousClock.Instant) async throws -> Never {
+    private func fail(_ employee: Employee, message: String, started: ContinuousClock.Instant, context: HandlerContext) async throws -> Never {
         self.count("failed", started: started)
         let current = try await self.store.employee(id: employee.employeeID)
         // An account that exists stays `created`/`linked`; the error is kept beside it.
         let status: Auth0SyncStatus = current?.auth0UserID == nil ? .failed : (current?.syncStatus ?? .failed)
         try await self.store.setAuth0SyncStatus(employeeID: employee.employeeID, status: status, error: message)
-        try await self.store.appendAudit(
-            event: event, handler: Self.name, outcome: "provision_failed",
-            detail: "employee_id=\(employee.employeeID) \(message) duration_ms=\(Self.milliseconds(since: started))", once: false
-        )
+        context.audit("provision_failed", detail: "employee_id=\(employee.employeeID) \(message) duration_ms=\(Self.milliseconds(since: started))")
         throw HandlerError.permanent(message)
     }
 

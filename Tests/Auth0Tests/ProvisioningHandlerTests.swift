@@ -16,7 +16,8 @@ struct ProvisioningHandlerTests {
                 let client = try makeClient(tenant, http: http, logger: logs.logger)
                 let handler = ProvisioningHandler(client: client, store: store)
                 let event = try await storedEvent(store, type: "employee.created", data: employeeData())
-                try await handler.handle(event, context: handlerContext(logger: logs.logger))
+                let context = handlerContext(logger: logs.logger)
+                try await handler.handle(event, context: context)
 
                 let create = try #require(tenant.createRequests.first?.json)
                 #expect(create["connection"] == "Username-Password-Authentication")
@@ -48,10 +49,11 @@ struct ProvisioningHandlerTests {
                 #expect(row["auth0_account_created_at"]?.string != nil)
                 #expect(row["role_assigned_at"]?.string != nil)
                 #expect(row["assigned_role"]?.string == "production_associate")
-                let audit = try auditRows(path, handler: "provisioning")
+                // The audit row, written by the dispatcher with the outcome.
+                let audit = context.auditNotes
                 #expect(audit.map(\.outcome) == ["account_created"])
-                #expect(audit.first?.detail.contains("duration_ms=") == true)
-                #expect(audit.first?.detail.contains(user.id) == true)
+                #expect(audit.first?.detail?.contains("duration_ms=") == true)
+                #expect(audit.first?.detail?.contains(user.id) == true)
 
                 // The password is neither stored nor logged.
                 let database = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -68,10 +70,11 @@ struct ProvisioningHandlerTests {
             try await withStore { store, path in
                 let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
                 let event = try await storedEvent(store, type: "employee.created", data: employeeData())
-                try await handler.handle(event, context: handlerContext())
-                try await handler.handle(event, context: handlerContext(attempt: 2))
+                let first = handlerContext(), second = handlerContext(attempt: 2)
+                try await handler.handle(event, context: first)
+                try await handler.handle(event, context: second)
                 #expect(tenant.createRequests.count == 1)
-                #expect(try auditRows(path, handler: "provisioning").map(\.outcome) == ["account_created", "provision_skipped"])
+                #expect((first.auditNotes + second.auditNotes).map(\.outcome) == ["account_created", "provision_skipped"])
 
                 let forced = try await storedEvent(store, type: "employee.provision", data: employeeData(), extra: [("force", true)])
                 try await handler.handle(forced, context: handlerContext())
@@ -126,7 +129,8 @@ struct ProvisioningHandlerTests {
             try await withStore { store, path in
                 let existing = tenant.addUser(email: "ada.lovelace@example.com")
                 let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
-                try await handler.handle(try await storedEvent(store, type: "employee.created", data: employeeData()), context: handlerContext())
+                let context = handlerContext()
+                try await handler.handle(try await storedEvent(store, type: "employee.created", data: employeeData()), context: context)
                 #expect(tenant.createRequests.first?.status == 409)
                 #expect(tenant.requests("GET", "/api/v2/users-by-email").first?.query == "email=ada.lovelace%40example.com")
                 #expect(tenant.users.count == 1)
@@ -134,7 +138,7 @@ struct ProvisioningHandlerTests {
                 let row = try employeeRow(path, "EMP-1")
                 #expect(row["auth0_user_id"]?.string == existing)
                 #expect(row["auth0_sync_status"]?.string == "linked")
-                #expect(try auditRows(path, handler: "provisioning").map(\.outcome) == ["account_linked"])
+                #expect(context.auditNotes.map(\.outcome) == ["account_linked"])
             }
         }
     }
@@ -144,8 +148,9 @@ struct ProvisioningHandlerTests {
             try await withStore { store, path in
                 let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
                 let event = try await storedEvent(store, type: "employee.created", data: employeeData())
+                let context = handlerContext()
                 do {
-                    try await handler.handle(event, context: handlerContext())
+                    try await handler.handle(event, context: context)
                     Issue.record("expected a permanent failure")
                 } catch let error as HandlerError {
                     #expect(error.isPermanent)
@@ -156,7 +161,7 @@ struct ProvisioningHandlerTests {
                 #expect(row["auth0_user_id"]?.string != nil)
                 #expect(row["role_assigned_at"] == .null)
                 #expect(row["last_error"]?.string?.contains("production_associate") == true)
-                #expect(try auditRows(path, handler: "provisioning").map(\.outcome) == ["provision_failed"])
+                #expect(context.auditNotes.map(\.outcome) == ["provision_failed"])
 
                 // The operator creates the role and replays: the same account gets it.
                 tenant.configure { $0.roles.append((id: "rol_new", name: "production_associate")) }
@@ -265,6 +270,8 @@ struct ProvisioningHandlerTests {
                 #expect(try sqlCount(path, "SELECT count(*) FROM employees WHERE auth0_sync_status = 'created'") == 20)
                 #expect(tenant.users.count == 20)
                 #expect(tenant.createRequests.filter { $0.status == 201 }.count == 20)
+                // Each account's audit row, committed by the dispatcher with the delivery's outcome.
+                #expect(try auditRows(path, handler: "provisioning").map(\.outcome) == Array(repeating: "account_created", count: 20))
             }
         }
     }

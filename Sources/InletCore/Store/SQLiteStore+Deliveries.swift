@@ -139,19 +139,7 @@ extension SQLiteStore {
         }
     }
 
-    /// Appends one row to the audit log; with `once`, only if the event has no row with
-    /// that outcome yet (so a re-delivered event is not logged twice).
-    public func appendAudit(event: Event, handler: String?, outcome: String, detail: String?, once: Bool) async throws {
-        let now = self.clock.now().description
-        try await self.write { connection in
-            if once, try connection.row("SELECT 1 FROM audit_log WHERE event_seq = ? AND outcome = ?", [.integer(event.seq), .text(outcome)]) != nil {
-                return
-            }
-            try Self.insertAudit(connection, at: now, event: event, handler: handler, outcome: outcome, detail: detail)
-        }
-    }
-
-    static func insertAudit(_ connection: SQLiteConnection, at: String, event: Event, handler: String?, outcome: String, detail: String?) throws {
+    private static func insertAudit(_ connection: SQLiteConnection, at: String, event: Event, handler: String?, outcome: String, detail: String?) throws {
         try connection.execute(
             "INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [.text(at), .integer(event.seq), .text(event.id), .text(event.type), .text(handler), .text(outcome), .text(detail)]

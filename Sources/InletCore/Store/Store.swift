@@ -22,9 +22,6 @@ public protocol InletStore: Sendable {
     /// Extends the leases of deliveries that are still running.
     func renewLeases(_ deliveryIDs: [Int64], leaseSeconds: Double) async throws
 
-    /// Appends an audit row; with `once`, only if the event has none with that outcome.
-    func appendAudit(event: Event, handler: String?, outcome: String, detail: String?, once: Bool) async throws
-
     /// Resets every delivery of an event to due now; nil when there is no such event.
     func replay(eventID id: String) async throws -> Int?
 
