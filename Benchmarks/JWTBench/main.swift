@@ -117,8 +117,8 @@ func benchmark() async throws {
     let jwks: JSONValue = [
         "keys": [[
             "kty": "RSA", "use": "sig", "alg": "RS256", "kid": .string(kid),
-            "n": .string(JWTBase64URL.encode(component(privateKey, "n"))),
-            "e": .string(JWTBase64URL.encode(component(privateKey, "e"))),
+            "n": .string(Base64.url.encode(component(privateKey, "n"))),
+            "e": .string(Base64.url.encode(component(privateKey, "e"))),
         ]],
     ]
     let set = try JWKSet.parse(jwks.serialized())
@@ -137,8 +137,8 @@ func benchmark() async throws {
         "azp": "kQ1bQ3e8h2VtHc9sP4xY7zW0aN6mR5uT",
         "permissions": ["read:profile", "sync:self"],
     ]
-    let signingInput = JWTBase64URL.encode(header.serialized()) + "." + JWTBase64URL.encode(claims.serialized())
-    let token = signingInput + "." + JWTBase64URL.encode(sign(privateKey, Array(signingInput.utf8)))
+    let signingInput = Base64.url.encode(header.serialized()) + "." + Base64.url.encode(claims.serialized())
+    let token = signingInput + "." + Base64.url.encode(sign(privateKey, Array(signingInput.utf8)))
 
     let verifier = JWTVerifier(options: .auth0(domain: domain, audience: audience), keys: StaticJWTKeys([publicKey]))
     // Sanity: the token verifies, a tampered one does not.
@@ -149,18 +149,18 @@ func benchmark() async throws {
         fatalError("a tampered token verified")
     } catch {}
 
-    let signatureBytes = JWTBase64URL.decode(token.split(separator: ".")[2].utf8)!
+    let signatureBytes = Base64.url.decode(token.split(separator: ".")[2].utf8)!
     let inputBytes = Array(signingInput.utf8)
 
     // Distinct tokens for `fresh`: the same shape, one subject each.
     var freshTokens: [String] = []
     if wanted("fresh") {
-        let encodedHeader = JWTBase64URL.encode(header.serialized())
+        let encodedHeader = Base64.url.encode(header.serialized())
         for index in 0..<1_500 {
             guard case .object(var members) = claims else { break }
             members[1] = ("sub", .string("auth0|6745a1f0c2d94e00\(String(100_000 + index))"))
-            let input = encodedHeader + "." + JWTBase64URL.encode(JSONValue.object(members).serialized())
-            freshTokens.append(input + "." + JWTBase64URL.encode(sign(privateKey, Array(input.utf8))))
+            let input = encodedHeader + "." + Base64.url.encode(JSONValue.object(members).serialized())
+            freshTokens.append(input + "." + Base64.url.encode(sign(privateKey, Array(input.utf8))))
         }
     }
     var next = 0

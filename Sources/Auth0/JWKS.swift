@@ -137,7 +137,7 @@ public struct JWKSet: Sendable {
 
         var certificateKey: JWTPublicKey?
         if let chain = jwk["x5c"], case .array(let certificates) = chain, let first = certificates.first {
-            guard let text = first.stringValue, let der = Crypto.base64Decoded(text) else {
+            guard let text = first.stringValue, let der = Base64.standard.decode(text) else {
                 throw .invalidKey("x5c[0] is not standard base64")
             }
             certificateKey = try JWTPublicKey(certificateDER: der, keyID: kid, algorithm: algorithm)
@@ -148,7 +148,7 @@ public struct JWKSet: Sendable {
             guard let certificateKey else { throw .invalidKey("neither n/e nor x5c is given") }
             return certificateKey
         }
-        guard let modulus = JWTBase64URL.decode(n.utf8), let exponent = JWTBase64URL.decode(e.utf8) else {
+        guard let modulus = Base64.url.decode(n.utf8), let exponent = Base64.url.decode(e.utf8) else {
             throw .invalidKey("n or e is not strict base64url")
         }
         let key = try JWTPublicKey(modulus: modulus, exponent: exponent, keyID: kid, algorithm: algorithm)

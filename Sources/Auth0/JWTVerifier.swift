@@ -309,11 +309,11 @@ struct CompactJWS {
         // The payload is decoded only when its parse is not remembered, but it is held to
         // the same strict spelling now, before any key is looked up.
         let payloadIsValid = bytes.withUnsafeBytes {
-            JWTBase64URL.isValid(UnsafeRawBufferPointer(rebasing: $0[(firstDot + 1)..<secondDot]))
+            Base64.url.isValid(UnsafeRawBufferPointer(rebasing: $0[(firstDot + 1)..<secondDot]))
         }
         guard payloadIsValid else { throw .malformed("the token payload is not base64url") }
         let signature: [UInt8]? = bytes.withUnsafeBytes {
-            JWTBase64URL.decode(UnsafeRawBufferPointer(rebasing: $0[(secondDot + 1)...]))
+            Base64.url.decode(UnsafeRawBufferPointer(rebasing: $0[(secondDot + 1)...]))
         }
         guard let signature else { throw .malformed("the token signature is not base64url") }
         self.signature = signature
@@ -322,7 +322,7 @@ struct CompactJWS {
     /// Decodes and checks the protected header: JSON object, `alg` a known asymmetric
     /// algorithm, a `kid`, `typ` JWT or at+jwt when present, no `crit`.
     private static func readHeader(_ encoded: ArraySlice<UInt8>) throws(JWTError) -> VerifierMemo.Header {
-        guard let header = JWTBase64URL.decode(encoded) else { throw .malformed("the token header is not base64url") }
+        guard let header = Base64.url.decode(encoded) else { throw .malformed("the token header is not base64url") }
         let alg: String
         let kid: String?
         do {
@@ -368,6 +368,6 @@ struct CompactJWS {
     }
 
     func decodedPayload() -> [UInt8]? {
-        self.bytes.withUnsafeBytes { JWTBase64URL.decode(UnsafeRawBufferPointer(rebasing: $0[(self.firstDot + 1)..<self.secondDot])) }
+        self.bytes.withUnsafeBytes { Base64.url.decode(UnsafeRawBufferPointer(rebasing: $0[(self.firstDot + 1)..<self.secondDot])) }
     }
 }

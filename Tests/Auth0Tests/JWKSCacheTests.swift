@@ -31,7 +31,7 @@ import Testing
         #expect(same.keys["test-key-1"] != nil)
         // n/e of one key, the certificate of another: skipped.
         guard case .object(var members) = self.key.jwk() else { Issue.record("not an object"); return }
-        members.append(("x5c", [.string(Crypto.base64Encoded(TestRSAKey.rotated.certificateDER))]))
+        members.append(("x5c", [.string(Base64.standard.encode(TestRSAKey.rotated.certificateDER))]))
         let mixed = try JWKSet.parse(TestRSAKey.jwks([.object(members), TestRSAKey.rotated.jwk()]))
         #expect(Array(mixed.keys.keys) == ["test-key-2"])
         #expect(mixed.ignored.first?.contains("different keys") == true)
@@ -47,7 +47,7 @@ import Testing
             self.key.jwk(kid: ""),
             self.key.jwk(withNE: false),
             ["kty": "RSA", "kid": "bad-n", "n": "not base64url!", "e": "AQAB"],
-            ["kty": "RSA", "kid": "even-e", "n": .string(JWTBase64URL.encode(self.key.modulus)), "e": "Ag"],
+            ["kty": "RSA", "kid": "even-e", "n": .string(Base64.url.encode(self.key.modulus)), "e": "Ag"],
             "not an object",
             TestRSAKey.rotated.jwk(),
         ]))

@@ -113,9 +113,9 @@ private func signatureVectors() throws -> [SignatureVector] {
     }
 
     @Test func rotatedSecretsAcceptEitherSignature() throws {
-        let old = try WebhookSecret("whsec_" + Crypto.base64Encoded(Array("the old productivity secret!".utf8)))
-        let new = try WebhookSecret("whsec_" + Crypto.base64Encoded(Array("the new productivity secret!".utf8)))
-        let stranger = try WebhookSecret("whsec_" + Crypto.base64Encoded(Array("somebody else's secret here!".utf8)))
+        let old = try WebhookSecret("whsec_" + Base64.standard.encode(Array("the old productivity secret!".utf8)))
+        let new = try WebhookSecret("whsec_" + Base64.standard.encode(Array("the new productivity secret!".utf8)))
+        let stranger = try WebhookSecret("whsec_" + Base64.standard.encode(Array("somebody else's secret here!".utf8)))
         let verifier = StandardWebhooksVerifier(secrets: [old, new])
         for secret in [old, new] {
             let signature = secret.sign(id: "msg_rot", timestamp: Self.signedAt, body: Self.body)
@@ -145,7 +145,7 @@ private func signatureVectors() throws -> [SignatureVector] {
     @Test func secretsParseWithOrWithoutPrefixAndNeverPrint() throws {
         let prefixed = try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         let bare = try WebhookSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-        let unpadded = try WebhookSecret("whsec_" + Crypto.base64Encoded([1, 2, 3, 4]).replacingOccurrences(of: "=", with: ""))
+        let unpadded = try WebhookSecret("whsec_" + Base64.standard.encode([1, 2, 3, 4]).replacingOccurrences(of: "=", with: ""))
         #expect(unpadded.sign(id: "a", timestamp: "1", body: []) == WebhookSecret(keyBytes: [1, 2, 3, 4]).sign(id: "a", timestamp: "1", body: []))
         #expect(prefixed.sign(id: "a", timestamp: "1", body: Self.body) == bare.sign(id: "a", timestamp: "1", body: Self.body))
         #expect(prefixed.description == "<redacted>")
@@ -229,14 +229,14 @@ private func signatureVectors() throws -> [SignatureVector] {
         // RFC 4648 §10.
         let pairs = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
         for (plain, encoded) in pairs {
-            #expect(Crypto.base64Encoded(Array(plain.utf8)) == encoded)
-            #expect(Crypto.base64Decoded(encoded) == Array(plain.utf8))
+            #expect(Base64.standard.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64.standard.decode(encoded) == Array(plain.utf8))
         }
         let all = (0...255).map { UInt8($0) }
-        #expect(Crypto.base64Decoded(Crypto.base64Encoded(all)) == all)
+        #expect(Base64.standard.decode(Base64.standard.encode(all)) == all)
         for bad in ["Zg=", "Zg", "Z===", "Zm9v\n", "Zm-v", "Zm_v", "Zh==", "Zm9=", "=Zm9", "Zg==Zg==", "Zm9vY"] {
-            #expect(Crypto.base64Decoded(bad) == nil, "\(bad)")
+            #expect(Base64.standard.decode(bad) == nil, "\(bad)")
         }
-        #expect(Crypto.base64Decoded("Zg", requirePadding: false) == Array("f".utf8))
+        #expect(Base64.standard.decode("Zg", requirePadding: false) == Array("f".utf8))
     }
 }

@@ -184,7 +184,7 @@ extension TestClientProtocol {
             ("not yet valid", RouteTenant.token(sub: Self.sub, [("nbf", .int(now + 60))])),
             ("wrong audience", RouteTenant.token(sub: Self.sub, [("aud", "https://api.other.example")])),
             ("issuer without slash", RouteTenant.token(sub: Self.sub, [("iss", .string("https://\(RouteTenant.domain)"))])),
-            ("alg none", JWTBase64URL.encode(#"{"alg":"none","kid":"route-key-1"}"#) + "." + JWTBase64URL.encode(RouteTenant.claims(sub: Self.sub).serialized()) + ".AAAA"),
+            ("alg none", Base64.url.encode(#"{"alg":"none","kid":"route-key-1"}"#) + "." + Base64.url.encode(RouteTenant.claims(sub: Self.sub).serialized()) + ".AAAA"),
             ("garbage", "not-a-token"),
             ("too long", String(repeating: "a", count: 10_000)),
         ]

@@ -63,7 +63,7 @@ public final class TestRSAKey: @unchecked Sendable {
 
     /// The public key as PEM text, the "secret" of the classic HS256 key-confusion attack.
     public var publicKeyPEM: String {
-        let body = Crypto.base64Encoded(self.publicKeyDER)
+        let body = Base64.standard.encode(self.publicKeyDER)
         var lines: [String] = []
         var rest = Substring(body)
         while !rest.isEmpty {
@@ -103,10 +103,10 @@ public final class TestRSAKey: @unchecked Sendable {
         members.append(("kid", .string(kid ?? self.kid)))
         if let alg { members.append(("alg", .string(alg))) }
         if withNE {
-            members.append(("n", .string(JWTBase64URL.encode(self.modulus))))
-            members.append(("e", .string(JWTBase64URL.encode(self.exponent))))
+            members.append(("n", .string(Base64.url.encode(self.modulus))))
+            members.append(("e", .string(Base64.url.encode(self.exponent))))
         }
-        if x5c { members.append(("x5c", [.string(Crypto.base64Encoded(self.certificateDER))])) }
+        if x5c { members.append(("x5c", [.string(Base64.standard.encode(self.certificateDER))])) }
         return .object(members)
     }
 
@@ -125,8 +125,8 @@ public final class TestRSAKey: @unchecked Sendable {
     /// A compact JWS of `claims` under `header` (default: RS256 with this key's kid).
     public func token(_ claims: JSONValue, header: JSONValue? = nil, digest: String = "SHA256") -> String {
         let header = header ?? ["alg": "RS256", "typ": "JWT", "kid": .string(self.kid)]
-        let input = JWTBase64URL.encode(header.serialized()) + "." + JWTBase64URL.encode(claims.serialized())
-        return input + "." + JWTBase64URL.encode(self.sign(Array(input.utf8), digest: digest))
+        let input = Base64.url.encode(header.serialized()) + "." + Base64.url.encode(claims.serialized())
+        return input + "." + Base64.url.encode(self.sign(Array(input.utf8), digest: digest))
     }
 
     /// A JWKS document holding `keys`.

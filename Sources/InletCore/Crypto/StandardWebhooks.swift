@@ -1,6 +1,6 @@
 internal import COpenSSL
 
-// MARK: - HMAC and base64
+// MARK: - HMAC
 
 extension Crypto {
     /// HMAC-SHA256 of `message` under `key`, from libcrypto's one-shot `HMAC`.
@@ -32,95 +32,6 @@ extension Crypto {
         precondition(result != nil && length == UInt32(SHA256_DIGEST_LENGTH), "HMAC-SHA256 failed in libcrypto")
         return Array(digest.prefix(Int(length)))
     }
-
-    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Standard base64 (RFC 4648 §4) with `=` padding.
-    ///
-    /// ```swift
-    /// Crypto.base64Encoded([0x66, 0x6f]) // "Zm8="
-    /// ```
-    public static func base64Encoded(_ bytes: [UInt8]) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let b0 = UInt32(bytes[index])
-            let b1 = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
-            let b2 = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
-            let group = b0 << 16 | b1 << 8 | b2
-            out.append(base64Alphabet[Int(group >> 18 & 0x3F)])
-            out.append(base64Alphabet[Int(group >> 12 & 0x3F)])
-            out.append(index + 1 < bytes.count ? base64Alphabet[Int(group >> 6 & 0x3F)] : UInt8(ascii: "="))
-            out.append(index + 2 < bytes.count ? base64Alphabet[Int(group & 0x3F)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes strict standard base64, or returns nil.
-    ///
-    /// Strict, so a mangled signature or secret is refused rather than half-read: only the
-    /// `A–Z a–z 0–9 + /` alphabet, no whitespace, `=` only as final padding, and unused
-    /// trailing bits zero. Padding is required unless `requirePadding` is false (secrets
-    /// are often written unpadded).
-    ///
-    /// ```swift
-    /// Crypto.base64Decoded("Zm8=") // [0x66, 0x6f]
-    /// Crypto.base64Decoded("Zm8", requirePadding: false) // [0x66, 0x6f]
-    /// ```
-    public static func base64Decoded(_ text: some StringProtocol, requirePadding: Bool = true) -> [UInt8]? {
-        var symbols = Array(text.utf8)
-        var padding = 0
-        while padding < 2, symbols.last == UInt8(ascii: "=") {
-            symbols.removeLast()
-            padding += 1
-        }
-        if padding > 0 || requirePadding {
-            guard (symbols.count + padding) % 4 == 0 else { return nil }
-        }
-        guard symbols.count % 4 != 1 else { return nil }
-
-        func value(_ symbol: UInt8) -> UInt32? {
-            switch symbol {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(symbol - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(symbol - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(symbol - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): 62
-            case UInt8(ascii: "/"): 63
-            default: nil
-            }
-        }
-
-        var out = [UInt8]()
-        out.reserveCapacity(symbols.count * 3 / 4)
-        var index = 0
-        while index < symbols.count {
-            let chunk = min(4, symbols.count - index)
-            var group: UInt32 = 0
-            for offset in 0..<4 {
-                var sextet: UInt32 = 0
-                if offset < chunk {
-                    guard let decoded = value(symbols[index + offset]) else { return nil }
-                    sextet = decoded
-                }
-                group = group << 6 | sextet
-            }
-            out.append(UInt8(group >> 16 & 0xFF))
-            switch chunk {
-            case 4:
-                out.append(UInt8(group >> 8 & 0xFF))
-                out.append(UInt8(group & 0xFF))
-            case 3:
-                guard group & 0xFF == 0 else { return nil }
-                out.append(UInt8(group >> 8 & 0xFF))
-            default:
-                guard group & 0xFFFF == 0 else { return nil }
-            }
-            index += 4
-        }
-        return out
-    }
 }
 
 // MARK: - Secret
@@ -144,7 +55,7 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomReflectabl
         var encoded = Substring(text)
         if encoded.hasPrefix("whsec_") { encoded = encoded.dropFirst("whsec_".count) }
         guard !encoded.isEmpty else { throw .empty }
-        guard let key = Crypto.base64Decoded(encoded, requirePadding: false) else { throw .notBase64 }
+        guard let key = Base64.standard.decode(encoded, requirePadding: false) else { throw .notBase64 }
         guard !key.isEmpty else { throw .empty }
         self.key = key
     }
@@ -164,7 +75,7 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomReflectabl
     ///
     /// Used to sign outbound events (the forward handler) and in tests.
     public func sign(id: String, timestamp: String, body: UnsafeRawBufferPointer) -> String {
-        "v1," + Crypto.base64Encoded(self.mac(id: id, timestamp: timestamp, body: body))
+        "v1," + Base64.standard.encode(self.mac(id: id, timestamp: timestamp, body: body))
     }
 
     /// `sign(id:timestamp:body:)` for a body held in an array.
@@ -279,7 +190,7 @@ public struct StandardWebhooksVerifier: Sendable {
             guard let comma = entry.firstIndex(of: UInt8(ascii: ",")) else { return nil }
             guard entry[..<comma].elementsEqual("v1".utf8) else { return nil }  // v1a (ed25519) and unknown versions
             let encoded = String(decoding: entry[entry.index(after: comma)...], as: UTF8.self)
-            return Crypto.base64Decoded(encoded)
+            return Base64.standard.decode(encoded)
         }
         guard !presented.isEmpty else { throw .noMatchingSignature }
 

@@ -1,26 +1,40 @@
-/// Strict base64url (RFC 4648 §5) as JWS compact serialisation uses it (RFC 7515 §2).
+/// Strict base64 (RFC 4648): the standard alphabet with `=` padding (§4), as Standard
+/// Webhooks secrets and signatures and X.509 certificates in a JWKS use it, and the
+/// URL-safe alphabet without padding (§5), as JWS compact serialisation does (RFC 7515 §2).
 ///
-/// Strict, so that one token has exactly one spelling: only `A–Z a–z 0–9 - _`, no `=`
-/// padding, no whitespace, no length of the form 4k+1, and the unused bits of the last
-/// symbol zero. A token that differs from a valid one in any of those ways is refused
-/// rather than read as the same bytes.
+/// Strict, so that one value has exactly one spelling and a mangled signature, secret or
+/// token is refused rather than half-read: only the alphabet's symbols, no whitespace, `=`
+/// only as final padding (standard only), no length of the form 4k+1, and the unused bits
+/// of the last symbol zero.
 ///
 /// ```swift
-/// JWTBase64URL.decode("eyJhbGciOiJSUzI1NiJ9".utf8) // Array(#"{"alg":"RS256"}"#.utf8)
-/// JWTBase64URL.encode([0xfb, 0xff])                  // "-_8"
+/// Base64.standard.encode([0x66, 0x6f])                   // "Zm8="
+/// Base64.standard.decode("Zm8", requirePadding: false)   // [0x66, 0x6f]
+/// Base64.url.encode([0xfb, 0xff])                        // "-_8"
+/// Base64.url.decode("eyJhbGciOiJSUzI1NiJ9".utf8)         // Array(#"{"alg":"RS256"}"#.utf8)
 /// ```
-public enum JWTBase64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+public struct Base64: Sendable {
+    /// `A–Z a–z 0–9 + /`, padded with `=`.
+    public static let standard = Base64(alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", pads: true)
+    /// `A–Z a–z 0–9 - _`, never padded.
+    public static let url = Base64(alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", pads: false)
 
+    private let alphabet: [UInt8]
     /// Each byte's sextet, or 0xFF when the byte is not in the alphabet.
-    private static let table: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, symbol) in alphabet.enumerated() { table[Int(symbol)] = UInt8(index) }
-        return table
-    }()
+    private let table: [UInt8]
+    /// Whether encodings end in `=` padding to a multiple of four symbols.
+    private let pads: Bool
 
-    /// Unpadded base64url of `bytes`.
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+    private init(alphabet: String, pads: Bool) {
+        self.alphabet = Array(alphabet.utf8)
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, symbol) in self.alphabet.enumerated() { table[Int(symbol)] = UInt8(index) }
+        self.table = table
+        self.pads = pads
+    }
+
+    /// The encoding of `bytes`.
+    public func encode(_ bytes: some Collection<UInt8>) -> String {
         let bytes = Array(bytes)
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
@@ -31,30 +45,48 @@ public enum JWTBase64URL {
             let b1 = remaining > 1 ? UInt32(bytes[index + 1]) : 0
             let b2 = remaining > 2 ? UInt32(bytes[index + 2]) : 0
             let group = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(group >> 18 & 0x3F)])
-            out.append(alphabet[Int(group >> 12 & 0x3F)])
-            if remaining > 1 { out.append(alphabet[Int(group >> 6 & 0x3F)]) }
-            if remaining > 2 { out.append(alphabet[Int(group & 0x3F)]) }
+            out.append(self.alphabet[Int(group >> 18 & 0x3F)])
+            out.append(self.alphabet[Int(group >> 12 & 0x3F)])
+            if remaining > 1 { out.append(self.alphabet[Int(group >> 6 & 0x3F)]) } else if self.pads { out.append(UInt8(ascii: "=")) }
+            if remaining > 2 { out.append(self.alphabet[Int(group & 0x3F)]) } else if self.pads { out.append(UInt8(ascii: "=")) }
             index += 3
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Unpadded base64url of the UTF-8 of `text`.
-    public static func encode(_ text: String) -> String {
-        encode(Array(text.utf8))
+    /// The encoding of the UTF-8 of `text`.
+    public func encode(_ text: String) -> String {
+        self.encode(Array(text.utf8))
     }
 
-    /// The bytes `symbols` spell in strict base64url, or nil.
-    public static func decode(_ symbols: some Collection<UInt8>) -> [UInt8]? {
-        if let result = symbols.withContiguousStorageIfAvailable({ decode(UnsafeRawBufferPointer($0)) }) {
+    /// The bytes `text` spells, or nil. With the standard alphabet, `=` padding is required
+    /// unless `requirePadding` is false (secrets are often written unpadded); the URL-safe
+    /// form never has padding.
+    public func decode(_ text: some StringProtocol, requirePadding: Bool = true) -> [UInt8]? {
+        var symbols = Array(text.utf8)
+        if self.pads {
+            var padding = 0
+            while padding < 2, symbols.last == UInt8(ascii: "=") {
+                symbols.removeLast()
+                padding += 1
+            }
+            if padding > 0 || requirePadding {
+                guard (symbols.count + padding) % 4 == 0 else { return nil }
+            }
+        }
+        return symbols.withUnsafeBytes { self.decode($0) }
+    }
+
+    /// The bytes unpadded `symbols` spell, or nil.
+    public func decode(_ symbols: some Collection<UInt8>) -> [UInt8]? {
+        if let result = symbols.withContiguousStorageIfAvailable({ self.decode(UnsafeRawBufferPointer($0)) }) {
             return result
         }
-        return Array(symbols).withUnsafeBytes { decode($0) }
+        return Array(symbols).withUnsafeBytes { self.decode($0) }
     }
 
-    /// Whether `symbols` is strict base64url, without decoding it.
-    public static func isValid(_ symbols: UnsafeRawBufferPointer) -> Bool {
+    /// Whether unpadded `symbols` are valid, without decoding them.
+    public func isValid(_ symbols: UnsafeRawBufferPointer) -> Bool {
         let count = symbols.count
         guard count % 4 != 1 else { return false }
         return self.table.withUnsafeBufferPointer { table in
@@ -70,8 +102,8 @@ public enum JWTBase64URL {
         }
     }
 
-    /// The bytes `symbols` spell in strict base64url, or nil.
-    public static func decode(_ symbols: UnsafeRawBufferPointer) -> [UInt8]? {
+    /// The bytes unpadded `symbols` spell, or nil.
+    public func decode(_ symbols: UnsafeRawBufferPointer) -> [UInt8]? {
         let count = symbols.count
         guard count % 4 != 1 else { return nil }
         let outputCount = count / 4 * 3 + (count % 4 == 0 ? 0 : count % 4 - 1)
