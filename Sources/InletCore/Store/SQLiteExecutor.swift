@@ -227,7 +227,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
     /// every page a job changes into a statement journal). When a job fails, that attempt
     /// is rolled back and the batch runs again with a savepoint per job, so that only the
     /// failing job's changes are undone: a job's body may therefore run twice.
-    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection) -> [Outcome]? {
+    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection, savepoints: Bool = false) -> [Outcome]? {
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
@@ -237,31 +237,19 @@ public final class SQLiteExecutor: @unchecked Sendable {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
         for job in batch {
-            let outcome = job.run(connection)
-            guard outcome.succeeded else {
-                try? connection.execute("ROLLBACK")
-                if batch.count == 1 {
-                    outcome.answer()
-                    return nil
+            guard savepoints else {
+                let outcome = job.run(connection)
+                guard outcome.succeeded else {
+                    try? connection.execute("ROLLBACK")
+                    if batch.count == 1 {
+                        outcome.answer()
+                        return nil
+                    }
+                    return Self.runTransaction(batch, on: connection, savepoints: true)
                 }
-                return Self.runWithSavepoints(batch, on: connection)
+                outcomes.append(outcome)
+                continue
             }
-            outcomes.append(outcome)
-        }
-        return Self.commit(outcomes, on: connection)
-    }
-
-    /// The batch again, each job in its own savepoint: a failing job rolls back only itself.
-    private static func runWithSavepoints(_ batch: [Job], on connection: SQLiteConnection) -> [Outcome]? {
-        do {
-            try connection.execute("BEGIN IMMEDIATE")
-        } catch {
-            for job in batch { job.reject(error) }
-            return nil
-        }
-        var outcomes: [Outcome] = []
-        outcomes.reserveCapacity(batch.count)
-        for job in batch {
             do {
                 try connection.execute("SAVEPOINT job")
                 let outcome = job.run(connection)
@@ -281,12 +269,6 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 return nil
             }
         }
-        return Self.commit(outcomes, on: connection)
-    }
-
-    /// COMMITs; answers the failed jobs, or every job when the commit fails. Returns the
-    /// committed jobs, still to be answered.
-    private static func commit(_ outcomes: [Outcome], on connection: SQLiteConnection) -> [Outcome]? {
         do {
             try connection.execute("COMMIT")
         } catch {
