@@ -20,7 +20,7 @@ struct ProductivityHookRoute: Sendable {
     let body: JSONBodyReader
     let clock: WallClock
     let acceptUnknownTypes: Bool
-    let received: ReceivedEventCounters?
+    let received: ReceivedEventCounters
 
     func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/hooks/productivity", .post)
@@ -28,7 +28,7 @@ struct ProductivityHookRoute: Sendable {
             do {
                 return try await self.handle(request)
             } catch {
-                self.count(type: "unknown", outcome: "rejected")
+                self.received.increment(type: "unknown", outcome: "rejected")
                 throw error
             }
         }
@@ -87,7 +87,7 @@ struct ProductivityHookRoute: Sendable {
         let result = try await self.store.appendEvent(
             source: "productivity", id: id, type: envelope.type, payload: String(buffer: raw), handlers: handlers
         )
-        self.count(type: envelope.type, outcome: result.duplicate ? "duplicate" : "accepted")
+        self.received.increment(type: envelope.type, outcome: result.duplicate ? "duplicate" : "accepted")
         if !result.duplicate {
             self.dispatcher.notify(handlers)
         }
@@ -95,10 +95,6 @@ struct ProductivityHookRoute: Sendable {
             ["accepted": true, "event_id": .string(id), "duplicate": .bool(result.duplicate)],
             status: result.duplicate ? .ok : .accepted
         )
-    }
-
-    private func count(type: String, outcome: String) {
-        self.received?.increment(type: type, outcome: outcome)
     }
 }
 
