@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ingestion benchmark: signed POST /hooks/productivity (unique ids, ~700-byte events, audit
-# handler enabled) against the GET /healthz ceiling of the same server in the same run.
+# handler enabled) against the GET /healthz ceiling of the same server in the same run,
+# then the same events under an unknown type (verified, parsed, refused: the route's floor).
 #   bench/productivity.sh            (DURATION=10 CONNECTIONS=64 EVENTS=200000 SYNCHRONOUS=full)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +31,17 @@ echo "== POST /hooks/productivity (signed, unique ids, audit enabled)"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
   -- "$work/events.tsv" 2 | tee "$work/hooks.txt"
 
+# The route's floor: the same events under a type the route does not accept, verified,
+# parsed and refused with 400, nothing written.
+python3 bench/make-signed-events.py "$EVENTS" "$SECRET" "$work/refused.tsv" employee.unknown
+echo "== POST /hooks/productivity refused after verifying and parsing (unknown type: 400, nothing written)"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
+  -- "$work/refused.tsv" 2 400 | tee "$work/refused.txt"
+
 ceiling=$(awk '/Requests\/sec/ {print $2}' "$work/healthz.txt")
 ingest=$(awk '/Requests\/sec/ {print $2}' "$work/hooks.txt")
 p99=$(awk '$1 == "99%" {print $2}' "$work/hooks.txt")
+floor=$(awk '/Requests\/sec/ {print $2}' "$work/refused.txt")
 events=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from events').fetchone()[0])" "$work/bench.sqlite")
 echo "summary: healthz ${ceiling} req/s; hooks ${ingest} events/s (ratio $(python3 -c "print(round($ingest/$ceiling, 2))")); p99 ${p99}; events stored ${events}; synchronous=${SYNCHRONOUS}"
+echo "floor: refused after verifying and parsing ${floor} req/s (ratio $(python3 -c "print(round($floor/$ceiling, 2))"))"
