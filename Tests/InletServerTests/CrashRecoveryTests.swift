@@ -26,7 +26,7 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["PRODUCTIVITY_WEBHOOK_SECRET"] = webhookSecret
         process.environment = environment
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let offset = handle.seekToEndOfFile()
         process.standardError = handle

@@ -99,3 +99,18 @@ public struct EventRecord: Sendable, Equatable {
         return .object(members)
     }
 }
+
+/// An event to append (see ``InletStore/appendEvents(_:handlers:)``).
+public struct NewEvent: Sendable {
+    public let source: String
+    public let id: String
+    public let type: String
+    public let payload: String
+
+    public init(source: String, id: String, type: String, payload: String) {
+        self.source = source
+        self.id = id
+        self.type = type
+        self.payload = payload
+    }
+}

@@ -9,6 +9,18 @@ extension SQLiteStore {
         }
     }
 
+    /// Appends several events (an import) in one transaction, each as ``appendEvent``.
+    public func appendEvents(_ events: [NewEvent], handlers: [String]) async throws -> [AppendResult] {
+        let now = self.clock.now()
+        return try await self.write { connection in
+            try events.map { event in
+                try Self.insertEvent(
+                    connection, source: event.source, id: event.id, type: event.type, payload: event.payload, handlers: handlers, now: now
+                )
+            }
+        }
+    }
+
     static func insertEvent(
         _ connection: SQLiteConnection, source: String, id: String, type: String, payload: String, handlers: [String], now: Timestamp
     ) throws -> AppendResult {

@@ -12,6 +12,10 @@ public protocol InletStore: Sendable {
     /// `(source, id)` is a duplicate and plans nothing.
     func appendEvent(source: String, id: String, type: String, payload: String, handlers: [String]) async throws -> AppendResult
 
+    /// Appends several events in one transaction, each with one delivery per handler;
+    /// repeated `(source, id)` pairs are reported as duplicates.
+    func appendEvents(_ events: [NewEvent], handlers: [String]) async throws -> [AppendResult]
+
     /// Claims up to `limit` due (or lease-expired) deliveries of `handler`, leasing them;
     /// when none is due, says when the next one will be.
     func claimDue(handler: String, limit: Int, leaseSeconds: Double) async throws -> (claims: [Claim], nextDue: Timestamp?)

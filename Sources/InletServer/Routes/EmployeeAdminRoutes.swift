@@ -79,7 +79,7 @@ struct EmployeeAdminRoutes: Sendable {
                 }
             }
             let handlers = self.registry.subscribers(of: "employee.created")
-            let results = try await self.employees.appendEvents(events, handlers: handlers)
+            let results = try await self.store.appendEvents(events, handlers: handlers)
             let duplicates = results.filter(\.duplicate).count
             if results.count > duplicates { self.dispatcher.notify(handlers) }
             return Response.json(

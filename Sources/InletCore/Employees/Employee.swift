@@ -1,0 +1,158 @@
+internal import Foundation
+
+/// Where an employee's Auth0 account stands (`employees.auth0_sync_status`).
+public enum Auth0SyncStatus: String, Sendable, CaseIterable {
+    /// Known, no account yet.
+    case pending
+    /// Inlet created the account.
+    case created
+    /// An account with the employee's email already existed and was linked.
+    case linked
+    /// The employee logged in with a verified email.
+    case verified
+    /// Provisioning failed permanently (see `last_error`).
+    case failed
+}
+
+/// An employee as the productivity system describes one (the `data` of an `employee.*` event).
+///
+/// ```swift
+/// let employee = try Employee(json: document.root.requireObject().object("data")!)
+/// ```
+public struct Employee: Sendable, Equatable {
+    /// The event the admin provision route appends: provision this employee (again).
+    public static let provisionEventType = "employee.provision"
+
+    public var employeeID: String
+    public var name: String
+    public var email: String
+    public var department: String
+    public var phoneNumber: String?
+    public var connecteamID: String?
+    public var roleCode: String?
+
+    public init(
+        employeeID: String, name: String, email: String, department: String,
+        phoneNumber: String? = nil, connecteamID: String? = nil, roleCode: String? = nil
+    ) {
+        self.employeeID = employeeID
+        self.name = name
+        self.email = email
+        self.department = department
+        self.phoneNumber = phoneNumber
+        self.connecteamID = connecteamID
+        self.roleCode = roleCode
+    }
+
+    /// Reads and validates an employee object: `employee_id` (non-empty string or whole
+    /// number), `name`, `email` (address syntax) and `department` are required; the
+    /// message names the field and never quotes more than the field's name.
+    public init(json node: JSONNode) throws(EmployeeValidationError) {
+        do {
+            _ = try node.requireObject()
+            let id: String
+            if let text = try? node.string("employee_id") {
+                id = text.trimmingCharacters(in: .whitespaces)
+            } else if let number = try? node.int("employee_id") {
+                id = String(number)
+            } else if node.contains("employee_id") {
+                throw EmployeeValidationError("employee_id must be a string or a whole number")
+            } else {
+                throw EmployeeValidationError("employee_id is missing")
+            }
+            guard !id.isEmpty, id.count <= 128 else { throw EmployeeValidationError("employee_id must be 1 to 128 characters") }
+            func required(_ key: String) throws -> String {
+                guard let value = try node.string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                    throw EmployeeValidationError("\(key) is missing or empty")
+                }
+                return value
+            }
+            func optional(_ key: String) throws -> String? {
+                guard let value = try node.string(key)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+                return value
+            }
+            let email = try required("email")
+            guard Self.isValidEmail(email) else { throw EmployeeValidationError("email is not a valid email address") }
+            self.init(
+                employeeID: id, name: try required("name"), email: email, department: try required("department"),
+                phoneNumber: try optional("phone_number"), connecteamID: try optional("connecteam_id"), roleCode: try optional("role_code")
+            )
+        } catch let error as EmployeeValidationError {
+            throw error
+        } catch let error as JSONError {
+            throw EmployeeValidationError(error.message)
+        } catch {
+            throw EmployeeValidationError("\(error)")
+        }
+    }
+
+    /// The employee as a JSON object, in the productivity system's field names.
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("employee_id", .string(self.employeeID)), ("name", .string(self.name)), ("email", .string(self.email)),
+            ("department", .string(self.department)),
+        ]
+        if let phone = self.phoneNumber { members.append(("phone_number", .string(phone))) }
+        if let connecteam = self.connecteamID { members.append(("connecteam_id", .string(connecteam))) }
+        if let role = self.roleCode { members.append(("role_code", .string(role))) }
+        return .object(members)
+    }
+
+    /// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no
+    /// spaces or control characters, at most 254 bytes.
+    public static func isValidEmail(_ email: String) -> Bool {
+        let bytes = Array(email.utf8)
+        guard bytes.count <= 254, !bytes.contains(where: { $0 <= 32 || $0 == 127 }) else { return false }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return false }
+        let domain = parts[1]
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }) else { return false }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-"))
+        return domain.unicodeScalars.allSatisfy { $0 == "." || allowed.contains($0) }
+    }
+}
+
+/// Why an employee record was refused.
+public struct EmployeeValidationError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { self.message }
+}
+
+/// An employee row: the record and its Auth0 account state.
+public struct EmployeeRecord: Sendable, Equatable {
+    public let employee: Employee
+    public let auth0UserID: String?
+    public let syncStatus: Auth0SyncStatus
+    public let accountCreatedAt: String?
+    /// The email last written to Auth0.
+    public let auth0Email: String?
+    public let assignedRole: String?
+    public let roleAssignedAt: String?
+    public let blocked: Bool
+    public let lastError: String?
+    public let updatedAt: String
+}
+
+/// Employees and their Auth0 accounts: what provisioning and metadata-sync record, so
+/// that every step can be repeated safely under re-delivery.
+///
+/// ```swift
+/// guard let employees = store as? any EmployeeStore else { throw HandlerUnavailable("...") }
+/// let record = try await employees.upsertEmployee(employee)
+/// ```
+public protocol EmployeeStore: Sendable {
+    /// Inserts the employee (status `pending`) or updates its record; the Auth0 columns are kept.
+    func upsertEmployee(_ employee: Employee) async throws -> EmployeeRecord
+    func employee(id: String) async throws -> EmployeeRecord?
+    func employee(auth0UserID: String) async throws -> EmployeeRecord?
+    /// Records the employee's Auth0 account. Returns false, changing nothing, when another
+    /// employee already holds `auth0UserID`. Keeps the first account-creation time.
+    func linkAuth0Account(employeeID: String, auth0UserID: String, status: Auth0SyncStatus, email: String) async throws -> Bool
+    func recordRoleAssigned(employeeID: String, role: String) async throws
+    /// Sets the status; `error` is kept as `last_error` (nil clears it).
+    func setAuth0SyncStatus(employeeID: String, status: Auth0SyncStatus, error: String?) async throws
+    func recordAuth0Email(employeeID: String, email: String) async throws
+    func setBlocked(employeeID: String, blocked: Bool) async throws
+}
