@@ -351,7 +351,7 @@ public final class ManagementClient: Sendable {
 
     /// Exponential backoff with jitter: between half and all of base × 2^retry, capped.
     func backoff(_ retry: Int) -> Double {
-        let ceiling = min(self.options.backoffCap, self.options.backoffBase * Double(1 << min(retry, 20)))
+        let ceiling = Backoff.ceiling(retries: retry, base: self.options.backoffBase, cap: self.options.backoffCap)
         return self.options.random((ceiling / 2)...max(ceiling / 2, ceiling))
     }
 

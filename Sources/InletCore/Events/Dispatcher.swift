@@ -231,7 +231,7 @@ public final class Dispatcher: Service, Sendable {
         if claim.attempt >= options.maxAttempts {
             return .dead(error: message, reason: .exhausted)
         }
-        let ceiling = min(options.backoffCap, options.backoffBase * Double(1 << min(claim.attempt - 1, 30)))
+        let ceiling = Backoff.ceiling(retries: claim.attempt - 1, base: options.backoffBase, cap: options.backoffCap)
         var delay = self.options.jitter(ceiling)
         if let retryAfter = handlerError?.retryAfter {
             delay = max(delay, retryAfter)
