@@ -33,7 +33,8 @@ wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "h
 
 # The route's floor: the same events under a type the route does not accept, verified,
 # parsed and refused with 400, nothing written.
-python3 bench/make-signed-events.py "$EVENTS" "$SECRET" "$work/refused.tsv" employee.unknown
+# Nothing is stored, so ids may repeat: a few thousand, sent in a loop, are enough.
+python3 bench/make-signed-events.py 5000 "$SECRET" "$work/refused.tsv" employee.unknown
 echo "== POST /hooks/productivity refused after verifying and parsing (unknown type: 400, nothing written)"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
   -- "$work/refused.tsv" 2 400 | tee "$work/refused.txt"

@@ -1,5 +1,3 @@
-internal import Foundation
-
 extension SQLiteStore: EmployeeStore {
     private static let columns = """
         employee_id, name, email, department, phone_number, connecteam_id, role_code, auth0_user_id, auth0_sync_status,

@@ -40,11 +40,14 @@ struct ProductivityHookRoute: Sendable {
         let timestamp: String
         let signature: String
 
+        /// (id, timestamp, signature) header names, `webhook-*` first, then `svix-*`.
+        private static let names: [(HTTPField.Name, HTTPField.Name, HTTPField.Name)] = ["webhook", "svix"].map { prefix in
+            (HTTPField.Name("\(prefix)-id")!, HTTPField.Name("\(prefix)-timestamp")!, HTTPField.Name("\(prefix)-signature")!)
+        }
+
         init?(_ headers: HTTPFields) {
-            for prefix in ["webhook", "svix"] {
-                if let id = headers[HTTPField.Name("\(prefix)-id")!], let timestamp = headers[HTTPField.Name("\(prefix)-timestamp")!],
-                    let signature = headers[HTTPField.Name("\(prefix)-signature")!]
-                {
+            for (idName, timestampName, signatureName) in Self.names {
+                if let id = headers[idName], let timestamp = headers[timestampName], let signature = headers[signatureName] {
                     self.id = id
                     self.timestamp = timestamp
                     self.signature = signature
@@ -102,14 +105,19 @@ struct ProductivityHookRoute: Sendable {
 /// once and kept.
 final class ReceivedEventCounters: Sendable {
     private let factory: any MetricsFactory
-    private let counters = Mutex<[String: Counter]>([:])
+    private struct Key: Hashable {
+        let type: String
+        let outcome: String
+    }
+
+    private let counters = Mutex<[Key: Counter]>([:])
 
     init(factory: any MetricsFactory) {
         self.factory = factory
     }
 
     func increment(type: String, outcome: String) {
-        let key = type + " " + outcome
+        let key = Key(type: type, outcome: outcome)
         let counter = self.counters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = Counter(
