@@ -158,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InletCoreTests",
-            dependencies: ["InletCore", "CSQLite3"],
+            dependencies: ["InletCore", "CSQLite3", "InletTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -45,6 +45,7 @@ public struct CommandHandler: EventHandler {
     public let subscriptions: [EventPattern]
     /// Seconds before the program is killed and the delivery retried.
     public let timeout: Double
+    public var timeoutSeconds: Double? { self.timeout }
     /// How much of the combined standard output and error is kept for the error message.
     public let maxOutputBytes: Int
     /// Extra environment variables (they may override `PATH`).

@@ -27,6 +27,7 @@ public struct ForwardHandler: EventHandler {
     private let client: HTTPClient
     /// Seconds allowed for one delivery attempt, connection included.
     public let timeout: Double
+    public var timeoutSeconds: Double? { self.timeout }
 
     /// How much of a refusing receiver's body goes into the error message.
     static let bodyExcerptBytes = 200

@@ -40,6 +40,9 @@ public struct Configuration: Sendable {
     /// Deepest JSON nesting accepted in a request body.
     public var jsonMaxDepth = 32
     public var synchronous = SQLiteSynchronous.full
+    /// Days finished events (every delivery done) are kept, with their deliveries and audit
+    /// rows; 0 keeps everything. Dead deliveries stay until replayed or purged.
+    public var retentionDays = 30
     public var logLevel = "info"
     /// Bearer token of the Auth0 Post-Login Action; nil disables the route.
     public var internalAPIToken: Secret?
@@ -97,6 +100,8 @@ public struct Configuration: Sendable {
           INLET_BODY_LIMIT       body_limit largest request body in bytes (default 65536)
           INLET_JSON_MAX_DEPTH   json_max_depth  deepest JSON nesting accepted (default 32)
           INLET_DB_SYNCHRONOUS   synchronous     full (default; a commit survives power loss) or normal
+          INLET_RETENTION_DAYS   retention_days  days finished events are kept (default 30; 0 keeps all;
+                                 events with a dead delivery stay until replayed or `inlet purge --dead`)
           INLET_LOG_LEVEL        log_level  trace, debug, info (default), notice, warning, error, critical
           INLET_AUTH_RATE_LIMIT  auth_rate_limit  requests a minute per client IP on /auth/* (default 10;
                                  0 turns the limit off)
@@ -139,7 +144,7 @@ public struct Configuration: Sendable {
 
     private static let fileKeys: Set<String> = [
         "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level", "accept_unknown_types", "handlers",
-        "auth_rate_limit",
+        "auth_rate_limit", "retention_days",
     ]
 
     /// Reads the optional config file, then the environment.
@@ -178,6 +183,7 @@ public struct Configuration: Sendable {
         if let level = try root.string("log_level") { self.logLevel = level }
         if let accept = try root.bool("accept_unknown_types") { self.acceptUnknownEventTypes = accept }
         if let limit = try root.int("auth_rate_limit") { self.authRateLimit = try Self.nonNegative(limit, "auth_rate_limit") }
+        if let days = try root.int("retention_days") { self.retentionDays = try Self.nonNegative(days, "retention_days") }
         if let handlers = try root.object("handlers") {
             guard case .object(let members) = handlers.value else { return }
             for (name, value) in members {
@@ -198,6 +204,7 @@ public struct Configuration: Sendable {
             self.synchronous = try Self.synchronous(synchronous, "INLET_DB_SYNCHRONOUS")
         }
         if let level = environment["INLET_LOG_LEVEL"] { self.logLevel = level }
+        if let days = environment["INLET_RETENTION_DAYS"] { self.retentionDays = try Self.nonNegative(Int(days), "INLET_RETENTION_DAYS") }
         if let accept = environment["INLET_ACCEPT_UNKNOWN_TYPES"] { self.acceptUnknownEventTypes = ["1", "true", "yes"].contains(accept.lowercased()) }
         self.internalAPIToken = try Self.secret("INTERNAL_API_TOKEN", environment)
         self.adminAPIToken = try Self.secret("ADMIN_API_TOKEN", environment)

@@ -37,7 +37,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default:
                 return APIError(status: error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
             }
-        case let error as SQLiteError where error.isBusy || error.isReadOnly || error == SQLiteError.closed:
+        case let error as SQLiteError where error.isUnavailable:
             context.logger.warning("database unavailable", metadata: ["error.code": "\(error.code)", "error.message": "\(error.message)"])
             return .unavailable("the database is busy or not writable; retry shortly", retryAfterSeconds: 1)
         default:

@@ -35,8 +35,17 @@ public func buildApplication(
             "database.path": "\(configuration.databasePath)",
             "database.synchronous": "\(configuration.synchronous.rawValue)",
             "database.schema": "\(Migrations.latestVersion)",
+            "database.retention_days": "\(configuration.retentionDays)",
+            "sqlite.version": "\(SQLiteConnection.libraryVersion)",
+            "sqlite.checkpoints": "\(SQLiteStore.checkpointMode)",
         ]
     )
+    if SQLiteConnection.libraryVersionNumber < 3_051_003 {
+        logger.notice(
+            "this SQLite has the WAL-reset bug (fixed in 3.51.3): only this process writes the database, and only its writer connection checkpoints",
+            metadata: ["sqlite.version": "\(SQLiteConnection.libraryVersion)"]
+        )
+    }
     let registry: HandlerRegistry
     let verifier: StandardWebhooksVerifier?
     do {
@@ -86,8 +95,10 @@ public func buildApplication(
     let auth = AccessTokenSetup(configuration: configuration, clock: clock, logger: logger)
     let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
 
-    HealthRoutes(store: store, dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil })
-        .register(on: router, routes: routes)
+    HealthRoutes(
+        store: store, dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil },
+        writable: WritableCheck(store: store, clock: clock)
+    ).register(on: router, routes: routes)
     MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
     SyncUserRoute(
         store: store,
@@ -104,7 +115,7 @@ public func buildApplication(
         received: ReceivedEventCounters(factory: metricsFactory)
     ).register(on: router, routes: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
-    AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin).register(on: router, routes: routes)
+    AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin, clock: clock).register(on: router, routes: routes)
     EmployeeAdminRoutes(
         store: store, employees: store, registry: registry, dispatcher: dispatcher, authenticator: admin,
         body: body,
@@ -125,7 +136,8 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
         // Started in order, stopped in reverse: the server stops first, then the
         // dispatcher lets running handlers finish, then the store closes.
-        services: [StoreService(store: store), dispatcher] + auth.services,
+        services: [StoreService(store: store, logger: logger), dispatcher]
+            + [Retention(store: store, days: configuration.retentionDays, clock: clock, logger: logger)] + auth.services,
         onServerRunning: { channel in
             let host = channel.localAddress?.ipAddress ?? configuration.listenHost
             let port = channel.localAddress?.port ?? configuration.listenPort
@@ -146,11 +158,37 @@ private func logRoute(_ route: String, enabled: Bool, auth: String, reason: Stri
 
 /// Keeps the store open while the application runs and closes it after the server has
 /// stopped (services shut down in reverse order, the server first).
+///
+/// When an I/O error stops the store's writer (a failed fdatasync or commit), nothing
+/// more can be acknowledged: it logs a critical line naming the error, leaves `drain` for
+/// the requests in flight to be answered 503 (and `/readyz` to say so), then throws, which
+/// ends every service and the process with a non-zero status, so that the supervisor
+/// restarts it and SQLite recovers from what is on disk.
 struct StoreService: Service {
     let store: SQLiteStore
+    let logger: Logger
+    var drain: Duration = .seconds(2)
 
     func run() async throws {
-        try? await gracefulShutdown()
+        let failure = await withTaskGroup(of: SQLiteError?.self) { group in
+            group.addTask { await self.store.fatalError() }
+            group.addTask {
+                try? await gracefulShutdown()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let failure {
+            self.logger.critical(
+                "the database's storage failed; nothing more is acknowledged and the process exits so that it restarts and recovers",
+                metadata: ["error.code": "\(failure.code)", "error.message": "\(failure.message)"]
+            )
+            try? await Task.sleep(for: self.drain)
+            await self.store.close()
+            throw failure
+        }
         await self.store.close()
     }
 }

@@ -12,7 +12,7 @@ struct Inlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inlet",
         abstract: "A durable webhook and event receiver for Auth0 and the productivity system.",
-        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Handlers.self],
+        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Purge.self, Handlers.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -71,6 +71,14 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try self.common.load()
+        if let pid = DatabaseLock.currentHolder(databasePath: configuration.databasePath) {
+            // The server applied its migrations when it started; a newer schema needs a
+            // start of the newer build (which migrates), never a second writer.
+            let store = try await SQLiteStore.openReadOnly(path: configuration.databasePath)
+            await store.close()
+            print("\(configuration.databasePath): schema version \(Migrations.latestVersion), applied by the running inlet serve (pid \(pid))")
+            return
+        }
         let store = try await SQLiteStore.open(path: configuration.databasePath, options: .init(synchronous: configuration.synchronous))
         await store.close()
         print("\(configuration.databasePath): schema version \(Migrations.latestVersion)")

@@ -2,12 +2,33 @@ import ArgumentParser
 import Foundation
 import InletCore
 
-/// Opens the configured store for a one-shot command and closes it afterwards.
+/// Opens the configured database read-only for a command that only reads: it runs beside
+/// a server without writing, locking or checkpointing the file.
 func withStore<T>(_ common: CommonOptions, _ body: (SQLiteStore, Configuration) async throws -> T) async throws -> T {
     let configuration = try common.load()
+    let store = try await SQLiteStore.openReadOnly(path: configuration.databasePath)
+    return try await using(store) { try await body($0, configuration) }
+}
+
+/// Runs a command that changes the database: through the admin API of the `inlet serve`
+/// that holds the database (one process writes a file), or on the file itself when no
+/// server runs.
+func withWriter<T>(
+    _ common: CommonOptions,
+    direct: (SQLiteStore, Configuration) async throws -> T,
+    server: (AdminAPI) async throws -> T
+) async throws -> T {
+    let configuration = try common.load()
+    if let pid = DatabaseLock.currentHolder(databasePath: configuration.databasePath) {
+        return try await server(AdminAPI(configuration: configuration, serverPID: pid))
+    }
     let store = try await SQLiteStore.open(path: configuration.databasePath, options: .init(synchronous: configuration.synchronous))
+    return try await using(store) { try await direct($0, configuration) }
+}
+
+private func using<T>(_ store: SQLiteStore, _ body: (SQLiteStore) async throws -> T) async throws -> T {
     do {
-        let value = try await body(store, configuration)
+        let value = try await body(store)
         await store.close()
         return value
     } catch {
@@ -18,6 +39,46 @@ func withStore<T>(_ common: CommonOptions, _ body: (SQLiteStore, Configuration) 
 
 func printJSON(_ value: JSONValue) {
     print(value.serializedString)
+}
+
+/// The admin API of the server that holds the database, reached at its configured listen
+/// address with `ADMIN_API_TOKEN`.
+struct AdminAPI {
+    let configuration: Configuration
+    let serverPID: Int32
+
+    /// Sends `POST path` and returns the answer's JSON; an answer outside 2xx is an error
+    /// carrying the server's message.
+    func post(_ path: String) async throws -> (status: Int, body: JSONValue) {
+        let holder = self.serverPID > 0 ? "inlet serve (pid \(self.serverPID))" : "another inlet process"
+        guard let token = self.configuration.adminAPIToken else {
+            throw ValidationError(
+                "\(self.configuration.databasePath) is held by \(holder); set ADMIN_API_TOKEN (as the server has it) to run this through its admin API"
+            )
+        }
+        var host = self.configuration.listenHost
+        if host == "0.0.0.0" || host.isEmpty { host = "127.0.0.1" }
+        if host == "::" { host = "::1" }
+        if host.contains(":") { host = "[\(host)]" }
+        let client = HTTPClient()
+        defer { Task { await client.shutdown() } }
+        let response: OutboundResponse
+        do {
+            response = try await client.execute(
+                OutboundRequest(
+                    method: "POST", url: "http://\(host):\(self.configuration.listenPort)\(path)",
+                    headers: [("authorization", "Bearer \(token.value)")], connectTimeout: 5, timeout: 60
+                )
+            )
+        } catch {
+            throw ValidationError("\(self.configuration.databasePath) is held by \(holder), whose admin API did not answer: \(error)")
+        }
+        let body = (try? JSONDocument.parse(response.body).root.value) ?? .null
+        guard (200..<300).contains(response.status) else {
+            throw ValidationError("the server answered \(response.status): \(body["message"]?.stringValue ?? "no message")")
+        }
+        return (response.status, body)
+    }
 }
 
 struct Events: AsyncParsableCommand {
@@ -80,14 +141,56 @@ struct Replay: AsyncParsableCommand {
 
     func run() async throws {
         if self.dead {
-            let count = try await withStore(self.common) { store, _ in try await store.replayDead() }
+            let count = try await withWriter(self.common) { store, _ in
+                try await store.replayDead()
+            } server: { api in
+                try await api.post("/admin/deliveries/replay?state=dead").body["replayed"]?.intValue ?? 0
+            }
             printJSON(["replayed": .int(count)])
         } else if let id = self.id {
-            guard let count = try await withStore(self.common, { store, _ in try await store.replay(eventID: id) }) else {
-                throw ValidationError("no event with id \(id)")
+            let count = try await withWriter(self.common) { store, _ in
+                try await store.replay(eventID: id)
+            } server: { api in
+                do {
+                    return try await api.post("/admin/events/\(Self.pathSegment(id))/replay").body["replayed"]?.intValue
+                } catch let error as ValidationError where error.message.hasPrefix("the server answered 404") {
+                    return nil
+                }
             }
+            guard let count else { throw ValidationError("no event with id \(id)") }
             printJSON(["replayed": .int(count), "event_id": .string(id)])
         }
+    }
+
+    /// `id` percent-encoded for one path segment.
+    static func pathSegment(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
+    }
+}
+
+struct Purge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete old events whose deliveries are finished, dead ones included, with their deliveries and audit rows.",
+        discussion: "Retention (INLET_RETENTION_DAYS) deletes finished events whose deliveries are all done; events with a dead delivery stay until replayed or purged with this command."
+    )
+    @OptionGroup var common: CommonOptions
+    @Flag(help: "Also delete events with dead deliveries (required: this is what the command is for).")
+    var dead = false
+    @Option(name: .customLong("older-than"), help: "Only events received more than this many days ago.")
+    var olderThan: Int
+
+    func validate() throws {
+        guard self.dead else { throw ValidationError("--dead is required (finished events go by retention)") }
+        guard self.olderThan >= 0 else { throw ValidationError("--older-than must be 0 or more days") }
+    }
+
+    func run() async throws {
+        let count = try await withWriter(self.common) { store, _ in
+            try await purgeFinished(store, olderThanDays: self.olderThan, includingDead: true)
+        } server: { api in
+            try await api.post("/admin/events/purge?state=dead&older_than_days=\(self.olderThan)").body["purged"]?.intValue ?? 0
+        }
+        printJSON(["purged": .int(count), "older_than_days": .int(self.olderThan)])
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import InletCore
+import Synchronization
 import Testing
 
 @Suite struct SQLiteStoreTests {
@@ -99,21 +100,83 @@ import Testing
         #expect(size(path + "-wal") == 0)
     }
 
-    @Test func aWriteIsAnsweredOnlyAfterItsCommitWasSynced() async throws {
+    @Test func aFailedSyncStopsTheWriterForGood() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        // A sync file that cannot be opened: the commit succeeds, the sync does not, and the
-        // caller hears about it instead of taking the write as durable.
-        let writer = SQLiteExecutor(name: "test.writer", mode: .writer(maxBatch: 8, syncFile: path + ".missing/wal")) {
+        let failures = Mutex<[SQLiteError]>([])
+        let writer = SQLiteExecutor(
+            name: "test.writer", mode: .writer(maxBatch: 8, syncWAL: true),
+            hooks: .init(onFailure: { error in failures.withLock { $0.append(error) } })
+        ) {
             try SQLiteConnection(path: path, synchronous: .normal)
         }
+        try await writer.run { try $0.execute("CREATE TABLE t (x)") }
+        // The WAL goes away under the writer: its next commit lands in a file that no sync
+        // can reach, so the caller hears of it instead of taking the write as durable...
+        try FileManager.default.removeItem(atPath: path + "-wal")
         await #expect {
-            try await writer.run { try $0.execute("CREATE TABLE t (x)") }
+            try await writer.run { try $0.execute("INSERT INTO t VALUES (1)") }
         } throws: { error in
             (error as? SQLiteError)?.message.contains("to sync it") == true
         }
+        // ...and nothing is written, nor acknowledged, after it.
+        let ran = Mutex(false)
+        await #expect {
+            try await writer.run { connection in
+                ran.withLock { $0 = true }
+                try connection.execute("INSERT INTO t VALUES (2)")
+            }
+        } throws: { error in
+            (error as? SQLiteError)?.isUnavailable == true
+        }
+        #expect(!ran.withLock { $0 })
+        #expect(failures.withLock { $0.count } == 1)
+        #expect(writer.stoppedBy != nil)
         await writer.close()
+    }
+
+    @Test func oneProcessWritesADatabaseFileAndOthersOpenItReadOnly() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try await SQLiteStore.open(path: path)
+        await #expect {
+            _ = try await SQLiteStore.open(path: path)
+        } throws: { error in
+            guard let error = error as? DatabaseLockError else { return false }
+            return error.holderPID == getpid() && error.message.contains("pid \(getpid())")
+        }
+        #expect(DatabaseLock.currentHolder(databasePath: path) == getpid())
+        _ = try await store.appendEvent(source: "productivity", id: "evt-1", type: "employee.created", payload: "{}", handlers: ["audit"])
+
+        let reader = try await SQLiteStore.openReadOnly(path: path)
+        #expect(try await reader.eventRecord(id: "evt-1")?.deliveries.count == 1)
+        await #expect {
+            _ = try await reader.appendEvent(source: "productivity", id: "evt-2", type: "employee.created", payload: "{}", handlers: [])
+        } throws: { error in
+            (error as? SQLiteError)?.isReadOnly == true
+        }
+        await reader.close()
+
+        await store.close()
+        #expect(DatabaseLock.currentHolder(databasePath: path) == nil)
+        let again = try await SQLiteStore.open(path: path)
+        await again.close()
+    }
+
+    @Test func aSymlinkedDatabaseKeepsItsWALBesideTheTarget() async throws {
+        let folder = (Self.temporaryPath() as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/real", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: folder + "/real/inlet.sqlite", contents: nil)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/inlet.sqlite", withDestinationPath: folder + "/real/inlet.sqlite")
+        let store = try await SQLiteStore.open(path: folder + "/inlet.sqlite")
+        let result = try await store.appendEvent(source: "productivity", id: "evt-1", type: "employee.created", payload: "{}", handlers: ["audit"])
+        #expect(!result.duplicate)
+        #expect(FileManager.default.fileExists(atPath: folder + "/real/inlet.sqlite-wal"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/inlet.sqlite-wal"))
+        #expect(try await store.read { $0.walPath } == folder + "/real/inlet.sqlite-wal")
+        await store.close()
     }
 
     @Test func refusesADatabaseThatCannotBeOpened() async throws {

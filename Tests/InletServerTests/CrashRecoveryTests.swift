@@ -19,12 +19,15 @@ import Testing
 
     /// Starts `inlet serve` on an ephemeral loopback port; returns the process and the port
     /// it reports in its log (no port is guessed, so no other test can take it first).
-    static func start(config: String, database: String, log: String) async throws -> (process: Process, port: Int) {
+    static func start(
+        config: String, database: String, log: String, environment extra: [String: String] = [:]
+    ) async throws -> (process: Process, port: Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", config, "--database", database, "--listen", "127.0.0.1:0"]
         var environment = ProcessInfo.processInfo.environment
         environment["PRODUCTIVITY_WEBHOOK_SECRET"] = webhookSecret
+        environment.merge(extra) { $1 }
         process.environment = environment
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -70,12 +73,13 @@ import Testing
         let log = folder.path + "/inlet.log"
         let config = folder.path + "/inlet.json"
         // The command handler takes a second per event and records each run; leases are
-        // short so the restarted process takes back what the killed one was running.
+        // short (but longer than the command's timeout) so the restarted process takes back
+        // what the killed one was running.
         let script = #"read -r _; sleep 1; echo "$INLET_EVENT_ID" >> '\#(runs)'"#
         try """
             {"handlers": {
                 "command": {"program": "/bin/sh", "arguments": ["-c", \(JSONValue.string(script).serializedString)],
-                            "subscriptions": ["employee.*"], "concurrency": 2, "lease_seconds": 2, "timeout_seconds": 10},
+                            "subscriptions": ["employee.*"], "concurrency": 2, "lease_seconds": 4, "timeout_seconds": 2},
                 "audit": {"enabled": true, "lease_seconds": 2}
             }}
             """.write(toFile: config, atomically: true, encoding: .utf8)

@@ -3,8 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+import InletTestSupport
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 /// Concurrency, restarts and readiness: what the platform team relies on in production.
@@ -114,5 +116,33 @@ import Testing
             #expect(try await client.syncUser(#"{"auth0Id":"auth0|blocked"}"#).status == .ok)
         }
         #expect(try count(db, "users") == 1)
+    }
+
+    @Test func aFailedSyncStopsEveryLaterWriteAndFailsReadiness() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let logs = LogCapture()
+        let finished = Mutex(false)
+        // The application ends with the storage error once it has drained (two seconds).
+        _ = try? await withInlet(folder: folder, logs: logs) { client in
+            #expect(try await client.syncUser(#"{"auth0Id":"auth0|before"}"#).status == .ok)
+            // The WAL vanishes under the writer: the next commit cannot be synced.
+            try FileManager.default.removeItem(atPath: db + "-wal")
+            let failed = try await client.syncUser(#"{"auth0Id":"auth0|during"}"#)
+            #expect(failed.status == .serviceUnavailable)
+            #expect(try failed.json["error"] == "unavailable")
+            // Nothing is acknowledged after it, and readiness says so without writing.
+            let after = try await client.syncUser(#"{"auth0Id":"auth0|after"}"#)
+            #expect(after.status == .serviceUnavailable)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(try ready.json["checks"]?["database"] == "failing")
+            try await eventually("a critical log line naming the failure") {
+                logs.all.contains { $0.hasPrefix("critical") && $0.contains("to sync it") }
+            }
+            finished.withLock { $0 = true }
+        }
+        #expect(finished.withLock { $0 })
+        #expect(try query(db, "SELECT auth0_id FROM users WHERE auth0_id = 'auth0|after'").isEmpty)
     }
 }

@@ -4,11 +4,23 @@ public enum DeliveryState: String, Sendable, CaseIterable {
 }
 
 /// A delivery claimed by a worker: run the handler on `event`, then report the outcome.
+///
+/// The claim's `token` fences it: the store records its outcome, or renews its lease, only
+/// while no later claim (after the lease expired) or replay has taken the delivery over.
 public struct Claim: Sendable {
     public let deliveryID: Int64
+    /// Unique to this claim of the delivery.
+    public let token: Int64
     /// This attempt's number, 1 for the first.
     public let attempt: Int
     public let event: Event
+
+    public init(deliveryID: Int64, token: Int64, attempt: Int, event: Event) {
+        self.deliveryID = deliveryID
+        self.token = token
+        self.attempt = attempt
+        self.event = event
+    }
 }
 
 /// What became of one attempt.
@@ -21,6 +33,11 @@ public enum DeliveryOutcome: Sendable, Equatable {
 
     public enum DeadReason: String, Sendable {
         case permanent, exhausted
+    }
+
+    /// The last error of a delivery that was claimed `attempts` times without an outcome.
+    public static func abandonedError(attempts: Int) -> String {
+        "no outcome after \(attempts) attempts (the process stopped while running it)"
     }
 }
 

@@ -117,12 +117,13 @@ public final class Dispatcher: Service, Sendable {
                     woke = false
                     do {
                         let result = try await self.store.claimDue(
-                            handler: entry.name, limit: entry.options.concurrency - inFlight, leaseSeconds: entry.options.leaseSeconds
+                            handler: entry.name, limit: entry.options.concurrency - inFlight, leaseSeconds: entry.options.leaseSeconds,
+                            maxAttempts: entry.options.maxAttempts, excluding: running.ids
                         )
                         nextDue = result.nextDue
                         for claim in result.claims {
                             inFlight += 1
-                            running.insert(claim.deliveryID)
+                            running.insert(claim)
                             group.addTask {
                                 await self.deliver(claim, entry: entry, completions: completions, instruments: instruments, logger: logger)
                                 running.remove(claim.deliveryID)
@@ -170,10 +171,16 @@ public final class Dispatcher: Service, Sendable {
             } catch {
                 return  // cancelled: the worker ended
             }
-            let ids = running.all
-            guard !ids.isEmpty else { continue }
+            let claims = running.all
+            guard !claims.isEmpty else { continue }
             do {
-                try await self.store.renewLeases(ids, leaseSeconds: options.leaseSeconds)
+                let lost = try await self.store.renewLeases(claims, leaseSeconds: options.leaseSeconds)
+                for id in lost {
+                    logger.warning(
+                        "delivery lease lost while its handler runs (claimed again or replayed); its outcome will be discarded",
+                        metadata: ["delivery": "\(id)"]
+                    )
+                }
             } catch {
                 logger.error("cannot renew delivery leases", metadata: ["error": "\(error)"])
             }
@@ -212,9 +219,15 @@ public final class Dispatcher: Service, Sendable {
             // "received") is recorded by them; the log need not say "delivered" as well.
             let notes = context.auditNotes
             let auditOutcome = self.options.auditOutcomes && !(outcome == .done && !notes.isEmpty)
-            try await completions.record(
+            let kept = try await completions.record(
                 Completion(claim: claim, handler: entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: notes)
             )
+            if !kept {
+                logger.warning(
+                    "delivery outcome discarded: its lease was lost (claimed again or replayed) while the handler ran",
+                    metadata: ["event": "\(claim.event.id)", "attempt": "\(claim.attempt)", "delivery": "\(claim.deliveryID)"]
+                )
+            }
         } catch {
             // The lease will expire and the delivery will run again: at-least-once.
             logger.error("cannot record a delivery outcome", metadata: ["event": "\(claim.event.id)", "error": "\(error)"])
@@ -240,20 +253,21 @@ public final class Dispatcher: Service, Sendable {
     }
 }
 
-/// The deliveries one worker is running now.
+/// The claims one worker is running now.
 final class RunningDeliveries: Sendable {
-    private let ids = Mutex<Set<Int64>>([])
+    private let claims = Mutex<[Int64: Claim]>([:])
 
-    func insert(_ id: Int64) { self.ids.withLock { _ = $0.insert(id) } }
-    func remove(_ id: Int64) { self.ids.withLock { _ = $0.remove(id) } }
-    var all: [Int64] { self.ids.withLock { Array($0) } }
+    func insert(_ claim: Claim) { self.claims.withLock { $0[claim.deliveryID] = claim } }
+    func remove(_ id: Int64) { self.claims.withLock { _ = $0.removeValue(forKey: id) } }
+    var all: [Claim] { self.claims.withLock { Array($0.values) } }
+    var ids: Set<Int64> { self.claims.withLock { Set($0.keys) } }
 }
 
 /// Records one worker's delivery outcomes in batches: while one batch commits the next
 /// gathers, so a busy handler costs one store job per batch, not one per delivery.
 final class CompletionBatcher: Sendable {
     private struct State {
-        var waiting: [(Completion, CheckedContinuation<Void, any Error>)] = []
+        var waiting: [(Completion, CheckedContinuation<Bool, any Error>)] = []
         var flushing = false
     }
 
@@ -264,9 +278,10 @@ final class CompletionBatcher: Sendable {
         self.store = store
     }
 
-    /// Returns once `completion` is committed.
-    func record(_ completion: Completion) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    /// Returns once `completion` is committed: true when it was recorded, false when its
+    /// claim had lost the lease and it was discarded.
+    func record(_ completion: Completion) async throws -> Bool {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let startFlush = self.state.withLock { state -> Bool in
                 state.waiting.append((completion, continuation))
                 defer { state.flushing = true }
@@ -288,8 +303,8 @@ final class CompletionBatcher: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                try await self.store.complete(batch.map(\.0))
-                for (_, continuation) in batch { continuation.resume() }
+                let lost = Set(try await self.store.complete(batch.map(\.0)))
+                for (completion, continuation) in batch { continuation.resume(returning: !lost.contains(completion.claim.deliveryID)) }
             } catch {
                 for (_, continuation) in batch { continuation.resume(throwing: error) }
             }

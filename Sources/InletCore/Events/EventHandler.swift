@@ -143,8 +143,12 @@ public protocol EventHandler: Sendable {
     static var name: String { get }
     var subscriptions: [EventPattern] { get }
     func handle(_ event: Event, context: HandlerContext) async throws
+    /// The longest one delivery may run (a handler that enforces a timeout says which);
+    /// its lease must be longer, so that the delivery is never claimed again while it runs.
+    var timeoutSeconds: Double? { get }
 }
 
 extension EventHandler {
     public var name: String { Self.name }
+    public var timeoutSeconds: Double? { nil }
 }

@@ -164,10 +164,20 @@ public struct HandlerRegistry: Sendable {
         }
     }
 
+    /// Seconds a lease must outlast a handler's own timeout: renewals run every third of
+    /// the lease, and a lease no longer than the timeout could lapse while the handler runs.
+    public static let leaseMargin = 1.0
+
     /// Adds a handler directly (tests, embedding).
     public mutating func add(_ handler: any EventHandler, options: HandlerOptions = HandlerOptions()) throws {
         guard !self.active.contains(where: { $0.name == handler.name }) else {
             throw ConfigurationError("two handlers are named \(handler.name)")
+        }
+        if let timeout = handler.timeoutSeconds, options.leaseSeconds <= timeout + Self.leaseMargin {
+            throw ConfigurationError(
+                "handlers.\(handler.name).lease_seconds (\(options.leaseSeconds)) must be longer than its timeout (\(timeout) s) "
+                    + "plus \(Self.leaseMargin) s, or a delivery could be claimed again while it still runs"
+            )
         }
         self.active.append(Active(handler: handler, options: options))
     }

@@ -123,6 +123,16 @@ public enum Migrations {
                 CREATE INDEX deliveries_dead ON deliveries(id) WHERE state = 'dead';
                 """
         ),
+        Migration(
+            version: 5,
+            summary: "fenced leases (a token per claim); events found by id; dead deliveries by event, newest first",
+            sql: """
+                ALTER TABLE deliveries ADD COLUMN lease_token INTEGER;
+                CREATE INDEX events_id ON events(id);
+                DROP INDEX deliveries_dead;
+                CREATE INDEX deliveries_dead ON deliveries(event_seq) WHERE state = 'dead';
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

@@ -22,11 +22,20 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The primary result code (the low byte of an extended code).
     public var primaryCode: Int32 { self.code & 0xFF }
     public var isBusy: Bool { self.primaryCode == SQLITE_BUSY || self.primaryCode == SQLITE_LOCKED }
+    /// An I/O error: after one on the writer, nothing it wrote since can be trusted.
+    public var isIOError: Bool { self.primaryCode == SQLITE_IOERR }
     public var isConstraint: Bool { self.primaryCode == SQLITE_CONSTRAINT }
     public var isReadOnly: Bool { self.primaryCode == SQLITE_READONLY }
 
     /// The store was closed; no further work is accepted.
     public static let closed = SQLiteError(code: SQLITE_MISUSE, message: "the store is closed")
+
+    /// SQLITE_IOERR_FSYNC (a macro Swift does not import): a sync of the database or its WAL failed.
+    public static let fsyncCode = SQLITE_IOERR | (4 << 8)
+
+    /// Whether the store cannot take writes now: busy, read-only, closed, or stopped by an
+    /// I/O error (the server answers 503).
+    public var isUnavailable: Bool { self.isBusy || self.isReadOnly || self.isIOError || self == .closed }
 }
 
 /// A value bound to, or read from, a statement.
@@ -207,4 +216,24 @@ public final class SQLiteConnection: @unchecked Sendable {
     public var changes: Int { Int(sqlite3_changes(self.handle)) }
     /// Whether a transaction is open.
     public var isInTransaction: Bool { sqlite3_get_autocommit(self.handle) == 0 }
+
+    /// The WAL file SQLite writes for the main database, as SQLite resolved it (a
+    /// symlinked database has its WAL beside the link's target, not beside the link).
+    public var walPath: String {
+        guard let database = sqlite3_db_filename(self.handle, "main"), let wal = sqlite3_filename_wal(database) else {
+            return self.path + "-wal"
+        }
+        return String(cString: wal)
+    }
+
+    /// Leaves the WAL as it is when this connection closes (no checkpoint at close): after
+    /// an I/O error, nothing more is written to the database file.
+    public func disableCheckpointOnClose() {
+        _ = inlet_sqlite3_no_checkpoint_on_close(self.handle)
+    }
+
+    /// The version of the SQLite library linked (`3.40.1`).
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+    /// The library version as a number (3040001 for 3.40.1).
+    public static var libraryVersionNumber: Int32 { sqlite3_libversion_number() }
 }

@@ -13,6 +13,11 @@ internal import Foundation
 /// that made its changes durable. Under load many requests share one fsync; alone, a job
 /// costs one transaction as usual.
 ///
+/// The first I/O error of a commit, a sync or a checkpoint stops a writer for good: Linux
+/// reports a failed writeback once and may then report success for data that never
+/// reached the disk, so nothing committed after it could be trusted. Every queued and
+/// later job is answered with that error, and `onFailure` is told once.
+///
 /// ```swift
 /// let writer = try SQLiteExecutor(name: "inlet.sqlite.writer", mode: .writer) {
 ///     try SQLiteConnection(path: path)
@@ -27,12 +32,11 @@ public final class SQLiteExecutor: @unchecked Sendable {
     // flags are guarded by `condition`.
 
     public enum Mode: Sendable {
-        /// Group waiting jobs into one transaction (group commit). With
-        /// `syncFile` (the WAL of a connection that commits without syncing), a second
-        /// thread fdatasyncs that file after each commit and only then answers the batch:
-        /// the writer runs the next batch meanwhile, and batches committed during one sync
-        /// share the next.
-        case writer(maxBatch: Int, syncFile: String? = nil)
+        /// Group waiting jobs into one transaction (group commit). With `syncWAL` (a
+        /// connection that commits without syncing), a second thread fdatasyncs the
+        /// connection's WAL after each commit and only then answers the batch: the writer
+        /// runs the next batch meanwhile, and batches committed during one sync share the next.
+        case writer(maxBatch: Int, syncWAL: Bool = false)
         /// Run jobs one by one, each in autocommit mode.
         case reader
     }
@@ -52,39 +56,60 @@ public final class SQLiteExecutor: @unchecked Sendable {
         let fail: (any Error) -> Void
     }
 
+    /// Hooks of a writer, run on its thread.
+    public struct Hooks: Sendable {
+        /// After each successful COMMIT, outside any transaction (checkpoints). An I/O error
+        /// it throws stops the writer.
+        public var afterCommit: (@Sendable (SQLiteConnection) throws -> Void)?
+        /// Once the queue is drained at close, before the connection closes.
+        public var beforeClose: (@Sendable (SQLiteConnection) -> Void)?
+        /// Told once, from the writer's threads, of the error that stopped the writer.
+        public var onFailure: (@Sendable (SQLiteError) -> Void)?
+
+        public init(
+            afterCommit: (@Sendable (SQLiteConnection) throws -> Void)? = nil, beforeClose: (@Sendable (SQLiteConnection) -> Void)? = nil,
+            onFailure: (@Sendable (SQLiteError) -> Void)? = nil
+        ) {
+            self.afterCommit = afterCommit
+            self.beforeClose = beforeClose
+            self.onFailure = onFailure
+        }
+    }
+
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
     private var stopped = false
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private let mode: Mode
-    /// Called on the executor thread after each successful COMMIT (writer mode).
-    private let afterCommit: (@Sendable (SQLiteConnection) -> Void)?
+    private let hooks: Hooks
     /// Why the connection could not be opened, once known.
     private var openError: (any Error)?
-    /// Makes commits durable before they are answered (writer mode with a sync file).
-    private let syncer: CommitSyncer?
+    /// The I/O error that stopped the writer, once one happened.
+    private var failure: SQLiteError?
+    /// Makes commits durable before they are answered (writer mode with `syncWAL`); made
+    /// once the connection is open and knows where its WAL is. Touched only by the thread.
+    private var syncer: CommitSyncer?
 
     /// Starts the thread, which opens the connection; if opening fails, every job is
     /// answered with that error (so the first `run` reports it).
-    public init(
-        name: String, mode: Mode, afterCommit: (@Sendable (SQLiteConnection) -> Void)? = nil,
-        open: @escaping @Sendable () throws -> SQLiteConnection
-    ) {
+    public init(name: String, mode: Mode, hooks: Hooks = Hooks(), open: @escaping @Sendable () throws -> SQLiteConnection) {
         self.mode = mode
-        self.afterCommit = afterCommit
-        if case .writer(_, let syncFile?) = mode {
-            self.syncer = CommitSyncer(path: syncFile, name: name + ".sync")
-        } else {
-            self.syncer = nil
-        }
+        self.hooks = hooks
         let thread = Thread { [self] in
-            self.serve(open: open)
+            self.serve(name: name, open: open)
             self.finish()
         }
         thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
+    }
+
+    /// The I/O error that stopped this writer, if one did.
+    public var stoppedBy: SQLiteError? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.failure
     }
 
     /// Runs `body` on the executor's connection and returns its result. For a writer,
@@ -110,8 +135,8 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 }
             }, reject: { continuation.resume(throwing: $0) })
             self.condition.lock()
-            if self.stopping {
-                let error = self.openError ?? SQLiteError.closed
+            if self.stopping || self.failure != nil {
+                let error = self.failure ?? self.openError ?? SQLiteError.closed
                 self.condition.unlock()
                 continuation.resume(throwing: error)
                 return
@@ -130,7 +155,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
         }, reject: { _ in })
         self.condition.lock()
         defer { self.condition.unlock() }
-        guard !self.stopping else { return }
+        guard !self.stopping && self.failure == nil else { return }
         self.queue.append(job)
         self.condition.signal()
     }
@@ -152,6 +177,20 @@ public final class SQLiteExecutor: @unchecked Sendable {
         }
     }
 
+    /// Stops the writer for good after an I/O error: answers everything queued with it,
+    /// refuses every later job, and tells `onFailure` (once).
+    fileprivate func fail(_ error: SQLiteError) {
+        self.condition.lock()
+        let first = self.failure == nil
+        if first { self.failure = error }
+        let orphans = self.queue
+        self.queue = []
+        self.condition.broadcast()
+        self.condition.unlock()
+        for job in orphans { job.reject(error) }
+        if first { self.hooks.onFailure?(error) }
+    }
+
     /// Marks the thread stopped; answers `close()` callers and anything still queued.
     private func finish() {
         self.syncer?.stop()
@@ -160,7 +199,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
         self.stopped = true
         let orphans = self.queue
         let waiters = self.closeWaiters
-        let error = self.openError ?? SQLiteError.closed
+        let error = self.failure ?? self.openError ?? SQLiteError.closed
         self.queue = []
         self.closeWaiters = []
         self.condition.unlock()
@@ -170,7 +209,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
 
     /// Opens the connection and runs jobs until closed; the connection is closed when
     /// this frame ends, before ``finish()`` answers the callers of ``close()``.
-    private func serve(open: () throws -> SQLiteConnection) {
+    private func serve(name: String, open: () throws -> SQLiteConnection) {
         let connection: SQLiteConnection
         do {
             connection = try open()
@@ -179,6 +218,9 @@ public final class SQLiteExecutor: @unchecked Sendable {
             self.openError = error
             self.condition.unlock()
             return
+        }
+        if case .writer(_, true) = self.mode {
+            self.syncer = CommitSyncer(path: connection.walPath, name: name + ".sync", executor: self)
         }
         self.loop(connection)
     }
@@ -193,6 +235,11 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 self.condition.unlock()
                 // Answer what waits on a sync while the connection is still open.
                 self.syncer?.stop()
+                if self.stoppedBy == nil {
+                    self.hooks.beforeClose?(connection)
+                } else {
+                    connection.disableCheckpointOnClose()
+                }
                 return
             }
             let batch: [Job]
@@ -208,13 +255,18 @@ public final class SQLiteExecutor: @unchecked Sendable {
 
             switch self.mode {
             case .writer:
-                guard let committed = Self.runTransaction(batch, on: connection) else { continue }
+                guard let committed = self.runTransaction(batch, on: connection) else { continue }
                 if let syncer = self.syncer {
                     syncer.submit(committed)
                 } else {
                     for outcome in committed { outcome.answer() }
                 }
-                self.afterCommit?(connection)
+                guard self.stoppedBy == nil else { continue }  // no checkpoint after an I/O error
+                do {
+                    try self.hooks.afterCommit?(connection)
+                } catch let error as SQLiteError where error.isIOError {
+                    self.fail(error)
+                } catch {}
             case .reader: batch[0].run(connection).answer()
             }
         }
@@ -226,12 +278,18 @@ public final class SQLiteExecutor: @unchecked Sendable {
     /// Jobs rarely fail, so the batch first runs without savepoints (a savepoint copies
     /// every page a job changes into a statement journal). When a job fails, that attempt
     /// is rolled back and the batch runs again with a savepoint per job, so that only the
-    /// failing job's changes are undone: a job's body may therefore run twice.
-    private static func runTransaction(_ batch: [Job], on connection: SQLiteConnection, savepoints: Bool = false) -> [Outcome]? {
+    /// failing job's changes are undone: a job's body may therefore run twice. An I/O
+    /// error anywhere stops the writer.
+    private func runTransaction(_ batch: [Job], on connection: SQLiteConnection, savepoints: Bool = false) -> [Outcome]? {
+        if let failure = self.stoppedBy {
+            for job in batch { job.reject(failure) }
+            return nil
+        }
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
             for job in batch { job.reject(error) }
+            if error.isIOError { self.fail(error) }
             return nil
         }
         var outcomes: [Outcome] = []
@@ -245,7 +303,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
                         outcome.answer()
                         return nil
                     }
-                    return Self.runTransaction(batch, on: connection, savepoints: true)
+                    return self.runTransaction(batch, on: connection, savepoints: true)
                 }
                 outcomes.append(outcome)
                 continue
@@ -266,6 +324,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 try? connection.execute("ROLLBACK")
                 for outcome in outcomes { outcome.fail(error) }
                 for remaining in batch.dropFirst(outcomes.count) { remaining.reject(error) }
+                if error.isIOError { self.fail(error) }
                 return nil
             }
         }
@@ -276,6 +335,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
             for outcome in outcomes {
                 if outcome.succeeded { outcome.fail(error) } else { outcome.answer() }
             }
+            if error.isIOError { self.fail(error) }
             return nil
         }
         for outcome in outcomes where !outcome.succeeded { outcome.answer() }
@@ -287,18 +347,26 @@ public final class SQLiteExecutor: @unchecked Sendable {
 /// covers are answered. A batch is handed over only after its COMMIT wrote its frames, so
 /// the sync that follows makes it durable, as `synchronous=FULL` would, without holding
 /// the writer while the disk flushes.
+///
+/// The WAL's path is the one SQLite uses (``SQLiteConnection/walPath``); before each sync
+/// the open descriptor is checked against the file at that path and reopened when another
+/// file took its place. The first failed sync stops the writer: that batch and every one
+/// after it is answered with the error, never with success.
 private final class CommitSyncer: @unchecked Sendable {
     // @unchecked Sendable: `pending` and the flags are guarded by `condition`;
-    // `descriptor` is touched only by the thread.
+    // `descriptor` and `failure` are touched only by the thread.
     private let path: String
+    private unowned let executor: SQLiteExecutor
     private let condition = NSCondition()
     private var pending: [SQLiteExecutor.Outcome] = []
     private var stopping = false
     private var stopped = false
     private var descriptor: Int32 = -1
+    private var failure: SQLiteError?
 
-    init(path: String, name: String) {
+    init(path: String, name: String, executor: SQLiteExecutor) {
         self.path = path
+        self.executor = executor
         let thread = Thread { [self] in self.loop() }
         thread.name = name
         thread.stackSize = 1 << 18
@@ -334,8 +402,12 @@ private final class CommitSyncer: @unchecked Sendable {
             let batch = self.pending
             self.pending = []
             self.condition.unlock()
-            if let error = self.sync() {
+            if let error = self.failure ?? self.sync() {
                 for outcome in batch { outcome.fail(error) }
+                if self.failure == nil {
+                    self.failure = error
+                    self.executor.fail(error)
+                }
             } else {
                 for outcome in batch { outcome.answer() }
             }
@@ -345,18 +417,27 @@ private final class CommitSyncer: @unchecked Sendable {
 
     /// nil when the file's data reached the disk.
     private func sync() -> SQLiteError? {
-        // SQLITE_IOERR_FSYNC: a macro Swift does not import.
-        let code = SQLITE_IOERR | (4 << 8)
+        if self.descriptor >= 0 && !self.isOpenFileAtPath() {
+            close(self.descriptor)
+            self.descriptor = -1
+        }
         if self.descriptor < 0 {
-            // Opened at the first sync: the WAL exists once a transaction committed.
             self.descriptor = open(self.path, O_RDWR | O_CLOEXEC)
             guard self.descriptor >= 0 else {
-                return SQLiteError(code: code, message: "cannot open \(self.path) to sync it: \(String(cString: strerror(errno)))")
+                return SQLiteError(code: SQLiteError.fsyncCode, message: "cannot open \(self.path) to sync it: \(String(cString: strerror(errno)))")
             }
         }
         guard fdatasync(self.descriptor) == 0 else {
-            return SQLiteError(code: code, message: "fdatasync of \(self.path) failed: \(String(cString: strerror(errno)))")
+            return SQLiteError(code: SQLiteError.fsyncCode, message: "fdatasync of \(self.path) failed: \(String(cString: strerror(errno)))")
         }
         return nil
+    }
+
+    /// Whether the open descriptor is still the file at `path` (same device and inode).
+    private func isOpenFileAtPath() -> Bool {
+        var open = stat()
+        var named = stat()
+        guard fstat(self.descriptor, &open) == 0, stat(self.path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 }

@@ -4,21 +4,25 @@ extension SQLiteStore {
     /// `(source, id)` is reported as a duplicate and plans nothing.
     public func appendEvent(source: String, id: String, type: String, payload: String, handlers: [String]) async throws -> AppendResult {
         let now = self.clock.now()
-        return try await self.write { connection in
+        let result = try await self.write { connection in
             try Self.insertEvent(connection, source: source, id: id, type: type, payload: payload, handlers: handlers, now: now)
         }
+        if !result.duplicate { self.adjustDepth(by: handlers.count) }
+        return result
     }
 
     /// Appends several events (an import) in one transaction, each as ``appendEvent``.
     public func appendEvents(_ events: [NewEvent], handlers: [String]) async throws -> [AppendResult] {
         let now = self.clock.now()
-        return try await self.write { connection in
+        let results = try await self.write { connection in
             try events.map { event in
                 try Self.insertEvent(
                     connection, source: event.source, id: event.id, type: event.type, payload: event.payload, handlers: handlers, now: now
                 )
             }
         }
+        self.adjustDepth(by: results.count { !$0.duplicate } * handlers.count)
+        return results
     }
 
     static func insertEvent(
@@ -44,81 +48,137 @@ extension SQLiteStore {
     }
 
     /// Claims up to `limit` of `handler`'s deliveries that are due, or whose lease expired
-    /// (a crash mid-handler), leasing them for `leaseSeconds`. When none is due, also
-    /// says when the next one will be.
-    public func claimDue(handler: String, limit: Int, leaseSeconds: Double) async throws -> (claims: [Claim], nextDue: Timestamp?) {
+    /// (a crash mid-handler), leasing them for `leaseSeconds` under a fresh token. When none
+    /// is due, also says when the next one will be.
+    ///
+    /// A delivery whose lease expired after `maxAttempts` claims had no outcome from any of
+    /// them (the process stopped each time it ran it): it is dead-lettered, not run again.
+    /// `excluding` are deliveries the caller still runs; they are never claimed again.
+    ///
+    /// O(log n + limit): the partial index `deliveries_due(handler, next_attempt_at)` holds
+    /// only pending and running rows.
+    public func claimDue(
+        handler: String, limit: Int, leaseSeconds: Double, maxAttempts: Int = .max, excluding: Set<Int64> = []
+    ) async throws -> (claims: [Claim], nextDue: Timestamp?) {
         let now = self.clock.now()
-        return try await self.write { connection in
+        let result = try await self.write { connection in
             let nowMs = now.millisecondsSinceEpoch
             let rows = try connection.query(
                 """
-                SELECT d.id, d.attempts, e.seq, e.source, e.id, e.type, e.received_at, e.payload
+                SELECT d.id, d.attempts, d.state, e.seq, e.source, e.id, e.type, e.received_at, e.payload
                 FROM deliveries d JOIN events e ON e.seq = d.event_seq
                 WHERE d.handler = ?1 AND d.state IN ('pending', 'running') AND d.next_attempt_at <= ?2
                 ORDER BY d.next_attempt_at LIMIT ?3
                 """,
-                [.text(handler), .integer(nowMs), .integer(limit)]
+                [.text(handler), .integer(nowMs), .integer(limit + excluding.count)]
             )
             var claims: [Claim] = []
             claims.reserveCapacity(rows.count)
+            var abandoned = 0
             let lease = now.adding(seconds: leaseSeconds).millisecondsSinceEpoch
             let text = now.description
-            for row in rows {
-                guard case .integer(let deliveryID) = row[0], case .integer(let seq) = row[2] else { continue }
-                try connection.execute(
-                    "UPDATE deliveries SET state = 'running', attempts = attempts + 1, lease_until = ?1, next_attempt_at = ?1, updated_at = ?2 WHERE id = ?3",
-                    [.integer(lease), .text(text), .integer(deliveryID)]
-                )
+            for row in rows where claims.count < limit {
+                guard case .integer(let deliveryID) = row[0], case .integer(let seq) = row[3], !excluding.contains(deliveryID) else { continue }
+                let attempts = row[1].int ?? 0
                 let event = Event(
-                    seq: seq, source: row[3].string ?? "", id: row[4].string ?? "", type: row[5].string ?? "",
-                    receivedAt: row[6].string ?? "", payload: row[7].string ?? ""
+                    seq: seq, source: row[4].string ?? "", id: row[5].string ?? "", type: row[6].string ?? "",
+                    receivedAt: row[7].string ?? "", payload: row[8].string ?? ""
                 )
-                claims.append(Claim(deliveryID: deliveryID, attempt: (row[1].int ?? 0) + 1, event: event))
+                if row[2].string == DeliveryState.running.rawValue && attempts >= maxAttempts {
+                    let error = DeliveryOutcome.abandonedError(attempts: attempts)
+                    try connection.execute(
+                        "UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
+                        [.text(error), .text(DeliveryOutcome.DeadReason.exhausted.rawValue), .text(text), .integer(deliveryID)]
+                    )
+                    try Self.insertAudit(connection, at: text, event: event, handler: handler, outcome: "dead_exhausted", detail: error)
+                    abandoned += 1
+                    continue
+                }
+                let token = Int64.random(in: 1...Int64.max)
+                try connection.execute(
+                    """
+                    UPDATE deliveries SET state = 'running', attempts = attempts + 1, lease_until = ?1, next_attempt_at = ?1,
+                        lease_token = ?2, updated_at = ?3
+                    WHERE id = ?4
+                    """,
+                    [.integer(lease), .integer(token), .text(text), .integer(deliveryID)]
+                )
+                claims.append(Claim(deliveryID: deliveryID, token: token, attempt: attempts + 1, event: event))
             }
-            if !claims.isEmpty { return (claims, nil) }
+            if !claims.isEmpty { return (claims, nil as Timestamp?, abandoned) }
             let next = try connection.row(
                 "SELECT min(next_attempt_at) FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')", [.text(handler)]
             )?.first
-            guard case .integer(let nextMs) = next else { return ([], nil) }
-            return ([], Timestamp(millisecondsSinceEpoch: nextMs))
+            guard case .integer(let nextMs) = next else { return ([], nil, abandoned) }
+            return ([], Timestamp(millisecondsSinceEpoch: nextMs), abandoned)
         }
+        self.adjustDepth(by: -result.2)
+        return (result.0, result.1)
     }
 
     /// Records the outcomes of claimed deliveries, each with the audit rows its handler
     /// added and (with `auditOutcome`) one for the outcome, in one transaction.
-    public func complete(_ completions: [Completion]) async throws {
+    ///
+    /// Fenced: an outcome is written only while its claim's token is the delivery's
+    /// current one. Returns the deliveries whose lease was lost (claimed again since, or
+    /// replayed): their outcomes and audit rows are discarded.
+    @discardableResult
+    public func complete(_ completions: [Completion]) async throws -> [Int64] {
         let now = self.clock.now()
-        try await self.write { connection in
+        let (lost, finished) = try await self.write { connection in
             let text = now.description
+            var lost: [Int64] = []
+            var finished = 0
             for completion in completions {
-                try Self.recordOutcome(completion, at: text, on: connection)
+                if try Self.recordOutcome(completion, at: text, on: connection) {
+                    if case .retry = completion.outcome {} else { finished += 1 }
+                } else {
+                    lost.append(completion.claim.deliveryID)
+                }
             }
+            return (lost, finished)
         }
+        self.adjustDepth(by: -finished)
+        return lost
     }
 
-    private static func recordOutcome(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws {
+    /// Writes one outcome if the claim still holds the lease; false when it does not.
+    private static func recordOutcome(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws -> Bool {
         let claim = completion.claim
         let detail: String?
+        let fence: [SQLiteValue] = [.integer(claim.deliveryID), .integer(claim.token)]
         switch completion.outcome {
         case .done:
             detail = nil
             try connection.execute(
-                "UPDATE deliveries SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = ? WHERE id = ?",
-                [.text(text), .integer(claim.deliveryID)]
+                """
+                UPDATE deliveries SET state = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?3
+                WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
+                """,
+                fence + [.text(text)]
             )
         case .retry(let at, let error):
             detail = error
             try connection.execute(
-                "UPDATE deliveries SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                [.integer(at.millisecondsSinceEpoch), .text(error), .text(text), .integer(claim.deliveryID)]
+                """
+                UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_token = NULL, next_attempt_at = ?3, last_error = ?4,
+                    updated_at = ?5
+                WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
+                """,
+                fence + [.integer(at.millisecondsSinceEpoch), .text(error), .text(text)]
             )
         case .dead(let error, let reason):
             detail = error
             try connection.execute(
-                "UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
-                [.text(error), .text(reason.rawValue), .text(text), .integer(claim.deliveryID)]
+                """
+                UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?3, dead_reason = ?4,
+                    updated_at = ?5
+                WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
+                """,
+                fence + [.text(error), .text(reason.rawValue), .text(text)]
             )
         }
+        guard connection.changes == 1 else { return false }
         for note in completion.notes {
             try Self.insertAudit(connection, at: text, event: claim.event, handler: completion.handler, outcome: note.outcome, detail: note.detail)
         }
@@ -134,20 +194,26 @@ extension SQLiteStore {
                 connection, at: text, event: claim.event, handler: completion.handler, outcome: name, detail: detail.map { "\(attempt): \($0)" } ?? attempt
             )
         }
+        return true
     }
 
     /// Extends the leases of deliveries still running, so that none is claimed a second
     /// time while its handler works (a crash stops the renewals and the lease then expires).
-    public func renewLeases(_ deliveryIDs: [Int64], leaseSeconds: Double) async throws {
+    /// Fenced like ``complete(_:)``: returns the deliveries whose lease was already lost.
+    @discardableResult
+    public func renewLeases(_ claims: [Claim], leaseSeconds: Double) async throws -> [Int64] {
         let now = self.clock.now()
-        try await self.write { connection in
+        return try await self.write { connection in
             let lease = now.adding(seconds: leaseSeconds).millisecondsSinceEpoch
-            for id in deliveryIDs {
+            var lost: [Int64] = []
+            for claim in claims {
                 try connection.execute(
-                    "UPDATE deliveries SET lease_until = ?1, next_attempt_at = ?1 WHERE id = ?2 AND state = 'running'",
-                    [.integer(lease), .integer(id)]
+                    "UPDATE deliveries SET lease_until = ?1, next_attempt_at = ?1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'",
+                    [.integer(lease), .integer(claim.deliveryID), .integer(claim.token)]
                 )
+                if connection.changes == 0 { lost.append(claim.deliveryID) }
             }
+            return lost
         }
     }
 
@@ -162,50 +228,111 @@ extension SQLiteStore {
     /// Returns how many deliveries were reset; nil when there is no such event.
     public func replay(eventID id: String) async throws -> Int? {
         let now = self.clock.now()
-        return try await self.write { connection in
+        // O(log n): the events_id index.
+        let result = try await self.write { connection -> (replayed: Int, reopened: Int)? in
             guard let seq = try connection.row("SELECT seq FROM events WHERE id = ? ORDER BY seq LIMIT 1", [.text(id)])?.first else {
                 return nil
             }
+            let reopened = try connection.row(
+                "SELECT count(*) FROM deliveries WHERE event_seq = ? AND state IN ('done', 'dead')", [seq]
+            )?.first?.int ?? 0
             try connection.execute(
                 """
-                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, dead_reason = NULL, updated_at = ?
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, lease_token = NULL,
+                    dead_reason = NULL, updated_at = ?
                 WHERE event_seq = ? AND state != 'running'
                 """,
                 [.integer(now.millisecondsSinceEpoch), .text(now.description), seq]
             )
-            return connection.changes
+            return (connection.changes, reopened)
         }
+        guard let result else { return nil }
+        self.adjustDepth(by: result.reopened)
+        return result.replayed
     }
 
     /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
     public func replayDead() async throws -> Int {
         let now = self.clock.now()
-        return try await self.write { connection in
+        // O(dead): the partial index deliveries_dead.
+        let count = try await self.write { connection in
             try connection.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, dead_reason = NULL, updated_at = ? WHERE state = 'dead'",
                 [.integer(now.millisecondsSinceEpoch), .text(now.description)]
             )
             return connection.changes
         }
+        self.adjustDepth(by: count)
+        return count
+    }
+
+    /// Deletes up to `limit` events received before `cutoff` whose deliveries are all done
+    /// (with `includingDead`, done or dead), with their deliveries and audit rows, in one
+    /// transaction; returns how many events went. Retention calls it in small batches so
+    /// that the writer is never held for long; SQLite reuses the freed pages.
+    ///
+    /// O(limit + k · log n), k the old events kept (not finished) that the scan from the
+    /// oldest passes over.
+    public func purgeEvents(receivedBefore cutoff: Timestamp, includingDead: Bool, limit: Int) async throws -> Int {
+        let kept = includingDead ? "'pending', 'running'" : "'pending', 'running', 'dead'"
+        return try await self.write { connection in
+            let seqs = try connection.query(
+                """
+                SELECT seq FROM events e
+                WHERE e.received_at < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state IN (\(kept)))
+                ORDER BY seq LIMIT ?2
+                """,
+                [.text(cutoff.description), .integer(limit)]
+            ).compactMap { row -> SQLiteValue? in row.first }
+            for seq in seqs {
+                try connection.execute("DELETE FROM audit_log WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM deliveries WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM events WHERE seq = ?", [seq])
+            }
+            return seqs.count
+        }
     }
 
     /// Events, newest first, optionally those with a delivery in `state` or of `type`.
     public func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
         try await self.read { connection in
-            let rows = try connection.query(
-                """
-                SELECT seq, source, id, type, received_at, payload FROM events e
-                WHERE (?1 IS NULL OR type = ?1)
-                  AND (?2 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = ?2))
-                ORDER BY seq DESC LIMIT ?3
-                """,
-                [.text(type), .text(state?.rawValue), .integer(limit)]
-            )
+            let rows: [[SQLiteValue]]
+            switch state {
+            case .pending?, .running?, .dead?:
+                // From the deliveries in that state, newest event first, through the partial
+                // indexes that hold only those rows: deliveries_dead(event_seq), O(log n +
+                // limit); deliveries_due for the backlog, O(backlog).
+                let inState = state == .dead ? "d.state = 'dead'" : "d.state IN ('pending', 'running') AND d.state = ?2"
+                rows = try connection.query(
+                    """
+                    SELECT seq, source, id, type, received_at, payload FROM events
+                    WHERE seq IN (
+                        SELECT DISTINCT event_seq FROM deliveries d
+                        WHERE \(inState) AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
+                        ORDER BY event_seq DESC LIMIT ?3)
+                    ORDER BY seq DESC
+                    """,
+                    [.text(type), .text(state?.rawValue), .integer(limit)]
+                )
+            case .done?, nil:
+                // Newest first along the events primary key (or events_type): most events are
+                // done, so the scan stops after about `limit` rows.
+                rows = try connection.query(
+                    """
+                    SELECT seq, source, id, type, received_at, payload FROM events e
+                    WHERE (?1 IS NULL OR type = ?1)
+                      AND (?2 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = ?2))
+                    ORDER BY seq DESC LIMIT ?3
+                    """,
+                    [.text(type), .text(state?.rawValue), .integer(limit)]
+                )
+            }
             return try rows.map { try Self.record(connection, row: $0) }
         }
     }
 
-    /// One event by id (the first stored, if several sources used the same id).
+    /// One event by id (the first stored, if several sources used the same id): O(log n),
+    /// the events_id index.
     public func eventRecord(id: String) async throws -> EventRecord? {
         try await self.read { connection in
             guard let row = try connection.row("SELECT seq, source, id, type, received_at, payload FROM events WHERE id = ? ORDER BY seq LIMIT 1", [.text(id)]) else {
@@ -234,12 +361,29 @@ extension SQLiteStore {
         return EventRecord(event: event, deliveries: deliveries)
     }
 
-    /// Deliveries waiting or running, and the receive time of the oldest pending one.
+    /// Deliveries waiting or running (kept by the writer: no scan), and the due time of
+    /// the oldest pending one: for each handler with a backlog (found by a loose scan of
+    /// the partial index deliveries_due), its first pending row in due order. O(h · log n)
+    /// for h handlers.
     public func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?) {
-        try await self.read { connection in
-            let row = try connection.row("SELECT count(*), min(CASE WHEN state = 'pending' THEN next_attempt_at END) FROM deliveries WHERE state IN ('pending', 'running')")
-            let oldest: Int64? = if case .integer(let v) = row?[1] { v } else { nil }
-            return (row?[0].int ?? 0, oldest)
+        let depth = self.backlog
+        let oldest = try await self.read { connection -> Int64? in
+            let rows = try connection.query(
+                """
+                WITH RECURSIVE handlers(name) AS (
+                    SELECT min(handler) FROM deliveries WHERE state IN ('pending', 'running')
+                    UNION ALL
+                    SELECT (SELECT min(handler) FROM deliveries WHERE state IN ('pending', 'running') AND handler > handlers.name)
+                    FROM handlers WHERE handlers.name IS NOT NULL
+                )
+                SELECT (SELECT next_attempt_at FROM deliveries
+                        WHERE handler = handlers.name AND state IN ('pending', 'running') AND state = 'pending'
+                        ORDER BY next_attempt_at LIMIT 1)
+                FROM handlers WHERE handlers.name IS NOT NULL
+                """
+            )
+            return rows.compactMap { row -> Int64? in if case .integer(let v) = row[0] { v } else { nil } }.min()
         }
+        return (depth, oldest)
     }
 }

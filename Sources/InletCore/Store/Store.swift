@@ -16,15 +16,24 @@ public protocol InletStore: Sendable {
     /// repeated `(source, id)` pairs are reported as duplicates.
     func appendEvents(_ events: [NewEvent], handlers: [String]) async throws -> [AppendResult]
 
-    /// Claims up to `limit` due (or lease-expired) deliveries of `handler`, leasing them;
-    /// when none is due, says when the next one will be.
-    func claimDue(handler: String, limit: Int, leaseSeconds: Double) async throws -> (claims: [Claim], nextDue: Timestamp?)
+    /// Claims up to `limit` due (or lease-expired) deliveries of `handler`, each under a
+    /// lease with a fresh token, never one of `excluding` (still running here); when none
+    /// is due, says when the next one will be. A delivery claimed `maxAttempts` times with
+    /// no outcome (the process died running it) is dead-lettered instead.
+    func claimDue(
+        handler: String, limit: Int, leaseSeconds: Double, maxAttempts: Int, excluding: Set<Int64>
+    ) async throws -> (claims: [Claim], nextDue: Timestamp?)
 
-    /// Records the outcomes of claimed deliveries, with their audit rows, in one transaction.
-    func complete(_ completions: [Completion]) async throws
+    /// Records the outcomes of claimed deliveries, with their audit rows, in one
+    /// transaction; only claims that still hold their lease count. Returns the deliveries
+    /// whose lease was lost: their outcomes were discarded.
+    @discardableResult
+    func complete(_ completions: [Completion]) async throws -> [Int64]
 
-    /// Extends the leases of deliveries that are still running.
-    func renewLeases(_ deliveryIDs: [Int64], leaseSeconds: Double) async throws
+    /// Extends the leases of claims still running; returns the deliveries whose lease was
+    /// already lost (claimed again or replayed meanwhile).
+    @discardableResult
+    func renewLeases(_ claims: [Claim], leaseSeconds: Double) async throws -> [Int64]
 
     /// Resets every delivery of an event to due now; nil when there is no such event.
     func replay(eventID id: String) async throws -> Int?
@@ -36,8 +45,14 @@ public protocol InletStore: Sendable {
 
     func eventRecord(id: String) async throws -> EventRecord?
 
-    /// Deliveries pending or running, and the due time of the oldest.
+    /// Deliveries pending or running, and the due time of the oldest pending one; without a
+    /// scan of the backlog.
     func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?)
+
+    /// Deletes up to `limit` events received before `cutoff` whose deliveries are all done
+    /// (with `includingDead`, done or dead), with their deliveries and audit rows; returns
+    /// how many events went.
+    func purgeEvents(receivedBefore cutoff: Timestamp, includingDead: Bool, limit: Int) async throws -> Int
 
     /// Succeeds when a write can be committed now (readiness).
     func checkWritable() async throws

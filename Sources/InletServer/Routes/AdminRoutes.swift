@@ -3,17 +3,21 @@ internal import InletCore
 internal import Prometheus
 
 /// The operators' API, behind `Authorization: Bearer $ADMIN_API_TOKEN`: events with
-/// each handler's delivery state, and replay of one event or of the dead-letter set.
+/// each handler's delivery state, replay of one event or of the dead-letter set, and the
+/// purge of old events with dead deliveries. The mutating CLI commands call it while a
+/// server holds the database.
 struct AdminRoutes: Sendable {
     let store: any InletStore
     let dispatcher: Dispatcher
     let authenticator: BearerTokenAuthenticator
+    let clock: WallClock
 
     func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/admin/events", .get)
         routes.add("/admin/events/{id}", .get)
         routes.add("/admin/events/{id}/replay", .post)
         routes.add("/admin/deliveries/replay", .post)
+        routes.add("/admin/events/purge", .post)
 
         router.get("/admin/events") { request, _ in
             try self.authenticator.authenticate(request)
@@ -52,6 +56,18 @@ struct AdminRoutes: Sendable {
             let count = try await self.store.replayDead()
             self.dispatcher.notify()
             return Response.json(["replayed": .int(count)], status: .accepted)
+        }
+        router.post("/admin/events/purge") { request, _ in
+            try self.authenticator.authenticate(request)
+            let query = request.uri.queryParameters
+            guard query["state"] == "dead" else {
+                throw APIError.badRequest("only state=dead can be purged (finished events go by retention)")
+            }
+            guard let text = query["older_than_days"], let days = Int(text), (0...36_500).contains(days) else {
+                throw APIError.badRequest("older_than_days must be a whole number of days from 0 to 36500")
+            }
+            let count = try await purgeFinished(self.store, olderThanDays: days, includingDead: true, clock: self.clock)
+            return Response.json(["purged": .int(count)])
         }
     }
 }

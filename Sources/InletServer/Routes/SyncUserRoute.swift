@@ -2,6 +2,7 @@ internal import Hummingbird
 internal import InletCore
 internal import Logging
 internal import NIOCore
+internal import Synchronization
 
 /// `POST /internal/auth/sync-user`: the Auth0 Post-Login Action reports a login.
 ///
@@ -39,6 +40,7 @@ struct HealthRoutes: Sendable {
     let dispatcher: Dispatcher
     /// Handlers whose deliveries are planned but wait (shown, not failing readiness).
     let waiting: [HandlerRegistry.Inactive]
+    let writable: WritableCheck
 
     func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/healthz", .get)
@@ -48,13 +50,7 @@ struct HealthRoutes: Sendable {
             Response.json(alive)
         }
         router.get("/readyz") { _, context in
-            var writable = true
-            do {
-                try await self.store.checkWritable()
-            } catch {
-                context.logger.warning("not ready: database not writable", metadata: ["error": "\(error)"])
-                writable = false
-            }
+            let writable = await self.writable.check(logger: context.logger)
             let dispatching = self.dispatcher.isRunning
             var problems: [String] = []
             if !writable { problems.append("the database is not writable") }
@@ -72,5 +68,35 @@ struct HealthRoutes: Sendable {
             }
             return Response.json(["status": "ready", "checks": checks])
         }
+    }
+}
+
+/// Whether the database takes a write now, for `/readyz`: one write a second at most,
+/// whatever the rate of probes (a flood of them must not become a flood of commits); a
+/// store stopped by an I/O error fails at once, without a write.
+final class WritableCheck: Sendable {
+    private let store: SQLiteStore
+    private let clock: WallClock
+    /// The last answer and when it was taken (milliseconds).
+    private let last = Mutex<(writable: Bool, atMs: Int64)?>(nil)
+
+    init(store: SQLiteStore, clock: WallClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    func check(logger: Logger) async -> Bool {
+        if self.store.stoppedBy != nil { return false }
+        let now = self.clock.now().millisecondsSinceEpoch
+        if let last = self.last.withLock({ $0 }), now - last.atMs < 1_000, now >= last.atMs { return last.writable }
+        var writable = true
+        do {
+            try await self.store.checkWritable()
+        } catch {
+            logger.warning("not ready: database not writable", metadata: ["error": "\(error)"])
+            writable = false
+        }
+        self.last.withLock { $0 = (writable, now) }
+        return writable
     }
 }
