@@ -28,10 +28,10 @@ QUERIES = {
         WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = ?2))
         ORDER BY seq DESC LIMIT ?3""", (None, "done", 50)),
     "events list --status dead": ("""SELECT seq, source, id, type, received_at, payload FROM events WHERE seq IN (
-        SELECT DISTINCT event_seq FROM deliveries d WHERE d.state = 'dead' AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
+        SELECT DISTINCT event_seq FROM deliveries d INDEXED BY deliveries_dead WHERE d.state = 'dead' AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
         ORDER BY event_seq DESC LIMIT ?3) ORDER BY seq DESC""", (None, "dead", 50)),
     "events list --status pending": ("""SELECT seq, source, id, type, received_at, payload FROM events WHERE seq IN (
-        SELECT DISTINCT event_seq FROM deliveries d WHERE d.state IN ('pending', 'running') AND d.state = ?2 AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
+        SELECT DISTINCT event_seq FROM deliveries d INDEXED BY deliveries_due WHERE d.state IN ('pending', 'running') AND d.state = ?2 AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
         ORDER BY event_seq DESC LIMIT ?3) ORDER BY seq DESC""", (None, "pending", 50)),
     "events list --type": ("""SELECT seq, source, id, type, received_at, payload FROM events e
         WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = ?2))
@@ -53,7 +53,7 @@ QUERIES = {
 }
 
 
-def fill(path, events, backlog, dead):
+def fill(path, events, backlog, dead, old_pending):
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous = OFF")
     start = 1_780_000_000_000
@@ -61,6 +61,7 @@ def fill(path, events, backlog, dead):
     rows_e, rows_d = [], []
     dead_seqs = set(random.sample(range(1, events + 1), dead))
     backlog_seqs = set(range(events - backlog + 1, events + 1))
+    waiting_seqs = set(random.sample(range(1, events - backlog), old_pending)) - dead_seqs
     for seq in range(1, events + 1):
         at = start + seq * 10
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at / 1000)) + ".000Z"
@@ -72,6 +73,8 @@ def fill(path, events, backlog, dead):
                 state = "pending" if h == "metadata-sync" else random.choice(["pending", "running"])
             elif seq in dead_seqs and h == "metadata-sync":
                 state = "dead"
+            elif seq in waiting_seqs and h == "metadata-sync":
+                state = "pending"
             rows_d.append((seq, h, state, 1, at, stamp, stamp))
         if len(rows_e) >= 50_000:
             flush(db, rows_e, rows_d)
@@ -93,16 +96,17 @@ def main():
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--dead", type=int, default=2_000)
+    parser.add_argument("--old-pending", type=int, default=1_000, help="old events whose metadata-sync delivery still waits")
     args = parser.parse_args()
     random.seed(7)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "plans.sqlite")
         subprocess.run([args.binary, "migrate", "--database", path], check=True, stdout=subprocess.DEVNULL)
         began = time.time()
-        fill(path, args.events, args.backlog, args.dead)
+        fill(path, args.events, args.backlog, args.dead, args.old_pending)
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         total = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
-        print(f"{args.events} events, {total} deliveries ({args.backlog} events in the backlog, {args.dead} dead), filled in {time.time() - began:.0f} s")
+        print(f"{args.events} events, {total} deliveries ({args.backlog} newest events in the backlog, {args.old_pending} older ones waiting, {args.dead} dead), filled in {time.time() - began:.0f} s")
         print(f"SQLite {sqlite3.sqlite_version}\n")
         flagged = 0
         for name, (sql, params) in QUERIES.items():

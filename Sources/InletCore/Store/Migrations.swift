@@ -125,12 +125,16 @@ public enum Migrations {
         ),
         Migration(
             version: 5,
-            summary: "fenced leases (a token per claim); events found by id; dead deliveries by event, newest first",
+            summary: "fenced leases (a token per claim); events found by id; the backlog and dead deliveries by event",
             sql: """
                 ALTER TABLE deliveries ADD COLUMN lease_token INTEGER;
                 CREATE INDEX events_id ON events(id);
                 DROP INDEX deliveries_dead;
                 CREATE INDEX deliveries_dead ON deliveries(event_seq) WHERE state = 'dead';
+                -- The due index also carries state and event_seq, so that the backlog's events
+                -- (the status filter, the oldest pending delivery) are read from it alone.
+                DROP INDEX deliveries_due;
+                CREATE INDEX deliveries_due ON deliveries(handler, next_attempt_at, state, event_seq) WHERE state IN ('pending', 'running');
                 """
         ),
     ]

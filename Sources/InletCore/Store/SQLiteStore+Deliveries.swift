@@ -302,21 +302,24 @@ extension SQLiteStore {
                 // From the deliveries in that state, newest event first, through the partial
                 // indexes that hold only those rows: deliveries_dead(event_seq), O(log n +
                 // limit); deliveries_due for the backlog, O(backlog).
-                let inState = state == .dead ? "d.state = 'dead'" : "d.state IN ('pending', 'running') AND d.state = ?2"
+                let inState = state == .dead
+                    ? "deliveries d INDEXED BY deliveries_dead WHERE d.state = 'dead'"
+                    : "deliveries d INDEXED BY deliveries_due WHERE d.state IN ('pending', 'running') AND d.state = ?2"
                 rows = try connection.query(
                     """
                     SELECT seq, source, id, type, received_at, payload FROM events
                     WHERE seq IN (
-                        SELECT DISTINCT event_seq FROM deliveries d
-                        WHERE \(inState) AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
+                        SELECT DISTINCT event_seq FROM \(inState)
+                          AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
                         ORDER BY event_seq DESC LIMIT ?3)
                     ORDER BY seq DESC
                     """,
                     [.text(type), .text(state?.rawValue), .integer(limit)]
                 )
             case .done?, nil:
-                // Newest first along the events primary key (or events_type): most events are
-                // done, so the scan stops after about `limit` rows.
+                // Newest first along the events primary key (or events_type), stopping after
+                // `limit` matches: O(limit + k), k the newest events with no done delivery
+                // (about the backlog, for `done`).
                 rows = try connection.query(
                     """
                     SELECT seq, source, id, type, received_at, payload FROM events e
