@@ -53,9 +53,9 @@ public struct MetadataSyncHandler: EventHandler {
             case "auth0.user.login":
                 try await self.login(document.root, context: context)
             case "employee.updated":
-                try await self.updated(document.root, context: context)
+                try await self.updated(document.root, version: EmployeeVersion(event: event, root: document.root), context: context)
             case "employee.deactivated":
-                try await self.deactivated(document.root, context: context)
+                try await self.deactivated(document.root, version: EmployeeVersion(event: event, root: document.root), context: context)
             default:
                 return
             }
@@ -88,18 +88,20 @@ public struct MetadataSyncHandler: EventHandler {
         }
     }
 
-    private func updated(_ root: JSONNode, context: HandlerContext) async throws {
-        let employee = try self.employee(root)
-        let record = try await self.store.upsertEmployee(employee)
+    private func updated(_ root: JSONNode, version: EmployeeVersion, context: HandlerContext) async throws {
+        // The row as it is after the upsert: an older event (redelivered, replayed, late)
+        // gets the newer values back and patches those, never its own.
+        let record = try await self.store.upsertEmployee(try self.employee(root), version: version)
+        let employee = record.employee
         guard let userID = record.auth0UserID else {
             context.audit("sync_skipped", detail: "employee_id=\(employee.employeeID) has no Auth0 account yet")
             return
         }
         var userMetadata: [(String, JSONValue)] = [
-            ("employee_id", .string(employee.employeeID)), ("full_name", .string(employee.name)), ("department", .string(employee.department)),
+            ("employee_id", employee.employeeIDValue), ("full_name", .string(employee.name)), ("department", .string(employee.department)),
         ]
         if let phone = employee.phoneNumber { userMetadata.append(("phone_number", .string(phone))) }
-        var appMetadata: [(String, JSONValue)] = [("employee_id", .string(employee.employeeID)), ("department", .string(employee.department))]
+        var appMetadata: [(String, JSONValue)] = [("employee_id", employee.employeeIDValue), ("department", .string(employee.department))]
         if let role = employee.roleCode { appMetadata.append(("role_code", .string(role))) }
         if let connecteam = employee.connecteamID { appMetadata.append(("connecteam_id", .string(connecteam))) }
         var body: [(String, JSONValue)] = [("name", .string(employee.name)), ("user_metadata", .object(userMetadata)), ("app_metadata", .object(appMetadata))]
@@ -116,7 +118,7 @@ public struct MetadataSyncHandler: EventHandler {
         context.logger.info("employee metadata synced", metadata: ["employee_id": "\(employee.employeeID)", "email_changed": "\(emailChanged)"])
     }
 
-    private func deactivated(_ root: JSONNode, context: HandlerContext) async throws {
+    private func deactivated(_ root: JSONNode, version: EmployeeVersion, context: HandlerContext) async throws {
         guard root.isObject, let data = (try? root.object("data")) ?? nil else {
             throw HandlerError.permanent("invalid employee record: the event has no data object")
         }
@@ -124,7 +126,7 @@ public struct MetadataSyncHandler: EventHandler {
             .trimmingCharacters(in: .whitespaces)
         guard let id, !id.isEmpty else { throw HandlerError.permanent("invalid employee record: employee_id is missing") }
         guard let record = try await self.store.employee(id: id), let userID = record.auth0UserID else {
-            if let employee = try? Employee(json: data) { _ = try await self.store.upsertEmployee(employee) }
+            if let employee = try? Employee(json: data) { _ = try await self.store.upsertEmployee(employee, version: version) }
             try await self.store.setBlocked(employeeID: id, blocked: true)
             context.audit("sync_skipped", detail: "employee_id=\(id) has no Auth0 account")
             return

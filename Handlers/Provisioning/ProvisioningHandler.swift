@@ -11,13 +11,19 @@ internal import Logging
 /// attempt stopped and ends with one account and the role:
 ///
 /// 1. validate the record (`employee_id`, `name`, `email`, `department`; invalid →
-///    permanent failure) and upsert the employee row;
+///    permanent failure) and upsert the employee row — unless the row holds a newer
+///    version (a later `occurred_at`, else a later event): a redelivered or replayed
+///    `employee.created` then provisions the newer values, never rolls them back;
 /// 2. an employee with an `auth0_user_id` and the role assigned is skipped unless the
 ///    event says `"force": true`;
-/// 3. create the user (random password from `RAND_bytes`, never stored or logged); a 409
-///    finds the account by email and links it (`linked`; `created` when its
-///    `app_metadata` shows Inlet created it for this employee, i.e. an earlier attempt
-///    crashed before recording it);
+/// 3. when an earlier attempt left a creation intent (it died between asking Auth0 and
+///    recording the answer), look that account up — by the intent's email, then by
+///    `app_metadata.employee_id` — and link it (bringing its email up to date) instead of
+///    creating another. Otherwise record the intent, then create the user (random
+///    password from `RAND_bytes`, never stored or logged; `employee_id` as the sender
+///    gave it, number or string). A 409 links the account with exactly that email when
+///    Inlet created it for this employee (`created`) or its email is verified (`linked`);
+///    any other account is left alone: a permanent failure naming it, for an operator;
 /// 4. assign `AUTH0_DEFAULT_ROLE` when role assignment is on; a missing role is a
 ///    permanent failure naming the role;
 /// 5. record the account, the status and an audit row with the duration.
@@ -107,7 +113,6 @@ public struct ProvisioningHandler: EventHandler {
             throw HandlerError.permanent("invalid employee record: \(error.message)")
         }
         let force = (((try? root.bool("force")) ?? nil) ?? ((try? data.bool("force")) ?? nil)) ?? false
-        let internalID = ((try? data.string("internal_id")) ?? nil) ?? (((try? data.int("internal_id")) ?? nil).map(String.init)) ?? employee.employeeID
 
         let record: EmployeeRecord
         if event.type == Employee.provisionEventType {
@@ -117,8 +122,12 @@ public struct ProvisioningHandler: EventHandler {
             }
             record = current
         } else {
-            record = try await self.store.upsertEmployee(employee)
+            // An older event (redelivered, replayed, late) gets the newer row back.
+            record = try await self.store.upsertEmployee(employee, version: EmployeeVersion(event: event, root: root))
         }
+        // As the sender gave it, like `employee_id`.
+        let internalID: JSONValue = ((try? data.int("internal_id")) ?? nil).map { .int($0) }
+            ?? ((try? data.string("internal_id")) ?? nil).map { .string($0) } ?? record.employee.employeeIDValue
         do {
             let (outcome, userID, detail) = try await self.provision(record, internalID: internalID, force: force, context: context)
             let milliseconds = Self.milliseconds(since: started)
@@ -149,7 +158,7 @@ public struct ProvisioningHandler: EventHandler {
     }
 
     private func provision(
-        _ record: EmployeeRecord, internalID: String, force: Bool, context: HandlerContext
+        _ record: EmployeeRecord, internalID: JSONValue, force: Bool, context: HandlerContext
     ) async throws -> (Outcome, String?, String) {
         let employee = record.employee
         var userID = record.auth0UserID
@@ -169,7 +178,7 @@ public struct ProvisioningHandler: EventHandler {
             }
         }
         if userID == nil {
-            let (created, result) = try await self.createOrLink(employee, internalID: internalID)
+            let (created, result) = try await self.findOrCreate(record, internalID: internalID)
             outcome = result
             guard try await self.store.linkAuth0Account(
                 employeeID: employee.employeeID, auth0UserID: created, status: result == .linked ? .linked : .created,
@@ -205,39 +214,95 @@ public struct ProvisioningHandler: EventHandler {
         try await self.store.recordRoleAssigned(employeeID: employeeID, role: role)
     }
 
-    private func createOrLink(_ employee: Employee, internalID: String) async throws -> (String, Outcome) {
+    /// The employee's account: the one an earlier attempt created and did not record, else a
+    /// new one (the intent recorded first), else — on 409 — an existing one that may be linked.
+    private func findOrCreate(_ record: EmployeeRecord, internalID: JSONValue) async throws -> (String, Outcome) {
+        let employee = record.employee
         let email = employee.email.lowercased()
+        if let intended = record.createIntentEmail, let orphan = try await self.orphan(of: employee, intendedEmail: intended) {
+            if orphan.email?.lowercased() != email {
+                // Created under the email the employee had then.
+                _ = try await self.client.patchUser(id: orphan.userID, ["email": .string(email)])
+            }
+            return (orphan.userID, .created)
+        }
+        try await self.store.recordAuth0CreateIntent(employeeID: employee.employeeID, email: email)
+        do {
+            return (try await self.client.createUser(self.newUser(employee, email: email, internalID: internalID)).userID, .created)
+        } catch let error as ManagementError where error.isConflict {
+            return try await self.existingAccount(email: email, for: employee)
+        }
+    }
+
+    /// An account Inlet created for `employee` in an attempt that stopped before recording
+    /// it: found by the email that attempt sent, else by `app_metadata.employee_id` (the
+    /// search index lags writes by seconds, so it comes second).
+    private func orphan(of employee: Employee, intendedEmail: String) async throws -> Auth0User? {
+        if let user = try await self.client.users(email: intendedEmail).first(where: { self.isOurs($0, employee) }) {
+            return user
+        }
+        return try await self.client.searchUsers(query: "app_metadata.employee_id:\(Self.searchTerm(employee.employeeIDValue))").first { self.isOurs($0, employee) }
+    }
+
+    /// On 409: the account with exactly this email, when Inlet created it for this employee
+    /// or its email is verified (the configured connection first). An unverified account
+    /// someone else made — say by signing up first with a new hire's address — is never
+    /// linked (it would get the employee's role): a permanent failure naming it.
+    private func existingAccount(email: String, for employee: Employee) async throws -> (String, Outcome) {
+        let matches = try await self.client.users(email: email).filter { $0.email?.lowercased() == email }
+        if let ours = matches.first(where: { self.isOurs($0, employee) }) {
+            return (ours.userID, .created)
+        }
+        let verified = matches.filter(\.emailVerified)
+        if let account = verified.first(where: { $0.connections.contains(self.options.connection) }) ?? verified.first {
+            return (account.userID, .linked)
+        }
+        guard !matches.isEmpty else {
+            // Auth0 said the user exists but cannot find it yet (search lag): try later.
+            throw HandlerError.transient("Auth0 answered 409 for \(email) but users-by-email found no account with that email yet")
+        }
+        throw HandlerError.permanent(
+            "not linked: the Auth0 account \(matches.map(\.userID).joined(separator: ", ")) with the email \(email) is neither verified "
+                + "nor created by Inlet for employee \(employee.employeeID); an operator must verify, link or remove it, then replay"
+        )
+    }
+
+    /// Whether Inlet created `user` for `employee`, as its `app_metadata` says (only the
+    /// Management API can write `app_metadata`; the user cannot).
+    private func isOurs(_ user: Auth0User, _ employee: Employee) -> Bool {
+        employee.isIdentified(by: user.appMetadata?["employee_id"]) && user.appMetadata?["created_by"]?.stringValue == "productivity_system"
+    }
+
+    /// `value` as a term of Auth0's (Lucene) user search: a number bare, a string quoted with
+    /// `"` and `\` escaped.
+    static func searchTerm(_ value: JSONValue) -> String {
+        if case .int(let number) = value { return String(number) }
+        var term = "\""
+        for character in value.stringValue ?? "" {
+            if character == "\"" || character == "\\" { term.append("\\") }
+            term.append(character)
+        }
+        return term + "\""
+    }
+
+    /// The `POST /api/v2/users` body, in the shape of `reference/auth0.md`.
+    private func newUser(_ employee: Employee, email: String, internalID: JSONValue) -> JSONValue {
         var userMetadata: [(String, JSONValue)] = [
-            ("employee_id", .string(employee.employeeID)), ("full_name", .string(employee.name)),
+            ("employee_id", employee.employeeIDValue), ("full_name", .string(employee.name)),
             ("department", .string(employee.department)), ("timezone", .string(self.options.timezone)),
         ]
         if let phone = employee.phoneNumber { userMetadata.append(("phone_number", .string(phone))) }
         var appMetadata: [(String, JSONValue)] = [
-            ("employee_id", .string(employee.employeeID)), ("internal_id", .string(internalID)),
+            ("employee_id", employee.employeeIDValue), ("internal_id", internalID),
             ("department", .string(employee.department)), ("role_code", .string(employee.roleCode ?? self.options.defaultRoleCode)),
             ("created_by", "productivity_system"), ("created_at", .string(self.clock.now().description)), ("sync_status", "active"),
         ]
         if let connecteam = employee.connecteamID { appMetadata.append(("connecteam_id", .string(connecteam))) }
-        let body: JSONValue = .object([
+        return .object([
             ("connection", .string(self.options.connection)), ("email", .string(email)), ("password", .string(Self.randomPassword())),
             ("name", .string(employee.name)), ("email_verified", false), ("verify_email", .bool(self.options.sendVerificationEmail)),
             ("user_metadata", .object(userMetadata)), ("app_metadata", .object(appMetadata)),
         ])
-        do {
-            let user = try await self.client.createUser(body)
-            return (user.userID, .created)
-        } catch let error as ManagementError where error.isConflict {
-            let candidates = try await self.client.users(email: email)
-            let sameEmail = candidates.filter { $0.email?.lowercased() == email }
-            guard let match = sameEmail.first(where: { $0.connections.contains(self.options.connection) }) ?? sameEmail.first ?? candidates.first
-            else {
-                // Auth0 said the user exists but cannot find it yet (search lag): try later.
-                throw HandlerError.transient("Auth0 answered 409 for \(email) but users-by-email found no account yet")
-            }
-            let ours = match.appMetadata?["employee_id"]?.stringValue == employee.employeeID
-                && match.appMetadata?["created_by"]?.stringValue == "productivity_system"
-            return (match.userID, ours ? .created : .linked)
-        }
     }
 
     /// 32 characters from 64 symbols (6 bits per `RAND_bytes` byte, no bias) plus one of

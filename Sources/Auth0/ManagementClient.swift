@@ -197,6 +197,23 @@ public final class ManagementClient: Sendable {
         return try items.map(Auth0User.init)
     }
 
+    /// `GET /api/v2/users?q=…&search_engine=v3`: the users a Lucene query matches (first
+    /// page). The search index lags writes by a few seconds; exact look-ups use
+    /// ``users(email:)``.
+    ///
+    /// ```swift
+    /// let ours = try await client.searchUsers(query: #"app_metadata.employee_id:"EMP-1""#)
+    /// ```
+    public func searchUsers(query: String) async throws -> [Auth0User] {
+        let path = "/api/v2/users?q=\(Self.encode(query))&search_engine=v3"
+        let response = try await self.send("GET", "/api/v2/users", path: path)
+        let document = try Self.parse(response, operation: "GET /api/v2/users")
+        guard case .array(let items) = document.root.value else {
+            throw ManagementError.invalidResponse("the user search did not return an array", status: response.status, operation: "GET /api/v2/users")
+        }
+        return try items.map(Auth0User.init)
+    }
+
     /// `PATCH /api/v2/users/{id}`. Metadata objects merge at their first level; send only
     /// the keys the caller owns (an empty metadata object would erase it all).
     public func patchUser(id: String, _ body: JSONValue) async throws -> Auth0User {

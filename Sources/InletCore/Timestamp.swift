@@ -19,6 +19,61 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.millisecondsSinceEpoch = Int64((secondsSinceEpoch * 1000).rounded(.down))
     }
 
+    /// Reads RFC 3339 text with any offset: `2026-11-20T10:00:00Z`,
+    /// `2026-11-20T04:00:00.25-06:00`. Nil for anything else, so a caller can fall back.
+    ///
+    /// ```swift
+    /// Timestamp(rfc3339: "2026-11-20T10:00:00+01:00")?.description  // "2026-11-20T09:00:00.000Z"
+    /// ```
+    public init?(rfc3339 text: String) {
+        let bytes = Array(text.utf8)
+        func digits(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[start..<(start + count)] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ index: Int, _ allowed: String) -> Bool { index < bytes.count && allowed.utf8.contains(bytes[index]) }
+        guard let year = digits(0, 4), byte(4, "-"), let month = digits(5, 2), byte(7, "-"), let day = digits(8, 2), byte(10, "Tt "),
+            let hour = digits(11, 2), byte(13, ":"), let minute = digits(14, 2), byte(16, ":"), let second = digits(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+        else { return nil }
+        var index = 19
+        var millis = 0
+        if byte(index, ".") {
+            index += 1
+            let start = index
+            while let digit = digits(index, 1) {
+                if index - start < 3 { millis = millis * 10 + digit }
+                index += 1
+            }
+            guard index > start else { return nil }
+            for _ in min(index - start, 3)..<3 { millis *= 10 }
+        }
+        var offset = 0
+        if byte(index, "Zz") {
+            index += 1
+        } else if byte(index, "+-"), let hours = digits(index + 1, 2), byte(index + 3, ":"), let minutes = digits(index + 4, 2) {
+            offset = (bytes[index] == UInt8(ascii: "-") ? -1 : 1) * (hours * 60 + minutes) * 60
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = Int64(timegm(&parts)) - Int64(offset)
+        self.init(millisecondsSinceEpoch: seconds * 1000 + Int64(millis))
+    }
+
     public var secondsSinceEpoch: Double { Double(self.millisecondsSinceEpoch) / 1000 }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {

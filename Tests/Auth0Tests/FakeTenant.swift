@@ -62,6 +62,9 @@ final class FakeTenant: Sendable {
         var hangOnce: [String] = []
         /// Before answering, the tenant creates users but does not answer the create.
         var hangCreateAfterStoring = 0
+        /// users-by-email answers with these user ids instead of the matches, by queried
+        /// email (an index that lags or matches loosely).
+        var usersByEmailOverride: [String: [String]] = [:]
     }
 
     enum Fault: Sendable {
@@ -134,12 +137,12 @@ final class FakeTenant: Sendable {
 
     /// Adds a user directly (an account that exists before Inlet creates one).
     @discardableResult
-    func addUser(email: String, appMetadata: JSONValue = [:], connection: String = "Username-Password-Authentication") -> String {
+    func addUser(email: String, verified: Bool = true, appMetadata: JSONValue = [:], connection: String = "Username-Password-Authentication") -> String {
         self.state.withLock { state in
             state.userCounter += 1
             let id = "auth0|pre\(String(format: "%021d", state.userCounter))"
             state.users[id] = User(id: id, fields: [
-                ("user_id", .string(id)), ("email", .string(email.lowercased())), ("email_verified", true),
+                ("user_id", .string(id)), ("email", .string(email.lowercased())), ("email_verified", .bool(verified)),
                 ("identities", [["connection": .string(connection), "provider": "auth0", "user_id": .string(String(id.dropFirst(6)))]]),
                 ("app_metadata", appMetadata), ("user_metadata", [:]),
             ])
@@ -284,7 +287,28 @@ final class FakeTenant: Sendable {
             guard let email = queryValue(request.query, "email") else {
                 return apiError(400, "Bad Request", "Query validation error: 'Missing required property: email'", "invalid_query_string")
             }
-            let matches = state.userOrder.compactMap { state.users[$0] }.filter { $0.email == email }
+            let matches = state.usersByEmailOverride[email].map { $0.compactMap { state.users[$0] } }
+                ?? state.userOrder.compactMap { state.users[$0] }.filter { $0.email == email }
+            return json(200, .array(matches.map { .object($0.fields) }))
+        case ("GET", 1, "users"):
+            // User search (`q`, search_engine v3); only `app_metadata.employee_id:<term>` is
+            // understood, a number bare or a string quoted.
+            let field = "app_metadata.employee_id:"
+            guard let query = queryValue(request.query, "q"), query.hasPrefix(field), queryValue(request.query, "search_engine") == "v3" else {
+                return apiError(400, "Bad Request", "Query validation error: 'q'", "invalid_query_string")
+            }
+            let term = query.dropFirst(field.count)
+            var wanted: JSONValue = Int(term).map { .int($0) } ?? .null
+            if term.hasPrefix("\""), term.hasSuffix("\""), term.count >= 2 {
+                var text = "", escaped = false
+                for character in term.dropFirst().dropLast() {
+                    if character == "\\" && !escaped { escaped = true; continue }
+                    text.append(character)
+                    escaped = false
+                }
+                wanted = .string(text)
+            }
+            let matches = state.userOrder.compactMap { state.users[$0] }.filter { $0.appMetadata?["employee_id"] == wanted }
             return json(200, .array(matches.map { .object($0.fields) }))
         case ("GET", 2, "users"):
             let id = decode(segments[1])

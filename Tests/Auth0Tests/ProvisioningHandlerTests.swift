@@ -90,7 +90,9 @@ struct ProvisioningHandlerTests {
         try await withTenant { tenant, http in
             try await withStore { store, path in
                 let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
-                _ = try await store.upsertEmployee(Employee(employeeID: "EMP-1", name: "Ada Lovelace", email: "ada.lovelace@example.com", department: "Shipping"))
+                _ = try await store.upsertEmployee(
+                    Employee(employeeID: "EMP-1", name: "Ada Lovelace", email: "ada.lovelace@example.com", department: "Shipping"), version: EmployeeVersion(sequence: 0)
+                )
                 // Queued before the department changed: its copy still says Production.
                 let stale = try await storedEvent(store, type: "employee.provision", data: employeeData(department: "Production"))
                 try await handler.handle(stale, context: handlerContext())
@@ -198,6 +200,228 @@ struct ProvisioningHandlerTests {
         }
     }
 
+    @Test(arguments: ["employee.created", Employee.provisionEventType])
+    func aCrashBeforeRecordingTheAccountThenAnEmailChangeStillEndsWithOneAccount(retriedAs type: String) async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                let client = try makeClient(tenant, http: http)
+                let handler = ProvisioningHandler(client: client, store: store)
+                let created = try await storedEvent(store, type: "employee.created", data: employeeData())
+                // Auth0 stores the user, then the process dies before it hears back.
+                tenant.configure { $0.hangCreateAfterStoring = 1 }
+                let attempt = Task { try await handler.handle(created, context: handlerContext()) }
+                try await eventually("the tenant stored the user") { tenant.users.count == 1 }
+                attempt.cancel()
+                _ = await attempt.result
+                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"] == .null)
+
+                // The email changes meanwhile; metadata-sync only records it (no account yet).
+                let moved = try await storedEvent(store, type: "employee.updated", data: employeeData(email: "Ada.King@Example.com"))
+                try await MetadataSyncHandler(client: client, store: store).handle(moved, context: handlerContext())
+                #expect(try employeeRow(path, "EMP-1")["email"]?.string == "Ada.King@Example.com")
+
+                // The retry: the same employee.created redelivered (its copy is stale), or an
+                // operator's employee.provision (it reads the row: the new email).
+                let retry = type == "employee.created" ? created : try await storedEvent(store, type: type, data: employeeData(email: "Ada.King@Example.com"))
+                try await handler.handle(retry, context: handlerContext(attempt: 2))
+                #expect(tenant.users.count == 1)
+                #expect(tenant.createRequests.count == 1)
+                let user = try #require(tenant.users.first)
+                #expect(user.email == "ada.king@example.com")
+                #expect(user.roles == [tenant.roleID("production_associate")!])
+                let row = try employeeRow(path, "EMP-1")
+                #expect(row["auth0_user_id"]?.string == user.id)
+                #expect(row["auth0_sync_status"]?.string == "created")
+                #expect(row["email"]?.string == "Ada.King@Example.com")
+                #expect(row["auth0_email"]?.string == "ada.king@example.com")
+            }
+        }
+    }
+
+    @Test func anIntentLeftByAnAttemptThatNeverReachedAuth0LeadsToOneCreate() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
+                let event = try await storedEvent(store, type: "employee.created", data: Self.numeric(42))
+                // An attempt that recorded its intent and died before its request left.
+                _ = try await store.upsertEmployee(
+                    Employee(employeeID: "42", name: "Ada Lovelace", email: "ada.lovelace@example.com", department: "Production", employeeIDIsNumber: true),
+                    version: EmployeeVersion(sequence: 0)
+                )
+                try await store.recordAuth0CreateIntent(employeeID: "42", email: "ada.lovelace@example.com")
+                // The search finds an account another system made with the same id: not Inlet's.
+                tenant.addUser(email: "someone@example.com", verified: false, appMetadata: ["employee_id": 42, "created_by": "other_system"])
+
+                try await handler.handle(event, context: handlerContext(attempt: 2))
+                #expect(tenant.requests("GET", "/api/v2/users-by-email").first?.query == "email=ada.lovelace%40example.com")
+                let search = try #require(tenant.requests.first { $0.method == "GET" && $0.path == "/api/v2/users" })
+                #expect(search.query == "q=app_metadata.employee_id%3A42&search_engine=v3")
+                #expect(tenant.createRequests.map(\.status) == [201])
+                #expect(tenant.users.count == 2)
+                #expect(try employeeRow(path, "42")["auth0_user_id"]?.string == tenant.user(email: "ada.lovelace@example.com")?.id)
+            }
+        }
+    }
+
+    @Test func anOldEmployeeCreatedReplayedAfterAnUpdateLeavesTheNewerValues() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                let client = try makeClient(tenant, http: http)
+                let provisioning = ProvisioningHandler(client: client, store: store)
+                let sync = MetadataSyncHandler(client: client, store: store)
+                let created = try await storedEvent(store, type: "employee.created", data: employeeData())
+                try await provisioning.handle(created, context: handlerContext())
+                let updated = try await storedEvent(store, type: "employee.updated", data: employeeData(email: "ada.king@example.com", department: "Shipping"))
+                try await sync.handle(updated, context: handlerContext())
+
+                // `inlet replay` of the old employee.created.
+                try await provisioning.handle(created, context: handlerContext())
+                var row = try employeeRow(path, "EMP-1")
+                #expect(row["email"]?.string == "ada.king@example.com")
+                #expect(row["department"]?.string == "Shipping")
+                #expect(tenant.users.count == 1)
+                #expect(tenant.users.first?.email == "ada.king@example.com")
+
+                // A newer update, then the older one redelivered: it patches the newer values.
+                let newer = try await storedEvent(store, type: "employee.updated", data: employeeData(email: "ada.king@example.com", department: "Quality"))
+                try await sync.handle(newer, context: handlerContext())
+                try await sync.handle(updated, context: handlerContext(attempt: 2))
+                row = try employeeRow(path, "EMP-1")
+                #expect(row["department"]?.string == "Quality")
+                #expect(tenant.users.first?.appMetadata?["department"] == "Quality")
+            }
+        }
+    }
+
+    @Test func anEmployeeCreatedThatOccurredBeforeAnUpdateButArrivesLaterKeepsTheUpdate() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                let client = try makeClient(tenant, http: http)
+                let provisioning = ProvisioningHandler(client: client, store: store)
+                let sync = MetadataSyncHandler(client: client, store: store)
+                // The sender's clock says created at 10:00, updated at 10:05 (offset form); the
+                // update arrives first.
+                let updated = try await storedEvent(
+                    store, type: "employee.updated", data: employeeData(department: "Shipping"), extra: [("occurred_at", "2026-11-20T04:05:00-06:00")]
+                )
+                try await sync.handle(updated, context: handlerContext())
+                let created = try await storedEvent(
+                    store, type: "employee.created", data: employeeData(department: "Production"), extra: [("occurred_at", "2026-11-20T10:00:00Z")]
+                )
+                try await provisioning.handle(created, context: handlerContext())
+                #expect(try employeeRow(path, "EMP-1")["department"]?.string == "Shipping")
+                #expect(tenant.createRequests.first?.json?["app_metadata"]?["department"] == "Shipping")
+
+                // A later occurred_at applies.
+                let later = try await storedEvent(
+                    store, type: "employee.updated", data: employeeData(department: "Quality"), extra: [("occurred_at", "2026-11-20T10:06:00.5Z")]
+                )
+                try await sync.handle(later, context: handlerContext())
+                #expect(try employeeRow(path, "EMP-1")["department"]?.string == "Quality")
+            }
+        }
+    }
+
+    @Test func employeeIDKeepsTheJSONTypeTheSenderGaveIt() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, _ in
+                let client = try makeClient(tenant, http: http)
+                let handler = ProvisioningHandler(client: client, store: store)
+                let sync = MetadataSyncHandler(client: client, store: store)
+                let number = Self.numeric(42)
+                try await handler.handle(try await storedEvent(store, type: "employee.created", data: number), context: handlerContext())
+                try await handler.handle(try await storedEvent(store, type: "employee.created", data: employeeData("43", email: "b@example.com")), context: handlerContext())
+
+                let creates = tenant.createRequests.compactMap(\.json)
+                #expect(creates.count == 2)
+                #expect(creates[0]["user_metadata"]?["employee_id"] == .int(42))
+                #expect(creates[0]["app_metadata"]?["employee_id"] == .int(42))
+                #expect(creates[0]["app_metadata"]?["internal_id"] == .int(42))
+                #expect(creates[1]["user_metadata"]?["employee_id"] == "43")
+                #expect(creates[1]["app_metadata"]?["employee_id"] == "43")
+                #expect(creates[1]["app_metadata"]?["internal_id"] == "43")
+                // As stored: the admin provision route rebuilds the event from the row.
+                #expect(try await store.employee(id: "42")?.employee.json["employee_id"] == .int(42))
+                #expect(try await store.employee(id: "43")?.employee.json["employee_id"] == "43")
+
+                // And metadata-sync patches it as the same type.
+                try await sync.handle(try await storedEvent(store, type: "employee.updated", data: Self.numeric(42, department: "Shipping")), context: handlerContext())
+                let patch = try #require(tenant.requests("PATCH", "/api/v2/users/").last?.json)
+                #expect(patch["user_metadata"]?["employee_id"] == .int(42))
+                #expect(patch["app_metadata"]?["employee_id"] == .int(42))
+            }
+        }
+    }
+
+    @Test func aConflictWithAnUnverifiedAccountInletDidNotCreateIsDeadLetteredNamingIt() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                // Someone signed up with the new hire's address before the record arrived.
+                let stranger = tenant.addUser(email: "ada.lovelace@example.com", verified: false)
+                let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
+                var options = HandlerOptions()
+                options.backoffBase = 0.05
+                let event = NewEvent(
+                    source: "productivity", id: "evt_1", type: "employee.created",
+                    payload: JSONValue.object([("type", "employee.created"), ("data", employeeData())]).serializedString
+                )
+                try await withDispatcher(store: store, handlers: [(handler, options)]) { dispatcher, _ in
+                    _ = try await store.appendEvents([event], handlers: ["provisioning"])
+                    dispatcher.notify()
+                    try await eventually("the delivery finished") {
+                        try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state IN ('done', 'dead')") == 1
+                    }
+                }
+                #expect(try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state = 'dead' AND dead_reason = 'permanent'") == 1)
+                let reason = try #require(try SQLiteConnection(path: path, readOnly: true).row("SELECT last_error FROM deliveries")?.first?.string)
+                #expect(reason.contains(stranger))
+                #expect(reason.contains("not linked"))
+                let row = try employeeRow(path, "EMP-1")
+                #expect(row["auth0_user_id"] == .null)
+                #expect(row["auth0_sync_status"]?.string == "failed")
+                #expect(row["last_error"]?.string?.contains(stranger) == true)
+                #expect(tenant.users.first?.roles == [])
+
+                // Once the owner verifies the address, a replay links it.
+                tenant.configure { $0.users[stranger]?.set("email_verified", true) }
+                let replay = try await storedEvent(store, type: "employee.created", data: employeeData())
+                try await handler.handle(replay, context: handlerContext(attempt: 2))
+                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"]?.string == stranger)
+                #expect(try employeeRow(path, "EMP-1")["auth0_sync_status"]?.string == "linked")
+                #expect(tenant.users.count == 1)
+                #expect(tenant.users.first?.roles.count == 1)
+            }
+        }
+    }
+
+    @Test func aConflictNeverLinksAnAccountWithAnotherEmail() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                tenant.addUser(email: "ada.lovelace@example.com", verified: false)
+                // A lagging or loose index answers with somebody else's verified account only.
+                let other = tenant.addUser(email: "grace.hopper@example.com")
+                tenant.configure { $0.usersByEmailOverride["ada.lovelace@example.com"] = [other] }
+                let handler = ProvisioningHandler(client: try makeClient(tenant, http: http), store: store)
+                let event = try await storedEvent(store, type: "employee.created", data: employeeData())
+                do {
+                    try await handler.handle(event, context: handlerContext())
+                    Issue.record("expected a failure")
+                } catch let error as HandlerError {
+                    #expect(!error.isPermanent)
+                }
+                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"] == .null)
+                #expect(tenant.users.allSatisfy { $0.roles.isEmpty })
+            }
+        }
+    }
+
+    /// `employeeData()` with `employee_id` as a JSON number.
+    static func numeric(_ id: Int, department: String = "Production") -> JSONValue {
+        guard case .object(var members) = employeeData(department: department) else { return .null }
+        members[0] = ("employee_id", .int(id))
+        return .object(members)
+    }
+
     @Test func aCrashBetweenRecordingTheAccountAndAssigningTheRoleResumes() async throws {
         try await withTenant { tenant, http in
             try await withStore { store, path in
@@ -205,7 +429,9 @@ struct ProvisioningHandlerTests {
                 let event = try await storedEvent(store, type: "employee.created", data: employeeData())
                 // State left by an attempt that died after recording the account.
                 let id = tenant.addUser(email: "ada.lovelace@example.com", appMetadata: ["employee_id": "EMP-1", "created_by": "productivity_system"])
-                _ = try await store.upsertEmployee(Employee(employeeID: "EMP-1", name: "Ada Lovelace", email: "ada.lovelace@example.com", department: "Production"))
+                _ = try await store.upsertEmployee(
+                    Employee(employeeID: "EMP-1", name: "Ada Lovelace", email: "ada.lovelace@example.com", department: "Production"), version: EmployeeVersion(sequence: 0)
+                )
                 #expect(try await store.linkAuth0Account(employeeID: "EMP-1", auth0UserID: id, status: .created, email: "ada.lovelace@example.com"))
 
                 try await handler.handle(event, context: handlerContext(attempt: 2))

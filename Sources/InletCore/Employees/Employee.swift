@@ -23,7 +23,10 @@ public struct Employee: Sendable, Equatable {
     /// The event the admin provision route appends: provision this employee (again).
     public static let provisionEventType = "employee.provision"
 
+    /// The id as text (the row's key); ``employeeIDValue`` gives it back as the sender wrote it.
     public var employeeID: String
+    /// The sender gave the id as a JSON number (`42`), not a string (`"42"`).
+    public var employeeIDIsNumber: Bool
     public var name: String
     public var email: String
     public var department: String
@@ -33,9 +36,10 @@ public struct Employee: Sendable, Equatable {
 
     public init(
         employeeID: String, name: String, email: String, department: String,
-        phoneNumber: String? = nil, connecteamID: String? = nil, roleCode: String? = nil
+        phoneNumber: String? = nil, connecteamID: String? = nil, roleCode: String? = nil, employeeIDIsNumber: Bool = false
     ) {
         self.employeeID = employeeID
+        self.employeeIDIsNumber = employeeIDIsNumber
         self.name = name
         self.email = email
         self.department = department
@@ -51,10 +55,12 @@ public struct Employee: Sendable, Equatable {
         do {
             _ = try node.requireObject()
             let id: String
+            var isNumber = false
             if let text = try? node.string("employee_id") {
                 id = text.trimmingCharacters(in: .whitespaces)
             } else if let number = try? node.int("employee_id") {
                 id = String(number)
+                isNumber = true
             } else if node.contains("employee_id") {
                 throw EmployeeValidationError("employee_id must be a string or a whole number")
             } else {
@@ -75,7 +81,8 @@ public struct Employee: Sendable, Equatable {
             guard Self.isValidEmail(email) else { throw EmployeeValidationError("email is not a valid email address") }
             self.init(
                 employeeID: id, name: try required("name"), email: email, department: try required("department"),
-                phoneNumber: try optional("phone_number"), connecteamID: try optional("connecteam_id"), roleCode: try optional("role_code")
+                phoneNumber: try optional("phone_number"), connecteamID: try optional("connecteam_id"), roleCode: try optional("role_code"),
+                employeeIDIsNumber: isNumber
             )
         } catch let error as EmployeeValidationError {
             throw error
@@ -86,10 +93,27 @@ public struct Employee: Sendable, Equatable {
         }
     }
 
+    /// The id as the sender gave it: a number stays a number, a string a string. Auth0
+    /// metadata carries this, so rules that read `employee_id` as a number keep working.
+    public var employeeIDValue: JSONValue {
+        if self.employeeIDIsNumber, let number = Int(self.employeeID) { return .int(number) }
+        return .string(self.employeeID)
+    }
+
+    /// Whether `value` (an account's `app_metadata.employee_id`) names this employee, as a
+    /// number or as a string.
+    public func isIdentified(by value: JSONValue?) -> Bool {
+        switch value {
+        case .string(let text)?: return text == self.employeeID
+        case .int(let number)?: return String(number) == self.employeeID
+        default: return false
+        }
+    }
+
     /// The employee as a JSON object, in the productivity system's field names.
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [
-            ("employee_id", .string(self.employeeID)), ("name", .string(self.name)), ("email", .string(self.email)),
+            ("employee_id", self.employeeIDValue), ("name", .string(self.name)), ("email", .string(self.email)),
             ("department", .string(self.department)),
         ]
         if let phone = self.phoneNumber { members.append(("phone_number", .string(phone))) }
@@ -120,6 +144,34 @@ public struct EmployeeValidationError: Error, CustomStringConvertible, Sendable,
     public var description: String { self.message }
 }
 
+/// Which event an employee row's values came from, so that an older event — redelivered,
+/// replayed, or simply late — never overwrites newer values.
+///
+/// Ordered by the event's `occurred_at` when both sides have one (ties by sequence), else
+/// by the store's sequence (order of arrival). The store compares versions in SQL, in the
+/// same statement that writes the row.
+///
+/// ```swift
+/// let record = try await store.upsertEmployee(employee, version: EmployeeVersion(event: event, root: document.root))
+/// ```
+public struct EmployeeVersion: Sendable, Equatable {
+    /// The event's `occurred_at`; nil when it had none or it was not RFC 3339.
+    public var occurredAt: Timestamp?
+    /// The event's sequence number in the store.
+    public var sequence: Int64
+
+    public init(occurredAt: Timestamp? = nil, sequence: Int64) {
+        self.occurredAt = occurredAt
+        self.sequence = sequence
+    }
+
+    /// The version of `event`, whose parsed payload is `root`.
+    public init(event: Event, root: JSONNode) {
+        let occurredAt = ((try? root.string("occurred_at")) ?? nil).flatMap(Timestamp.init(rfc3339:))
+        self.init(occurredAt: occurredAt, sequence: event.seq)
+    }
+}
+
 /// An employee row: the record and its Auth0 account state.
 public struct EmployeeRecord: Sendable, Equatable {
     public let employee: Employee
@@ -133,6 +185,10 @@ public struct EmployeeRecord: Sendable, Equatable {
     public let blocked: Bool
     public let lastError: String?
     public let updatedAt: String
+    /// The email of an account creation that was started and not yet recorded (see
+    /// ``EmployeeStore/recordAuth0CreateIntent(employeeID:email:)``), and when.
+    public let createIntentEmail: String?
+    public let createIntentAt: String?
 }
 
 /// Employees and their Auth0 accounts: what provisioning and metadata-sync record, so
@@ -140,15 +196,22 @@ public struct EmployeeRecord: Sendable, Equatable {
 ///
 /// ```swift
 /// guard let employees = store as? any EmployeeStore else { throw HandlerUnavailable("...") }
-/// let record = try await employees.upsertEmployee(employee)
+/// let record = try await employees.upsertEmployee(employee, version: EmployeeVersion(event: event, root: root))
 /// ```
 public protocol EmployeeStore: Sendable {
-    /// Inserts the employee (status `pending`) or updates its record; the Auth0 columns are kept.
-    func upsertEmployee(_ employee: Employee) async throws -> EmployeeRecord
+    /// Inserts the employee (status `pending`) or updates its record when `version` is not
+    /// older than the row's; the Auth0 columns are kept. Returns the row as it now is: an
+    /// older event gets the newer values back.
+    func upsertEmployee(_ employee: Employee, version: EmployeeVersion) async throws -> EmployeeRecord
     func employee(id: String) async throws -> EmployeeRecord?
     func employee(auth0UserID: String) async throws -> EmployeeRecord?
-    /// Records the employee's Auth0 account. Returns false, changing nothing, when another
-    /// employee already holds `auth0UserID`. Keeps the first account-creation time.
+    /// Records that an Auth0 account with `email` is about to be created, before the call:
+    /// an attempt that dies before ``linkAuth0Account(employeeID:auth0UserID:status:email:)``
+    /// leaves it, so the retry looks that account up instead of creating a second one.
+    func recordAuth0CreateIntent(employeeID: String, email: String) async throws
+    /// Records the employee's Auth0 account and clears the creation intent. Returns false,
+    /// changing nothing, when another employee already holds `auth0UserID`. Keeps the first
+    /// account-creation time.
     func linkAuth0Account(employeeID: String, auth0UserID: String, status: Auth0SyncStatus, email: String) async throws -> Bool
     func recordRoleAssigned(employeeID: String, role: String) async throws
     /// Sets the status; `error` is kept as `last_error` (nil clears it).

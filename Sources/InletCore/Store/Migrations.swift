@@ -137,6 +137,22 @@ public enum Migrations {
                 CREATE INDEX deliveries_due ON deliveries(handler, next_attempt_at, state, event_seq) WHERE state IN ('pending', 'running');
                 """
         ),
+        Migration(
+            version: 6,
+            summary: "employees: the id's JSON type, the version of the row's values, the Auth0 account-creation intent",
+            sql: """
+                -- 1 when the sender gave employee_id as a JSON number (Auth0 metadata keeps it one)
+                ALTER TABLE employees ADD COLUMN employee_id_is_number INTEGER NOT NULL DEFAULT 0;
+                -- the event the row's values came from: its occurred_at (ms since the epoch,
+                -- when it had one) and its events.seq; an older event never overwrites them
+                ALTER TABLE employees ADD COLUMN version_occurred_at INTEGER;
+                ALTER TABLE employees ADD COLUMN version_seq INTEGER;
+                -- an Auth0 account creation started and not yet recorded: the email sent, and
+                -- when; a retry looks that account up before creating another
+                ALTER TABLE employees ADD COLUMN auth0_create_email TEXT;
+                ALTER TABLE employees ADD COLUMN auth0_create_attempted_at TEXT;
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.
