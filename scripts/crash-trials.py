@@ -149,6 +149,11 @@ class Server:
         self.port = None
         self.log_offset = offset
 
+    def log_tail(self, lines=8):
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_offset)
+            return " | ".join(f.read().decode("utf-8", "replace").splitlines()[-lines:])
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -576,7 +581,24 @@ def check_database(path, ledger, command_types=("employee.",)):
     return failures, facts
 
 
-def check_runs(runs, kills, replays, ledger_events, stopped_at, handler_timeout):
+def failed_attempts(path):
+    """(event id, attempt) of every command run the server itself recorded as failed
+    (timed out, retried, dead): a run after one of those is no surprise."""
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        rows = conn.execute("SELECT event_id, outcome, detail FROM audit_log WHERE handler = 'command' "
+                            "AND outcome != 'delivered'").fetchall()
+    finally:
+        conn.close()
+    failed = set()
+    for ident, _, detail in rows:
+        match = re.match(r"attempt (\d+)", detail or "")
+        if match:
+            failed.add((ident, match.group(1)))
+    return failed
+
+
+def check_runs(runs, kills, replays, failed, ledger_events, stopped_at, handler_timeout):
     """Overlaps and unexplained repeats of the command handler's runs."""
     by_key = {}
     for key, attempt, start, end, pid in runs:
@@ -604,9 +626,13 @@ def check_runs(runs, kills, replays, ledger_events, stopped_at, handler_timeout)
             if index > 0:
                 previous = items[index - 1]
                 ident = key.split(":", 1)[1]
-                killed = any(previous[0] <= k <= start for k in kills)
+                # A run may write START after the kill of the server that spawned it (the
+                # child outlives it and may start slowly): a kill up to the handler's timeout
+                # before the previous START counts too.
+                killed = any(previous[0] - handler_timeout - 0.5 <= k <= start for k in kills)
                 replayed = any(previous[0] - 1 <= r <= start for r in replays.get(ident, []))
-                if previous[1] is None or killed or replayed:
+                reported_failed = (ident, previous[2]) in failed
+                if previous[1] is None or killed or replayed or reported_failed:
                     repeats["explained"] += 1
                 elif len(repeats["unexplained"]) < 20:
                     repeats["unexplained"].append({"delivery": key, "previous": previous[:3], "again": (start, end, attempt)})
@@ -714,7 +740,7 @@ def main():
     config = {"handlers": {
         "audit": dict(handler_options, enabled=True),
         "command": dict(handler_options, program=sys.executable,
-                        arguments=[os.path.abspath(__file__), "--handler-run", runs_path],
+                        arguments=["-S", os.path.abspath(__file__), "--handler-run", runs_path],
                         subscriptions=["employee.*"], timeout_seconds=args.handler_timeout, concurrency=8),
         "provisioning": {"enabled": False},
         "metadata-sync": {"enabled": False},
@@ -752,11 +778,13 @@ def main():
                 trial["alive_at_kill"] = server.alive()
                 kills.append(time.time())
                 server.kill()
+                trial["killed_at"] = kills[-1]
                 trial["triggered"] = True
             else:
                 recovery = server.wait_ready(120)
                 if recovery is None:
-                    failures.append("trial %d: not ready within 120 s after a start (exit %s)" % (number, server.proc.poll()))
+                    failures.append("trial %d: not ready within 120 s after a start (exit %s): %s" % (
+                        number, server.proc.poll(), server.log_tail()))
                     trial["recovery_ms"] = None
                     trials.append(trial)
                     break
@@ -780,6 +808,7 @@ def main():
                     trial["alive_at_kill"] = server.alive()
                 kills.append(time.time())
                 server.kill()
+                trial["killed_at"] = kills[-1]
                 _, trial["wal_bytes_at_kill"] = watcher.wal_header()
             status = server.reap(30)
             trial["exit"] = status
@@ -804,7 +833,7 @@ def main():
         server.spawn()
         recovery = server.wait_ready(120)
         if recovery is None:
-            failures.append("drain: not ready within 120 s (exit %s)" % server.proc.poll())
+            failures.append("drain: not ready within 120 s (exit %s): %s" % (server.proc.poll(), server.log_tail()))
         else:
             recoveries.append(recovery)
             drain_began = time.monotonic()
@@ -842,7 +871,7 @@ def main():
             acked_events = list(ledger.events)
             replays = {k: list(v) for k, v in ledger.replays.items()}
         runs = parse_runs(runs_path)
-        overlaps, repeats, never_ran = check_runs(runs, kills[:-1], replays, acked_events, stopped_at, args.handler_timeout)
+        overlaps, repeats, never_ran = check_runs(runs, kills[:-1], replays, failed_attempts(database), acked_events, stopped_at, args.handler_timeout)
         if overlaps:
             failures.append("final: %d overlapping runs of one delivery, e.g. %s" % (len(overlaps), overlaps[:3]))
         if never_ran:
