@@ -51,7 +51,7 @@ import tempfile
 import threading
 import time
 
-PHASES_FIRST_CYCLE = ["dispatch", "startup", "checkpoint", "shutdown", "wal-restart", "random"]
+PHASES_FIRST_CYCLE = ["dispatch", "startup", "checkpoint", "shutdown", "wal-restart", "cli", "random"]
 HANDLER_SLEEP_MAX = 0.3  # seconds a handler run sleeps at most
 
 
@@ -439,22 +439,24 @@ class WALWatcher:
         deadline = Deadline(seconds)
         while not deadline.passed():
             header, size = self.wal_header()
-            if (first is not None and header is not None and header != first) or size < last_size:
-                return True
+            if first is not None and header is not None and header != first:
+                return "wal header changed (restart)"
+            if size < last_size:
+                return "wal shrank %d -> %d bytes" % (last_size, size)
             if first is None:
                 first = header
             last_size = size
             time.sleep(0.001)
-        return False
+        return None
 
     def wait_db_write(self, seconds):
         first = self.db_signature()
         deadline = Deadline(seconds)
         while not deadline.passed():
             if self.db_signature() != first:
-                return True
+                return "database file written (checkpoint)"
             time.sleep(0.001)
-        return False
+        return None
 
 
 class RunsLog:
@@ -491,10 +493,11 @@ class RunsLog:
         while not deadline.passed():
             self.advance()
             # A run killed at its timeout never writes END: only recent STARTs count.
-            if any(start > time.time() - stale_after for start in self.open.values()):
-                return True
+            running = sum(1 for start in self.open.values() if start > time.time() - stale_after)
+            if running:
+                return "%d handler runs without END" % running
             time.sleep(0.002)
-        return False
+        return None
 
 
 def parse_runs(path):
@@ -692,6 +695,27 @@ def final_deliveries(path, ledger):
     return failures, {"dead": dead_count, "dead_examples": dead}
 
 
+def run_cli(server, seconds):
+    """`inlet events list` and `inlet replay --dead` in a loop against the live database:
+    a second process that reads, writes and checkpoints the same file (review C1, M2, H2)."""
+    deadline = Deadline(seconds)
+    runs = 0
+    failures = 0
+    commands = [["events", "list", "--limit", "5"], ["replay", "--dead"]]
+    while not deadline.passed() and runs < 50:
+        command = commands[runs % 2]
+        try:
+            result = subprocess.run([server.binary] + command + ["--config", server.config, "--database", server.database],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    env=server.env, cwd=server.workdir, timeout=30)
+            if result.returncode != 0:
+                failures += 1
+        except subprocess.TimeoutExpired:
+            failures += 1
+        runs += 1
+    return "%d CLI runs, %d failed" % (runs, failures)
+
+
 # --------------------------------------------------------------------------- the run
 def phase_schedule(kills, rng):
     phases = []
@@ -795,13 +819,18 @@ def main():
                 triggered = True
                 warmup = rng.uniform(0.2, 3.0) if phase in ("random", "shutdown") else rng.uniform(0.2, 1.0)
                 time.sleep(warmup)  # load runs for this long: the kill moment, not a wait for something
-                if phase == "wal-restart":
+                armed = time.monotonic()
+                if phase == "cli":
+                    triggered = run_cli(server, rng.uniform(1.0, 3.0))
+                elif phase == "wal-restart":
                     triggered = watcher.wait_wal_restart(6)
                 elif phase == "checkpoint":
                     triggered = watcher.wait_db_write(6)
                 elif phase == "dispatch":
                     triggered = runs_log.wait_running(6, args.handler_timeout + 0.5)
                 trial["triggered"] = triggered
+                if phase in ("cli", "wal-restart", "checkpoint", "dispatch"):
+                    trial["trigger_ms"] = round((time.monotonic() - armed) * 1000, 1)
                 if phase == "shutdown":
                     server.kill(signal.SIGTERM)
                     time.sleep(rng.uniform(0.01, 0.03))  # ~20 ms into the graceful stop
@@ -822,10 +851,11 @@ def main():
             for failure in trial_failures:
                 failures.append("trial %d (%s): %s" % (number, phase, failure))
             trials.append(trial)
-            log("trial %d/%d %-11s %s recovery %s ms, %d acknowledged, lost %s, integrity %s%s" % (
-                number, len(phases), phase, "hit " if trial.get("triggered") else "late",
-                trial.get("recovery_ms", "-"), trial["acknowledged"], facts.get("lost"), facts.get("integrity"),
-                "" if not trial_failures else " FAILED"))
+            trigger = trial.get("triggered")
+            log("trial %d/%d %-11s recovery %s ms, %d acknowledged, lost %s, integrity %s%s; kill: %s" % (
+                number, len(phases), phase, trial.get("recovery_ms", "-"), trial["acknowledged"], facts.get("lost"),
+                facts.get("integrity"), "" if not trial_failures else " FAILED",
+                trigger if isinstance(trigger, str) else ("at its moment" if trigger else "moment not seen, killed at the deadline")))
 
         # The drain: no load, until nothing is pending or running.
         load.shutdown()
