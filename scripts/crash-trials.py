@@ -672,6 +672,10 @@ def final_deliveries(path, ledger):
                                   "GROUP BY handler, state").fetchall()
         dead = conn.execute("SELECT handler, dead_reason, last_error FROM deliveries WHERE state = 'dead' LIMIT 5").fetchall()
         dead_count = conn.execute("SELECT count(*) FROM deliveries WHERE state = 'dead'").fetchone()[0]
+        audited = {row[0] for row in conn.execute(
+            "SELECT DISTINCT event_id FROM audit_log WHERE handler = 'audit' AND outcome = 'received'")}
+        delivered = {row[0] for row in conn.execute(
+            "SELECT DISTINCT event_id FROM audit_log WHERE handler = 'command' AND outcome = 'delivered'")}
         dead_without_reason = conn.execute(
             "SELECT count(*) FROM deliveries WHERE state = 'dead' AND (last_error IS NULL OR last_error = '')").fetchone()[0]
     finally:
@@ -686,6 +690,12 @@ def final_deliveries(path, ledger):
             if state == "done" or (state == "dead" and error):
                 continue
             bad.append((ident, handler, state))
+    # The server's own run records: the audit row, and the command's `delivered` outcome.
+    no_record = [(i, h) for i in acked for h, seen in (("audit", audited), ("command", delivered)) if i not in seen
+                 and not any(x[0] == h and x[1] == "dead" for x in by_event.get(i, []))]
+    if no_record:
+        failures.append("%d acknowledged deliveries without their run record in audit_log, e.g. %s" % (
+            len(no_record), no_record[:5]))
     if bad:
         failures.append("%d acknowledged deliveries not done (or dead with a reason), e.g. %s" % (len(bad), bad[:5]))
     if unfinished:
@@ -738,13 +748,15 @@ def main():
     parser.add_argument("--lease-seconds", type=float, default=3)
     parser.add_argument("--handler-timeout", type=float, default=2)
     parser.add_argument("--event-rate", type=float, default=40, help="signed events a second while load runs")
-    parser.add_argument("--drain-seconds", type=float, default=240)
+    parser.add_argument("--drain-seconds", type=float, help="deadline of the final drain (default 60 + 6 a kill)")
     parser.add_argument("--handler-run", metavar="RUNS_LOG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.handler_run:
         return handler_run(args.handler_run)
     if not args.binary:
         parser.error("--binary is required")
+    if args.drain_seconds is None:
+        args.drain_seconds = 60 + 6 * args.kills
     binary = os.path.abspath(args.binary)
     if not os.access(binary, os.X_OK):
         log("no executable at %s (build it first)" % binary)
