@@ -790,6 +790,11 @@ def main():
            "PRODUCTIVITY_WEBHOOK_SECRET": "whsec_" + base64.b64encode(webhook_key).decode(),
            "INLET_LOG_LEVEL": "info", "INLET_AUTH_RATE_LIMIT": "0"}
 
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)  # runs the finally below, which stops the server
+    signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGHUP, terminated)
+
     ledger = Ledger(os.path.join(workdir, "ledger.txt"))
     server = Server(binary, workdir, config_path, database, env)
     load = Load(ledger, tokens, webhook_key, rng.random(), rate=args.event_rate)
@@ -966,6 +971,9 @@ def main():
             "failures": failures,
             "workdir": workdir,
         }
+    except (SystemExit, KeyboardInterrupt):
+        log("interrupted: stopping the server; the files stay in %s" % workdir)
+        raise
     except Exception as error:  # a harness error: report it, stop the server, exit 2
         import traceback
         traceback.print_exc()
