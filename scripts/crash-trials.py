@@ -24,8 +24,8 @@ Black box, Python 3 standard library only. One run:
 * at the end, restarts it without load and waits until no delivery is pending or running,
   stops it with SIGTERM, and checks: every acknowledged event's deliveries are `done` (or
   `dead` with a last error), the runs log has every acknowledged event, no two runs of one
-  delivery overlap, and a delivery ran again only after a kill, a replay, or a run that
-  never ended.
+  delivery overlap, and a delivery ran again only after its previous run's server was
+  killed, a replay, a run that never ended, or an attempt the server recorded as failed.
 
 Exit status 0 when every check held, 1 when any failed, 2 on a harness error.
 """
@@ -64,7 +64,10 @@ def handler_run(runs_log):
     fd = os.open(runs_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         def line(word):
-            os.write(fd, ("%s %s %s %.6f %d\n" % (word, key, attempt, time.time(), os.getpid())).encode())
+            # The parent is the inlet process that spawned this run (1 or a subreaper once
+            # that process is dead: the run outlived its server).
+            os.write(fd, ("%s %s %s %.6f %d %d\n" % (word, key, attempt, time.time(), os.getpid(),
+                                                      os.getppid())).encode())
             os.fsync(fd)
         line("START")
         time.sleep(random.uniform(0, HANDLER_SLEEP_MAX))
@@ -481,7 +484,7 @@ class RunsLog:
         self.partial = lines.pop()
         for raw in lines:
             parts = raw.decode("utf-8", "replace").split()
-            if len(parts) != 5:
+            if len(parts) != 6:
                 continue
             if parts[0] == "START":
                 self.open[parts[4]] = float(parts[3])
@@ -501,7 +504,7 @@ class RunsLog:
 
 
 def parse_runs(path):
-    """[(key, attempt, start, end or None, pid)] from the runs log."""
+    """[(key, attempt, start, end or None, pid, parent pid at START)] from the runs log."""
     starts = {}
     ended = {}
     order = []
@@ -509,17 +512,18 @@ def parse_runs(path):
         with open(path, "r", encoding="utf-8", errors="replace") as f:
             for raw in f:
                 parts = raw.split()
-                if len(parts) != 5:
+                if len(parts) != 6:
                     continue
-                word, key, attempt, t, pid = parts
+                word, key, attempt, t, pid, ppid = parts
                 if word == "START":
-                    starts[(pid, key)] = (attempt, float(t))
+                    starts[(pid, key)] = (attempt, float(t), int(ppid))
                     order.append((pid, key))
                 elif word == "END":
                     ended[(pid, key)] = float(t)
     except FileNotFoundError:
         return []
-    return [(key, starts[(pid, key)][0], starts[(pid, key)][1], ended.get((pid, key)), pid) for pid, key in order]
+    return [(key, starts[(pid, key)][0], starts[(pid, key)][1], ended.get((pid, key)), pid, starts[(pid, key)][2])
+            for pid, key in order]
 
 
 # --------------------------------------------------------------------------- checks
@@ -601,20 +605,29 @@ def failed_attempts(path):
     return failed
 
 
-def check_runs(runs, kills, replays, failed, ledger_events, stopped_at, handler_timeout):
-    """Overlaps and unexplained repeats of the command handler's runs."""
+def check_runs(runs, instances, replays, failed, ledger_events, stopped_at, handler_timeout):
+    """Overlaps and unexplained repeats of the command handler's runs.
+
+    `instances`: pid of every `inlet serve` started -> the time of its SIGKILL (None if it
+    was stopped only by SIGTERM). A run records its parent's pid at START, so it is known
+    which server ran it, and whether that server was dead already (the run is an orphan:
+    SIGKILL does not reach the handler's own process group)."""
     by_key = {}
-    for key, attempt, start, end, pid in runs:
-        by_key.setdefault(key, []).append((start, end, attempt, pid))
-    kills = sorted(kills)
+    for key, attempt, start, end, pid, ppid in runs:
+        by_key.setdefault(key, []).append((start, end, attempt, pid, ppid))
 
     def bound(start, end):
-        if end is not None:
-            return end
-        # A run that never wrote END ended at the kill after it, or at the handler's timeout.
-        later = [k for k in kills if k >= start]
-        limit = start + handler_timeout + 0.5
-        return min([limit, stopped_at] + later[:1])
+        # A run that never wrote END was killed at its timeout (or crashed).
+        return end if end is not None else min(start + handler_timeout + 0.5, stopped_at)
+
+    def cut_by_kill(run):
+        start, end, _, _, ppid = run
+        if ppid not in instances:
+            return True  # its server was dead before START
+        killed = instances[ppid]
+        # Its server (which spawned it, so was alive then) was killed before it ended or soon
+        # after: its outcome may not have been committed.
+        return killed is not None and killed <= (end or start) + handler_timeout + 3
 
     overlaps = []
     repeats = {"explained": 0, "unexplained": []}
@@ -622,29 +635,27 @@ def check_runs(runs, kills, replays, failed, ledger_events, stopped_at, handler_
         items.sort()
         latest_end = None
         latest = None
-        for index, (start, end, attempt, pid) in enumerate(items):
+        for index, run in enumerate(items):
+            start, end, attempt, pid, ppid = run
             if latest_end is not None and start < latest_end:
-                overlaps.append({"delivery": key, "first": {"start": latest[0], "end": latest[1], "attempt": latest[2], "pid": latest[3]},
-                                 "second": {"start": start, "end": end, "attempt": attempt, "pid": pid}})
+                overlaps.append({"delivery": key,
+                                 "first": dict(zip(("start", "end", "attempt", "pid", "server"), latest)),
+                                 "second": dict(zip(("start", "end", "attempt", "pid", "server"), run))})
             if index > 0:
                 previous = items[index - 1]
                 ident = key.split(":", 1)[1]
-                # A run may write START after the kill of the server that spawned it (the
-                # child outlives it and may start slowly): a kill up to the handler's timeout
-                # before the previous START counts too.
-                killed = any(previous[0] - handler_timeout - 0.5 <= k <= start for k in kills)
                 replayed = any(previous[0] - 1 <= r <= start for r in replays.get(ident, []))
                 reported_failed = (ident, previous[2]) in failed
-                if previous[1] is None or killed or replayed or reported_failed:
+                if previous[1] is None or cut_by_kill(previous) or replayed or reported_failed:
                     repeats["explained"] += 1
                 elif len(repeats["unexplained"]) < 20:
-                    repeats["unexplained"].append({"delivery": key, "previous": previous[:3], "again": (start, end, attempt)})
+                    repeats["unexplained"].append({"delivery": key, "previous": previous, "again": run})
                 else:
                     repeats["unexplained"].append(None)
             this_end = bound(start, end)
             if latest_end is None or this_end > latest_end:
                 latest_end = this_end
-                latest = (start, end, attempt, pid)
+                latest = run
     ran = {key.split(":", 1)[1] for key in by_key if key.startswith("productivity:")}
     never_ran = [i for i in ledger_events if i not in ran]
     return overlaps, repeats, never_ran
@@ -800,7 +811,8 @@ def main():
     load = Load(ledger, tokens, webhook_key, rng.random(), rate=args.event_rate)
     watcher = WALWatcher(database)
     runs_log = RunsLog(runs_path)
-    kills = []  # wall-clock times of every SIGKILL (and of the final stop)
+    kills = []  # wall-clock times of every SIGKILL
+    instances = {}  # pid of every server started -> the time of its SIGKILL
     trials = []
     failures = []
     recoveries = []
@@ -813,13 +825,14 @@ def main():
             load.trial = number
             trial = {"trial": number, "phase": phase}
             server.spawn()
+            instances[server.proc.pid] = None
             if phase == "startup":
                 load.active.set()
                 time.sleep(rng.uniform(0, 0.1))  # the kill moment itself, not a wait for something
                 trial["alive_at_kill"] = server.alive()
                 kills.append(time.time())
                 server.kill()
-                trial["killed_at"] = kills[-1]
+                instances[server.proc.pid] = trial["killed_at"] = kills[-1]
                 trial["triggered"] = True
             else:
                 recovery = server.wait_ready(120)
@@ -854,7 +867,7 @@ def main():
                     trial["alive_at_kill"] = server.alive()
                 kills.append(time.time())
                 server.kill()
-                trial["killed_at"] = kills[-1]
+                instances[server.proc.pid] = trial["killed_at"] = kills[-1]
                 _, trial["wal_bytes_at_kill"] = watcher.wal_header()
             status = server.reap(30)
             trial["exit"] = status
@@ -878,6 +891,7 @@ def main():
         load.shutdown()
         drain = {}
         server.spawn()
+        instances[server.proc.pid] = None
         recovery = server.wait_ready(120)
         if recovery is None:
             failures.append("drain: not ready within 120 s (exit %s): %s" % (server.proc.poll(), server.log_tail()))
@@ -904,7 +918,6 @@ def main():
             wal = database + "-wal"
             drain["wal_bytes_after_sigterm"] = os.path.getsize(wal) if os.path.exists(wal) else 0
         stopped_at = time.time()
-        kills.append(stopped_at)
         # Runs that outlived their server (a SIGKILL does not reach the handler's own
         # process group) write their END within HANDLER_SLEEP_MAX plus start-up.
         poll(lambda: (runs_log.advance(), not any(t > stopped_at - args.handler_timeout - 0.5
@@ -918,7 +931,7 @@ def main():
             acked_events = list(ledger.events)
             replays = {k: list(v) for k, v in ledger.replays.items()}
         runs = parse_runs(runs_path)
-        overlaps, repeats, never_ran = check_runs(runs, kills[:-1], replays, failed_attempts(database), acked_events, stopped_at, args.handler_timeout)
+        overlaps, repeats, never_ran = check_runs(runs, instances, replays, failed_attempts(database), acked_events, stopped_at, args.handler_timeout)
         if overlaps:
             failures.append("final: %d overlapping runs of one delivery, e.g. %s" % (len(overlaps), overlaps[:3]))
         if never_ran:
