@@ -968,6 +968,11 @@ def main():
             "overlap_examples": overlaps[:5],
             "runs": len(runs),
             "runs_without_end": sum(1 for r in runs if r[3] is None),
+            # Runs still going after their server's SIGKILL (it does not reach the handler's
+            # process group): they finish on their own, unsupervised.
+            "runs_outliving_their_server": sum(
+                1 for r in runs if r[5] not in instances
+                or (instances[r[5]] is not None and r[3] is not None and r[3] > instances[r[5]])),
             "repeats": {"explained": repeats["explained"], "unexplained": unexplained},
             "never_ran": len(never_ran),
             "recovery_ms": {"max": round(max(recoveries), 1) if recoveries else None,
