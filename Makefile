@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` starts the receiver, `make test` runs every test.
 SHELL := /bin/bash
 
-.PHONY: deps run test bench bench-json
+.PHONY: deps run test bench bench-json crash-test
 
 deps:
 	@scripts/install-deps.sh
@@ -15,6 +15,15 @@ run: deps
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
+
+## Crash trials: SIGKILL a release build 50 times under load, then drain (see README, Crash trials).
+CRASH_KILLS ?= 50
+CRASH_SEED ?=
+crash-test: deps
+	swift build -c release --product inlet
+	scripts/crash-trials.py --binary .build/release/inlet --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED)) \
+		--json-summary .build/crash-trials.json
 
 ## Load benchmark against a release build (wrk; see README, Performance).
 bench:
