@@ -756,7 +756,7 @@ def main():
     parser.add_argument("--json-summary", help="write the summary here too")
     parser.add_argument("--workdir", help="keep the database, logs and ledger here (default: a temporary folder, "
                                           "kept only when a check fails)")
-    parser.add_argument("--lease-seconds", type=float, default=3)
+    parser.add_argument("--lease-seconds", type=float, default=4)
     parser.add_argument("--handler-timeout", type=float, default=2)
     parser.add_argument("--event-rate", type=float, default=40, help="signed events a second while load runs")
     parser.add_argument("--drain-seconds", type=float, help="deadline of the final drain (default 60 + 6 a kill)")

@@ -221,7 +221,9 @@ import Testing
                 let timestamp = String(Int(Date().timeIntervalSince1970))
                 let body = employeeEvent()
                 let client = HTTPClient()
-                let response = try await client.execute(
+                // The delivery may kill inlet before the answer leaves: the event is
+                // committed either way (checked below, after the restarts).
+                let response = try? await client.execute(
                     OutboundRequest(
                         method: "POST", url: "http://127.0.0.1:\(port)/hooks/productivity",
                         headers: [
@@ -232,7 +234,7 @@ import Testing
                     )
                 )
                 await client.shutdown()
-                #expect(response.status == 202)
+                #expect(response == nil || response?.status == 202)
             }
             if round < 2 {
                 try await eventually(timeout: .seconds(30), "the poison delivery to kill inlet (round \(round))") { !server.isRunning }
@@ -245,6 +247,7 @@ import Testing
                 server.waitUntilExit()
             }
         }
+        #expect(try query(db, "SELECT id FROM events") == [[.text(id)]])
         let row = try query(db, "SELECT state, attempts, last_error FROM deliveries WHERE handler = 'command'")
         #expect(row == [[.text("dead"), .integer(2), .text("no outcome after 2 attempts (the process stopped while running it)")]])
     }
