@@ -18,7 +18,12 @@ QUERIES = {
         ORDER BY d.next_attempt_at LIMIT ?3""", ("audit", 2_000_000_000_000, 64)),
     "next due (audit)": ("SELECT min(next_attempt_at) FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')", ("audit",)),
     # SQLiteStore.replay / eventRecord
-    "event by id": ("SELECT seq, source, id, type, received_at, payload FROM events WHERE id = ? ORDER BY seq LIMIT 1", ("evt-123456",)),
+    "event by id": ("""WITH RECURSIVE sources(name) AS (
+            SELECT min(source) FROM events
+            UNION ALL
+            SELECT (SELECT min(source) FROM events WHERE source > sources.name) FROM sources WHERE sources.name IS NOT NULL)
+        SELECT seq, source, id, type, received_at, payload FROM events
+        WHERE source IN (SELECT name FROM sources) AND id = ?1 ORDER BY seq LIMIT 1""", ("evt-123456",)),
     "deliveries of an event": ("SELECT id, handler, state, attempts, next_attempt_at, last_error, dead_reason, updated_at FROM deliveries WHERE event_seq = ? ORDER BY handler", (123456,)),
     # SQLiteStore.listEvents
     "events list (no filter)": ("""SELECT seq, source, id, type, received_at, payload FROM events e
@@ -66,7 +71,7 @@ def fill(path, events, backlog, dead, old_pending):
         at = start + seq * 10
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at / 1000)) + ".000Z"
         kind = random.choice(["employee.created", "employee.updated", "auth0.user.login", "auth0.user.login"])
-        rows_e.append((seq, "productivity", f"evt-{seq}", kind, stamp, "{}"))
+        rows_e.append((seq, "auth0" if kind == "auth0.user.login" else "productivity", f"evt-{seq}", kind, stamp, "{}"))
         for h in handlers:
             state = "done"
             if seq in backlog_seqs:

@@ -125,10 +125,9 @@ public enum Migrations {
         ),
         Migration(
             version: 5,
-            summary: "fenced leases (a token per claim); events found by id; the backlog and dead deliveries by event",
+            summary: "fenced leases (a token per claim); the backlog and dead deliveries by event",
             sql: """
                 ALTER TABLE deliveries ADD COLUMN lease_token INTEGER;
-                CREATE INDEX events_id ON events(id);
                 DROP INDEX deliveries_dead;
                 CREATE INDEX deliveries_dead ON deliveries(event_seq) WHERE state = 'dead';
                 -- The due index also carries state and event_seq, so that the backlog's events
