@@ -188,13 +188,7 @@ public final class ManagementClient: Sendable {
     /// `GET /api/v2/users-by-email`, the address lower-cased first (Auth0 stores database
     /// emails lower-case and the parameter is case-sensitive).
     public func users(email: String) async throws -> [Auth0User] {
-        let path = "/api/v2/users-by-email?email=\(Self.encode(email.lowercased()))"
-        let response = try await self.send("GET", "/api/v2/users-by-email", path: path)
-        let document = try Self.parse(response, operation: "GET /api/v2/users-by-email")
-        guard case .array(let items) = document.root.value else {
-            throw ManagementError.invalidResponse("users-by-email did not return an array", status: response.status, operation: "GET /api/v2/users-by-email")
-        }
-        return try items.map(Auth0User.init)
+        try await self.userList("/api/v2/users-by-email", path: "/api/v2/users-by-email?email=\(Self.encode(email.lowercased()))")
     }
 
     /// `GET /api/v2/users?q=…&search_engine=v3`: the users a Lucene query matches (first
@@ -205,11 +199,16 @@ public final class ManagementClient: Sendable {
     /// let ours = try await client.searchUsers(query: #"app_metadata.employee_id:"EMP-1""#)
     /// ```
     public func searchUsers(query: String) async throws -> [Auth0User] {
-        let path = "/api/v2/users?q=\(Self.encode(query))&search_engine=v3"
-        let response = try await self.send("GET", "/api/v2/users", path: path)
-        let document = try Self.parse(response, operation: "GET /api/v2/users")
+        try await self.userList("/api/v2/users", path: "/api/v2/users?q=\(Self.encode(query))&search_engine=v3")
+    }
+
+    /// `GET path`, whose answer is an array of users (`route` names it in errors and metrics).
+    private func userList(_ route: String, path: String) async throws -> [Auth0User] {
+        let response = try await self.send("GET", route, path: path)
+        let operation = "GET \(route)"
+        let document = try Self.parse(response, operation: operation)
         guard case .array(let items) = document.root.value else {
-            throw ManagementError.invalidResponse("the user search did not return an array", status: response.status, operation: "GET /api/v2/users")
+            throw ManagementError.invalidResponse("\(route) did not return an array", status: response.status, operation: operation)
         }
         return try items.map(Auth0User.init)
     }
