@@ -220,6 +220,31 @@ import Testing
         }
     }
 
+    @Test func underSteadyTrafficRetentionKeepsTheFileFromGrowing() async throws {
+        let time = TestClock(seconds: 1_800_000_000)
+        try await Self.withStore(clock: time.clock) { store in
+            let retention = Retention(store: store, days: 1, clock: time.clock, batchSize: 200, logger: Logger(label: "test"))
+            let payload = String(repeating: "x", count: 600)
+            var pages: [Int] = []
+            // Ten "days" of the same traffic, each purged of what is older than a day.
+            for day in 0..<10 {
+                let events = (0..<300).map { NewEvent(source: "productivity", id: "d\(day)-\($0)", type: "employee.created", payload: payload) }
+                _ = try await store.appendEvents(events, handlers: ["audit"])
+                while true {
+                    let claims = try await store.claimDue(handler: "audit", limit: 100, leaseSeconds: 60).claims
+                    if claims.isEmpty { break }
+                    try await store.complete(claims.map { Completion(claim: $0, handler: "audit", outcome: .done, auditOutcome: true) })
+                }
+                try await retention.purgeOnce()
+                pages.append(try await store.read { try $0.row("PRAGMA page_count")?.first?.int ?? 0 })
+                time.advance(seconds: 86_400 + 1)
+            }
+            // After the first two days the file reuses the pages the purge freed.
+            #expect(pages[9] <= pages[2] + pages[2] / 10, "page counts by day: \(pages)")
+            #expect(try await store.read { try $0.row("SELECT count(*) FROM events")?.first?.int } ?? 0 <= 600)
+        }
+    }
+
     @Test func queueStatusFollowsTheBacklogWithoutAScan() async throws {
         let time = TestClock(seconds: 1_800_000_000)
         try await Self.withStore(clock: time.clock) { store in
