@@ -97,7 +97,7 @@ public func buildApplication(
 
     HealthRoutes(
         store: store, dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil },
-        writable: WritableCheck(store: store, clock: clock)
+        writable: WritableCheck(store: store)
     ).register(on: router, routes: routes)
     MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
     SyncUserRoute(

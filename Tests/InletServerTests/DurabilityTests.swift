@@ -85,6 +85,7 @@ import Testing
 
     @Test func healthAndReadiness() async throws {
         let folder = try TemporaryFolder()
+        let db = folder.databasePath
         try await withInlet(folder: folder) { client in
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
@@ -92,6 +93,16 @@ import Testing
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .ok)
             #expect(try ready.json["checks"]?["database"] == "ok")
+            // A flood of probes is not a flood of commits: one write a second at most.
+            let started = ContinuousClock.now
+            let first = try query(db, "SELECT value FROM store_meta WHERE key = 'last_write_check'")
+            for _ in 0..<20 {
+                #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            }
+            let after = try query(db, "SELECT value FROM store_meta WHERE key = 'last_write_check'")
+            if ContinuousClock.now - started < .milliseconds(900) {
+                #expect(first == after, "a probe within the second wrote again")
+            }
         }
     }
 

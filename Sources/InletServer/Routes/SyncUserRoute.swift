@@ -76,19 +76,18 @@ struct HealthRoutes: Sendable {
 /// store stopped by an I/O error fails at once, without a write.
 final class WritableCheck: Sendable {
     private let store: SQLiteStore
-    private let clock: WallClock
-    /// The last answer and when it was taken (milliseconds).
-    private let last = Mutex<(writable: Bool, atMs: Int64)?>(nil)
+    /// The last answer and when it was taken (monotonic time: this paces probes, it is not
+    /// domain time).
+    private let last = Mutex<(writable: Bool, at: ContinuousClock.Instant)?>(nil)
 
-    init(store: SQLiteStore, clock: WallClock) {
+    init(store: SQLiteStore) {
         self.store = store
-        self.clock = clock
     }
 
     func check(logger: Logger) async -> Bool {
         if self.store.stoppedBy != nil { return false }
-        let now = self.clock.now().millisecondsSinceEpoch
-        if let last = self.last.withLock({ $0 }), now - last.atMs < 1_000, now >= last.atMs { return last.writable }
+        let now = ContinuousClock.now
+        if let last = self.last.withLock({ $0 }), now - last.at < .seconds(1) { return last.writable }
         var writable = true
         do {
             try await self.store.checkWritable()
