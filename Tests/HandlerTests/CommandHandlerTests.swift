@@ -86,6 +86,20 @@ struct CommandHandlerTests {
         return false
     }
 
+    @Test func theFactorySubscribesToEmployeeEventsUnlessConfigured() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-command-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore.open(path: folder.appendingPathComponent("inlet.sqlite").path)
+        func subscriptions(_ values: JSONValue) throws -> [EventPattern]? {
+            try HandlerRegistry(factories: [CommandHandler.factory], settings: ["command": values], environment: [:], store: store)
+                .active.first?.subscriptions
+        }
+        #expect(try subscriptions(["program": "/bin/true"]) == ["employee.*"])
+        #expect(try subscriptions(["program": "/bin/true", "subscriptions": ["*"]]) == ["*"])
+        await store.close()
+    }
+
     @Test func payloadReachesStandardInputByteForByte() async throws {
         let folder = try TemporaryFolder()
         let small = #"{"name":"Zoë Ñúñez","note":"line 1\nline 2 \"quoted\" $HOME `x`","emoji":"🎉"}"#

@@ -144,6 +144,9 @@ public struct JSONNode {
     public var isObject: Bool { CJansson_typeof(self.pointer) == Int32(JSON_OBJECT.rawValue) }
     public var isArray: Bool { CJansson_typeof(self.pointer) == Int32(JSON_ARRAY.rawValue) }
 
+    /// Elements of an array (0 for anything else), without making nodes for them.
+    public var count: Int { self.isArray ? json_array_size(self.pointer) : 0 }
+
     /// The elements of an array, in order (none for other values).
     public var elements: [JSONNode] {
         guard self.isArray else { return [] }
