@@ -59,7 +59,7 @@ extension TestClientProtocol {
         try await withInlet(folder: folder, configure: configurePipeline) { client in
             let tooMany = try await client.adminJSON("/admin/employees/import", "[" + Array(repeating: "{}", count: 10_001).joined(separator: ",") + "]")
             #expect(tooMany.status == .badRequest)
-            #expect(try tooMany.json["message"]?.stringValue?.contains("10000") == true, "\(tooMany.text)")
+            #expect(try tooMany.json["message"]?.stringValue?.contains("at most 10000") == true, "\(tooMany.text)")
             #expect(try count(folder.databasePath, "events") == 0)
 
             let invalid = try await client.adminJSON("/admin/employees/import", "[" + Array(repeating: "{}", count: 10_000).joined(separator: ",") + "]")

@@ -64,13 +64,14 @@ struct EmployeeAdminRoutes: Sendable {
 
         router.post("/admin/employees/import") { request, _ in
             try self.authenticator.authenticate(request)
-            let (document, _) = try await self.importBody.read(request)
+            let raw = try await self.importBody.readBytes(request)
+            // Counted before parsing: the parser would build every element first.
+            guard raw.withUnsafeReadableBytes({ JSONDocument.arrayHasAtMost(Self.maxImportElements, elements: $0) }) else {
+                throw APIError.badRequest("an import holds at most \(Self.maxImportElements) employees; split it")
+            }
+            let document = try self.importBody.parse(raw)
             guard document.root.isArray else {
                 throw APIError.badRequest("the body must be a JSON array of employees")
-            }
-            let count = document.root.count
-            guard count <= Self.maxImportElements else {
-                throw APIError.badRequest("an import holds at most \(Self.maxImportElements) employees (this one has \(count)); split it")
             }
             let items = document.root.elements
             var events: [NewEvent] = []
