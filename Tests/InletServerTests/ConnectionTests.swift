@@ -118,8 +118,8 @@ import Testing
         let available = raiseOpenFileLimit(to: needed)
         try #require(available >= needed, "the open-file limit is \(available); this test needs \(needed)")
         let folder = try TemporaryFolder()
-        try await withInlet(folder: folder) { client in
-            let port = try #require(client.port)
+        // Served as `inlet serve` serves it, with the default connection bound (4096).
+        try await withServedInlet(folder: folder) { port in
             var idle: [RawConnection] = []
             idle.reserveCapacity(3_000)
             for _ in 0..<3_000 {
