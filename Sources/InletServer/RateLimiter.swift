@@ -157,7 +157,7 @@ struct WindowCounter {
 ///
 /// `allow` counts every request of a client and refuses those over `limit` per window
 /// (`/auth/*`); `blocked` / `recordFailure` count only failures and refuse a client once
-/// it has `limit` in its window (the brute-force guard of the internal sync route).
+/// it has `limit` in its window (the failure guard of the bearer routes).
 /// Time comes from the injected clock.
 ///
 /// ```swift
