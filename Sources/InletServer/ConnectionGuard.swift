@@ -28,9 +28,10 @@ struct InletHTTP1Channel: ServerChildChannel {
     let idleTimeout: TimeAmount
     let readTimeout: TimeAmount
 
-    private var http1: HTTP1Channel {
+    /// Hummingbird's channel, with the deadline handler after the decoder.
+    private func http1(logger: Logger) -> HTTP1Channel {
         HTTP1Channel(responder: self.responder, configuration: .init(
-            additionalChannelHandlers: [RequestDeadlineHandler(readTimeout: self.readTimeout)],
+            additionalChannelHandlers: [RequestDeadlineHandler(readTimeout: self.readTimeout, logger: logger)],
             idleTimeout: self.idleTimeout
         ))
     }
@@ -39,12 +40,12 @@ struct InletHTTP1Channel: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(RequestStartHandler(), position: .first)
         }.flatMap {
-            self.http1.setup(channel: channel, logger: logger)
+            self.http1(logger: logger).setup(channel: channel, logger: logger)
         }
     }
 
     func handle(value: Value, logger: Logger) async {
-        await self.http1.handle(value: value, logger: logger)
+        await self.http1(logger: logger).handle(value: value, logger: logger)
     }
 }
 
@@ -94,13 +95,15 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     let readTimeout: TimeAmount
+    let logger: Logger
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     private var closeAfterAnswer = false
 
-    init(readTimeout: TimeAmount) {
+    init(readTimeout: TimeAmount, logger: Logger) {
         self.readTimeout = readTimeout
+        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -166,6 +169,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.timer?.cancel()
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.readTimeout) {
             self.timer = nil
+            // Debug only: a line per slow client would let anyone fill the log.
+            self.logger.debug(
+                "closing a connection: the request took longer than the read timeout",
+                metadata: ["phase": "\(self.phase == .readingHead ? "head" : "body")"]
+            )
             context.close(promise: nil)
         }
     }

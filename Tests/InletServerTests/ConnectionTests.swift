@@ -20,7 +20,8 @@ import Testing
 
     @Test func aHeadSentAByteAtATimeIsClosedAtTheReadDeadline() async throws {
         let folder = try TemporaryFolder()
-        try await withInlet(folder: folder, configure: Self.shortDeadlines) { client in
+        let logs = LogCapture()
+        try await withInlet(folder: folder, logs: logs, configure: Self.shortDeadlines) { client in
             let connection = try RawConnection(port: try #require(client.port))
             let head = "POST /internal/auth/sync-user HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: \(String(repeating: "a", count: 200))\r\n"
             // One byte every 50 ms: the head would take 12 s to arrive.
@@ -32,6 +33,7 @@ import Testing
             try await connection.waitUntilClosed(timeout: .seconds(5))
             #expect(!connection.text.contains("200 OK"))
         }
+        #expect(logs.all.contains { $0.hasPrefix("debug closing a connection") && $0.contains("head") })
     }
 
     @Test func aBodyTrickledAByteAtATimeIsClosedAtTheReadDeadline() async throws {
