@@ -1,7 +1,9 @@
 public import InletCore
 
 extension CommandHandler {
-    /// Registration for the executable's handler list. Runs only when configured:
+    /// Registration for the executable's handler list. Runs only when configured; the
+    /// subscriptions default to `employee.*` (login events carry end users' addresses and
+    /// emails):
     ///
     /// ```json
     /// "handlers": {"command": {"program": "/usr/local/bin/on-employee", "arguments": ["--quiet"],
@@ -14,7 +16,7 @@ extension CommandHandler {
         return CommandHandler(
             program: program,
             arguments: try settings.strings("arguments") ?? [],
-            subscriptions: try settings.subscriptions(default: ["*"]),
+            subscriptions: try settings.subscriptions(default: ["employee.*"]),
             timeout: try settings.number("timeout_seconds") ?? 30,
             maxOutputBytes: Int(try settings.number("max_output_bytes") ?? 8192)
         )

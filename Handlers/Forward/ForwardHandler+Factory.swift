@@ -1,9 +1,12 @@
 public import InletCore
 
 extension ForwardHandler {
-    /// Registration for the executable's handler list. Runs only when configured; the
-    /// signing secret is read from the environment variable that `secret_env` names
-    /// (`whsec_...`), never from the file:
+    /// Registration for the executable's handler list. Runs only when configured; the URL
+    /// must be `https://` (`http://` only to a loopback address); the subscriptions default
+    /// to `employee.*` (login events carry end users' addresses and emails, so sending them
+    /// on is a choice to make in the file); the signing secret is read from the environment
+    /// variable that `secret_env` names (`whsec_...`, at least 24 key bytes), never from
+    /// the file:
     ///
     /// ```json
     /// "handlers": {"forward": {"url": "https://hooks.internal.example/inlet", "secret_env": "FORWARD_SECRET",
@@ -14,16 +17,19 @@ extension ForwardHandler {
             guard let url = try settings.string("url") else {
                 throw HandlerUnavailable("handlers.forward.url is not set")
             }
+            guard Configuration.isHTTPSOrLoopback(url) else {
+                throw ConfigurationError("handlers.forward.url must be an https:// URL (http:// only to a loopback address)")
+            }
             var secret: WebhookSecret?
             if let variable = try settings.string("secret_env") {
-                guard let value = try Configuration.secret(variable, settings.environment) else {
+                guard let value = try settings.secrets.secret(variable) else {
                     throw HandlerUnavailable("handlers.forward.secret_env names \(variable), which is not set")
                 }
-                secret = try WebhookSecret(value.value)
+                secret = try WebhookSecret.checked(value.value, setting: variable)
             }
             return ForwardHandler(
                 url: url,
-                subscriptions: try settings.subscriptions(default: ["*"]),
+                subscriptions: try settings.subscriptions(default: ["employee.*"]),
                 secret: secret,
                 client: client,
                 timeout: try settings.number("timeout_seconds") ?? 15

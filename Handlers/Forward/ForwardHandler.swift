@@ -64,6 +64,9 @@ public struct ForwardHandler: EventHandler {
         let response: OutboundResponse
         do {
             response = try await self.client.execute(request)
+        } catch let error as HTTPClientError where error.isInvalidRequest {
+            // A header or URL the client refuses will be refused on every attempt.
+            throw HandlerError.permanent("forward: \(error)")
         } catch let error as HTTPClientError {
             // Network failures, timeouts, TLS failures, an oversized answer: maybe better
             // next time. The message names no URL (it may carry a token in its query).

@@ -46,7 +46,7 @@ public struct ManagementHandlerSetup: Sendable {
     /// The shared client of the tenant in `configuration`.
     public let client: ManagementClient
     public let store: any InletStore & EmployeeStore
-    /// `AUTH0_*` as the handler's environment sets them.
+    /// `AUTH0_*` as the handler's secrets resolve them.
     public let configuration: Configuration
     public let settings: HandlerSettings
     public let subscriptions: [EventPattern]
@@ -54,7 +54,7 @@ public struct ManagementHandlerSetup: Sendable {
 
 extension ManagementClientProvider {
     /// A factory for a handler that calls the Management API and keeps employees: it reads
-    /// `AUTH0_*` from the handler's environment and takes this provider's client. Without
+    /// `AUTH0_*` through the handler's secrets and takes this provider's client. Without
     /// the credentials the handler is inactive but its deliveries are planned, to run once
     /// they are set and the process restarts.
     public func handlerFactory(
@@ -63,7 +63,7 @@ extension ManagementClientProvider {
     ) -> HandlerFactory {
         HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaultOptions) { settings, store in
             var configuration = Configuration()
-            try configuration.applyAuth0(environment: settings.environment)
+            try configuration.applyAuth0(from: settings.secrets)
             let subscriptions = try settings.subscriptions(default: defaults)
             let client: ManagementClient
             do {

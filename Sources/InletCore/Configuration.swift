@@ -88,6 +88,17 @@ public struct Configuration: Sendable {
     public var jwtLeeway = 5.0
     /// An extra PEM bundle of CA certificates to trust for outbound HTTPS (`INLET_CA_BUNDLE`).
     public var caBundlePath: String?
+    /// Seconds a connection may sit idle between requests before it is closed.
+    public var httpIdleTimeout = 60.0
+    /// Seconds allowed to read a request's head (from its first byte), and again its body.
+    public var httpReadTimeout = 10.0
+    /// Connections open at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections = 4096
+    /// Peers whose `X-Forwarded-For` names the client (the TLS-terminating proxy); empty
+    /// means the TCP peer is the client.
+    public var trustedProxies: [IPNetwork] = []
+    /// The proxy outbound HTTP goes through; nil means none, whatever `*_proxy` says.
+    public var httpProxy: String?
 
     public init() {}
 
@@ -105,6 +116,14 @@ public struct Configuration: Sendable {
           INLET_LOG_LEVEL        log_level  trace, debug, info (default), notice, warning, error, critical
           INLET_AUTH_RATE_LIMIT  auth_rate_limit  requests a minute per client IP on /auth/* (default 10;
                                  0 turns the limit off)
+          INLET_HTTP_IDLE_TIMEOUT  http_idle_timeout  seconds an idle connection is kept (default 60)
+          INLET_HTTP_READ_TIMEOUT  http_read_timeout  seconds to receive a request's head, and again its
+                                 body, before the connection is closed (default 10)
+          INLET_MAX_CONNECTIONS  max_connections  connections open at once; more wait at accept (default 4096)
+          INLET_TRUSTED_PROXIES  trusted_proxies  CIDR blocks (comma-separated) of proxies whose
+                                 X-Forwarded-For names the client (default none: the TCP peer is the client)
+          INLET_HTTP_PROXY       http_proxy proxy for outbound HTTP(S) (default none; http_proxy,
+                                 https_proxy and ALL_PROXY in the environment are ignored)
           INLET_ACCEPT_UNKNOWN_TYPES  accept_unknown_types  true to accept productivity event types
                                  other than employee.created/updated/deactivated (default false)
           -                      handlers   per-handler settings: {"audit": {"enabled": true},
@@ -144,7 +163,7 @@ public struct Configuration: Sendable {
 
     private static let fileKeys: Set<String> = [
         "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level", "accept_unknown_types", "handlers",
-        "auth_rate_limit", "retention_days",
+        "auth_rate_limit", "retention_days", "http_idle_timeout", "http_read_timeout", "max_connections", "trusted_proxies", "http_proxy",
     ]
 
     /// Reads the optional config file, then the environment.
@@ -184,6 +203,11 @@ public struct Configuration: Sendable {
         if let accept = try root.bool("accept_unknown_types") { self.acceptUnknownEventTypes = accept }
         if let limit = try root.int("auth_rate_limit") { self.authRateLimit = try Self.nonNegative(limit, "auth_rate_limit") }
         if let days = try root.int("retention_days") { self.retentionDays = try Self.nonNegative(days, "retention_days") }
+        if let seconds = try root.int("http_idle_timeout") { self.httpIdleTimeout = try Self.seconds(Double(seconds), "http_idle_timeout") }
+        if let seconds = try root.int("http_read_timeout") { self.httpReadTimeout = try Self.seconds(Double(seconds), "http_read_timeout") }
+        if let count = try root.int("max_connections") { self.maxConnections = try Self.positive(count, "max_connections") }
+        if let list = try root.string("trusted_proxies") { self.trustedProxies = try IPNetwork.list(list, setting: "trusted_proxies") }
+        if let proxy = try root.string("http_proxy") { self.httpProxy = proxy.isEmpty ? nil : proxy }
         if let handlers = try root.object("handlers") {
             guard case .object(let members) = handlers.value else { return }
             for (name, value) in members {
@@ -205,6 +229,11 @@ public struct Configuration: Sendable {
         }
         if let level = environment["INLET_LOG_LEVEL"] { self.logLevel = level }
         if let days = environment["INLET_RETENTION_DAYS"] { self.retentionDays = try Self.nonNegative(Int(days), "INLET_RETENTION_DAYS") }
+        if let text = environment["INLET_HTTP_IDLE_TIMEOUT"] { self.httpIdleTimeout = try Self.seconds(Double(text), "INLET_HTTP_IDLE_TIMEOUT") }
+        if let text = environment["INLET_HTTP_READ_TIMEOUT"] { self.httpReadTimeout = try Self.seconds(Double(text), "INLET_HTTP_READ_TIMEOUT") }
+        if let count = environment["INLET_MAX_CONNECTIONS"] { self.maxConnections = try Self.positive(Int(count), "INLET_MAX_CONNECTIONS") }
+        if let list = environment["INLET_TRUSTED_PROXIES"] { self.trustedProxies = try IPNetwork.list(list, setting: "INLET_TRUSTED_PROXIES") }
+        if let proxy = environment["INLET_HTTP_PROXY"] { self.httpProxy = proxy.isEmpty ? nil : proxy }
         if let accept = environment["INLET_ACCEPT_UNKNOWN_TYPES"] { self.acceptUnknownEventTypes = ["1", "true", "yes"].contains(accept.lowercased()) }
         self.internalAPIToken = try Self.secret("INTERNAL_API_TOKEN", environment)
         self.adminAPIToken = try Self.secret("ADMIN_API_TOKEN", environment)
@@ -215,8 +244,24 @@ public struct Configuration: Sendable {
         self.environment = environment
     }
 
-    /// Reads the Auth0 Management API settings (`AUTH0_*`) from `environment`; handler
-    /// factories call it with their ``HandlerSettings/environment``.
+    /// Reads the Auth0 Management API settings (`AUTH0_*`) through a handler's
+    /// ``HandlerSettings/secrets``.
+    public mutating func applyAuth0(from secrets: SecretResolver) throws {
+        var environment: [String: String] = [:]
+        for name in Self.auth0Settings {
+            environment[name] = try secrets.value(name)
+        }
+        environment["AUTH0_CLIENT_SECRET"] = try secrets.secret("AUTH0_CLIENT_SECRET")?.value
+        try self.applyAuth0(environment: environment)
+    }
+
+    /// The `AUTH0_*` settings other than the client secret.
+    static let auth0Settings = [
+        "AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_AUDIENCE", "AUTH0_ENABLE_ROLE_ASSIGNMENT", "AUTH0_SEND_VERIFICATION_EMAIL",
+        "AUTH0_DEFAULT_ROLE", "AUTH0_CONNECTION", "AUTH0_TOKEN_REFRESH_BUFFER", "AUTH0_REQUEST_TIMEOUT", "AUTH0_MAX_RETRIES",
+    ]
+
+    /// Reads the Auth0 Management API settings (`AUTH0_*`) from `environment`.
     public mutating func applyAuth0(environment: [String: String]) throws {
         func nonEmpty(_ name: String) -> String? {
             guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
@@ -274,26 +319,69 @@ public struct Configuration: Sendable {
         if let bundle = nonEmpty("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
     }
 
+    /// Refuses secrets that are easy to guess or that stand in for one another: a bearer
+    /// token shorter than 32 characters or with surrounding whitespace, two bearer tokens
+    /// that are equal (the Action's token would open the admin API), a webhook secret
+    /// of fewer than 24 key bytes. The message names the setting, never its value.
+    ///
+    /// `buildApplication` calls it, so the server does not start with such secrets.
+    public func checkSecrets() throws {
+        let tokens = [
+            ("INTERNAL_API_TOKEN", self.internalAPIToken), ("ADMIN_API_TOKEN", self.adminAPIToken),
+            ("PRODUCTIVITY_API_TOKEN", self.productivityAPIToken),
+        ].compactMap { name, secret in secret.map { (name: name, value: $0.value) } }
+        for token in tokens {
+            guard token.value.trimmingCharacters(in: .whitespacesAndNewlines) == token.value else {
+                throw ConfigurationError("\(token.name) begins or ends with whitespace; remove it")
+            }
+            guard token.value.count >= Self.minimumTokenLength else {
+                throw ConfigurationError(
+                    "\(token.name) is shorter than \(Self.minimumTokenLength) characters; use a random value (openssl rand -hex 32)"
+                )
+            }
+        }
+        for (index, token) in tokens.enumerated() {
+            for other in tokens[(index + 1)...] where other.value == token.value {
+                throw ConfigurationError("\(token.name) and \(other.name) are equal; give each its own random value")
+            }
+        }
+        if let secrets = self.productivityWebhookSecret {
+            for text in secrets.value.split(separator: " ") {
+                _ = try WebhookSecret.checked(String(text), setting: "PRODUCTIVITY_WEBHOOK_SECRET")
+            }
+        }
+    }
+
+    /// Shortest bearer token accepted (characters).
+    public static let minimumTokenLength = 32
+
     /// The JWKS must come over HTTPS; plain HTTP is allowed only to a loopback address
     /// (a test tenant), where nothing travels on a network.
     static func checkJWKSURL(_ url: String) throws {
-        let lowered = url.lowercased()
-        if lowered.hasPrefix("https://") { return }
-        if lowered.hasPrefix("http://") {
-            let rest = lowered.dropFirst("http://".count)
-            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-            let host: Substring
-            if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-                host = authority[authority.index(after: authority.startIndex)..<close]
-            } else {
-                host = authority.prefix { $0 != ":" }
-            }
-            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-            let loopbackIPv4 = octets.count == 4 && octets.first == "127"
-                && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
-            if host == "localhost" || host == "::1" || loopbackIPv4 { return }
+        guard Self.isHTTPSOrLoopback(url) else {
+            throw ConfigurationError("AUTH0_JWKS_URL must be an https:// URL (http:// only to a loopback address)")
         }
-        throw ConfigurationError("AUTH0_JWKS_URL must be an https:// URL (http:// only to a loopback address)")
+    }
+
+    /// Whether `url` is `https://`, or `http://` to a loopback address (`localhost`,
+    /// `127.x.y.z`, `[::1]`), where nothing travels on a network.
+    public static func isHTTPSOrLoopback(_ url: String) -> Bool {
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("https://") { return true }
+        guard lowered.hasPrefix("http://") else { return false }
+        let rest = lowered.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { return false }
+        let host: Substring
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = authority[authority.index(after: authority.startIndex)..<close]
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let loopbackIPv4 = octets.count == 4 && octets.first == "127"
+            && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
+        return host == "localhost" || host == "::1" || loopbackIPv4
     }
 
     /// Parses `host:port` into the listen address.
@@ -329,6 +417,11 @@ public struct Configuration: Sendable {
 
     private static func positive(_ value: Int?, _ name: String) throws -> Int {
         guard let value, value > 0 else { throw ConfigurationError("\(name) must be a positive whole number") }
+        return value
+    }
+
+    private static func seconds(_ value: Double?, _ name: String) throws -> Double {
+        guard let value, value.isFinite, value > 0 else { throw ConfigurationError("\(name) must be a positive number of seconds") }
         return value
     }
 

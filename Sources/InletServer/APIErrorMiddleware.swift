@@ -2,6 +2,8 @@ public import Hummingbird
 internal import HTTPTypes
 internal import InletCore
 internal import Logging
+internal import NIOCore
+internal import NIOHTTP1
 
 /// Turns every error into the contract's JSON error body, and an unmatched method on a
 /// known path into 405 rather than 404.
@@ -40,6 +42,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as SQLiteError where error.isUnavailable:
             context.logger.warning("database unavailable", metadata: ["error.code": "\(error.code)", "error.message": "\(error.message)"])
             return .unavailable("the database is busy or not writable; retry shortly", retryAfterSeconds: 1)
+        case is HTTPParserError, is ChannelError:
+            // The client went away mid-request (an aborted upload): its doing, not a fault here.
+            context.logger.info("request aborted by the client", metadata: ["error": "\(String(reflecting: error))"])
+            return .badRequest("the request ended before its body was complete")
         default:
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             return .internalError()

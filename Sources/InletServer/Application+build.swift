@@ -1,5 +1,6 @@
 public import Hummingbird
 internal import HTTPTypes
+internal import HummingbirdCore
 public import InletCore
 public import Logging
 internal import NIOCore
@@ -25,6 +26,7 @@ public func buildApplication(
     dispatcherOptions: Dispatcher.Options = Dispatcher.Options(),
     onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
+    try configuration.checkSecrets()
     let store = try await SQLiteStore.open(
         path: configuration.databasePath,
         options: .init(synchronous: configuration.synchronous, clock: clock)
@@ -53,7 +55,9 @@ public func buildApplication(
             factories: handlers, settings: configuration.handlerSettings, environment: configuration.environment, store: store
         )
         verifier = try configuration.productivityWebhookSecret.map { secret in
-            StandardWebhooksVerifier(secrets: try secret.value.split(separator: " ").map { try WebhookSecret(String($0)) })
+            StandardWebhooksVerifier(secrets: try secret.value.split(separator: " ").map {
+                try WebhookSecret.checked(String($0), setting: "PRODUCTIVITY_WEBHOOK_SECRET")
+            })
         }
     } catch {
         await store.close()
@@ -87,10 +91,11 @@ public func buildApplication(
     let routes = RouteTable()
     // Middleware applies to the routes registered after it.
     router.middlewares.add(APIErrorMiddleware(routes: routes))
-    // Per-client limits: /auth/* requests, and failed authentications on the internal sync route.
+    // Per-client limits: /auth/* requests, and failed authentications on the bearer routes.
     router.middlewares.add(ClientLimitsMiddleware<InletRequestContext>(
         authLimiter: configuration.authRateLimit > 0 ? ClientRateLimiter(limit: configuration.authRateLimit, clock: clock) : nil,
-        failureGuard: ClientRateLimiter(limit: 20, clock: clock)
+        failureGuard: ClientRateLimiter(limit: 20, clock: clock),
+        clients: ClientAddressResolver(trustedProxies: configuration.trustedProxies)
     ))
     let auth = AccessTokenSetup(configuration: configuration, clock: clock, logger: logger)
     let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
@@ -133,7 +138,11 @@ public func buildApplication(
 
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
+        server: .inlet(idleTimeout: configuration.httpIdleTimeout, readTimeout: configuration.httpReadTimeout),
+        configuration: .init(
+            address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)
+        ),
         // Started in order, stopped in reverse: the server stops first, then the
         // dispatcher lets running handlers finish, then the store closes.
         services: [StoreService(store: store, logger: logger), dispatcher]

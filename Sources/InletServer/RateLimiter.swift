@@ -11,12 +11,12 @@ internal import Synchronization
 ///
 /// `BasicRequestContext` drops the channel it is made from; this one keeps the peer's
 /// address (conforming to `RemoteAddressRequestContext`, which Hummingbird's tracing
-/// middleware reads too). The address is the TCP peer: Inlet does not trust
-/// `X-Forwarded-For`, since any client can send one.
+/// middleware reads too). Which client a request counts for is ``ClientAddressResolver``'s
+/// call: `X-Forwarded-For` is read only from a trusted proxy.
 ///
 /// ```swift
 /// let router = Router(context: InletRequestContext.self)
-/// router.get("/whoami") { _, context in context.clientAddress }
+/// router.get("/whoami") { _, context in "\(context.remoteAddress?.ipAddress ?? "-")" }
 /// ```
 public struct InletRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
@@ -27,11 +27,47 @@ public struct InletRequestContext: RequestContext, RemoteAddressRequestContext {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
     }
+}
 
-    /// The peer's IP address as text, the key of per-client limits.
-    public var clientAddress: String {
-        self.remoteAddress?.ipAddress ?? "unknown"
+/// The client a request counts for, as the key of per-client limits.
+///
+/// The TCP peer, unless the peer is one of `trustedProxies` (`INLET_TRUSTED_PROXIES`):
+/// then the right-most `X-Forwarded-For` address that is not a trusted proxy, since each
+/// proxy appends the address it received the request from and everything left of the
+/// first untrusted hop is the client's to invent. IPv6 clients are keyed by their /64.
+///
+/// ```swift
+/// let clients = ClientAddressResolver(trustedProxies: [IPNetwork("10.0.0.0/8")!])
+/// clients.key(peer: "10.0.0.2", forwardedFor: ["198.51.100.7, 10.0.0.9"])   // "198.51.100.7"
+/// ```
+struct ClientAddressResolver: Sendable {
+    let trustedProxies: [IPNetwork]
+
+    func key(peer: String?, forwardedFor: [String]) -> String {
+        guard let peer, let peerAddress = IPAddress(peer) else { return peer ?? "unknown" }
+        guard self.isTrusted(peerAddress), !forwardedFor.isEmpty else { return peerAddress.clientKey }
+        // Several header lines are one list, in order (RFC 9110, section 5.3).
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }
+        var client = peerAddress
+        for hop in hops.reversed() {
+            guard let address = IPAddress(hop.filter { $0 != " " && $0 != "\t" }) else { break }
+            client = address
+            if !self.isTrusted(address) { break }
+        }
+        return client.clientKey
     }
+
+    func key(_ request: Request, peer: SocketAddress?) -> String {
+        self.key(peer: peer?.ipAddress, forwardedFor: self.trustedProxies.isEmpty ? [] : request.headers[values: .xForwardedFor])
+    }
+
+    private func isTrusted(_ address: IPAddress) -> Bool {
+        self.trustedProxies.contains { $0.contains(address) }
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }
 
 // MARK: - Counting per client
@@ -121,7 +157,7 @@ struct WindowCounter {
 ///
 /// `allow` counts every request of a client and refuses those over `limit` per window
 /// (`/auth/*`); `blocked` / `recordFailure` count only failures and refuse a client once
-/// it has `limit` in its window (the brute-force guard of the internal sync route).
+/// it has `limit` in its window (the failure guard of the bearer routes).
 /// Time comes from the injected clock.
 ///
 /// ```swift
@@ -181,11 +217,14 @@ final class ClientRateLimiter: Sendable {
 
 /// Applies the per-client limits by route.
 ///
-/// - `/auth/*`: at most `INLET_AUTH_RATE_LIMIT` requests a minute per client IP (0 turns
+/// - `/auth/*`: at most `INLET_AUTH_RATE_LIMIT` requests a minute per client (0 turns
 ///   it off); the next ones get 429 `rate_limited` with `Retry-After` until the window ends.
-/// - `POST /internal/auth/sync-user`: a client that failed authentication
-///   (401) `failureLimit` times in a minute gets 429 for the rest of that minute, even
-///   with the right token, which makes guessing the token slow.
+/// - Bearer routes (`/internal/auth/sync-user`, `/admin/*`, `/hooks/productivity`): failed
+///   authentications (401) are counted per client; once a client has `failureGuard.limit`
+///   in a minute, its further failures are answered 429 for the rest of that minute. A
+///   request that authenticates is never refused or counted, so a flood of bad tokens
+///   from an address (or a proxy) shared with the real caller cannot lock it out; the
+///   tokens' length (checked at start-up) is what makes guessing hopeless.
 ///
 /// Routes are told apart by the endpoint the router matched, so `//auth/sync` or
 /// `/auth/sync/` cannot slip past. Must be added after ``APIErrorMiddleware`` and before
@@ -194,30 +233,36 @@ struct ClientLimitsMiddleware<Context: RemoteAddressRequestContext>: RouterMiddl
     /// Nil when the `/auth/*` limit is off.
     let authLimiter: ClientRateLimiter?
     let failureGuard: ClientRateLimiter
+    let clients: ClientAddressResolver
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let endpoint = context.endpointPath ?? request.uri.path
-        let client = context.remoteAddress?.ipAddress ?? "unknown"
         if endpoint == "/auth" || endpoint.hasPrefix("/auth/") {
-            if let limiter = self.authLimiter, let wait = limiter.allow(client) {
+            if let limiter = self.authLimiter, let wait = limiter.allow(self.clients.key(request, peer: context.remoteAddress)) {
                 throw Self.rateLimited("too many requests from this address; retry in \(wait) s", retryAfter: wait)
             }
             return try await next(request, context)
         }
-        if endpoint == "/internal/auth/sync-user" {
-            if let wait = self.failureGuard.blocked(client) {
-                throw Self.rateLimited("too many failed authentications from this address; retry in \(wait) s", retryAfter: wait)
-            }
-            do {
-                let response = try await next(request, context)
-                if response.status == .unauthorized { self.failureGuard.recordFailure(client) }
-                return response
-            } catch let error as APIError where error.status == .unauthorized {
-                self.failureGuard.recordFailure(client)
-                throw error
-            }
+        guard endpoint == "/internal/auth/sync-user" || endpoint == "/hooks/productivity" || endpoint.hasPrefix("/admin/") else {
+            return try await next(request, context)
         }
-        return try await next(request, context)
+        do {
+            let response = try await next(request, context)
+            if response.status == .unauthorized { try self.countFailure(request, context: context) }
+            return response
+        } catch let error as APIError where error.status == .unauthorized {
+            try self.countFailure(request, context: context)
+            throw error
+        }
+    }
+
+    /// Counts a failed authentication, or refuses it with 429 when the client is over the limit.
+    private func countFailure(_ request: Request, context: Context) throws(APIError) {
+        let client = self.clients.key(request, peer: context.remoteAddress)
+        if let wait = self.failureGuard.blocked(client) {
+            throw Self.rateLimited("too many failed authentications from this address; retry in \(wait) s", retryAfter: wait)
+        }
+        self.failureGuard.recordFailure(client)
     }
 
     static func rateLimited(_ message: String, retryAfter seconds: Int) -> APIError {

@@ -11,8 +11,8 @@ import ProvisioningHandler
 /// Every handler this build knows: the one place a new handler is registered.
 /// Configuration enables them and sets their options (`handlers` in the config file).
 /// The handlers that call out share one HTTP client (one curl thread, one connection pool).
-func builtinHandlers(caBundlePath: String?) -> [HandlerFactory] {
-    let http = HTTPClient(configuration: .init(caBundlePath: caBundlePath))
+func builtinHandlers(caBundlePath: String?, proxy: String?) -> [HandlerFactory] {
+    let http = HTTPClient(configuration: .init(caBundlePath: caBundlePath, proxy: proxy))
     return [
         AuditHandler.factory,
         CommandHandler.factory,

@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(level: configuration.logLevel)
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-        let app = try await buildApplication(configuration: configuration, logger: logger, handlers: builtinHandlers(caBundlePath: configuration.caBundlePath), metrics: metrics)
+        let app = try await buildApplication(configuration: configuration, logger: logger, handlers: builtinHandlers(caBundlePath: configuration.caBundlePath, proxy: configuration.httpProxy), metrics: metrics)
         try await app.runService()
     }
 }

@@ -203,7 +203,7 @@ struct Handlers: AsyncParsableCommand {
     func run() async throws {
         try await withStore(self.common) { store, configuration in
             let registry = try HandlerRegistry(
-                factories: builtinHandlers(caBundlePath: configuration.caBundlePath), settings: configuration.handlerSettings, environment: configuration.environment, store: store
+                factories: builtinHandlers(caBundlePath: configuration.caBundlePath, proxy: configuration.httpProxy), settings: configuration.handlerSettings, environment: configuration.environment, store: store
             )
             for entry in registry.active {
                 printJSON([

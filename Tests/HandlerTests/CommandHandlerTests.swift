@@ -86,6 +86,20 @@ struct CommandHandlerTests {
         return false
     }
 
+    @Test func theFactorySubscribesToEmployeeEventsUnlessConfigured() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-command-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore.open(path: folder.appendingPathComponent("inlet.sqlite").path)
+        func subscriptions(_ values: JSONValue) throws -> [EventPattern]? {
+            try HandlerRegistry(factories: [CommandHandler.factory], settings: ["command": values], environment: [:], store: store)
+                .active.first?.subscriptions
+        }
+        #expect(try subscriptions(["program": "/bin/true"]) == ["employee.*"])
+        #expect(try subscriptions(["program": "/bin/true", "subscriptions": ["*"]]) == ["*"])
+        await store.close()
+    }
+
     @Test func payloadReachesStandardInputByteForByte() async throws {
         let folder = try TemporaryFolder()
         let small = #"{"name":"Zoë Ñúñez","note":"line 1\nline 2 \"quoted\" $HOME `x`","emoji":"🎉"}"#
@@ -232,8 +246,13 @@ struct CommandHandlerTests {
     }
 
     @Test func runsDoNotLeakDescriptors() async throws {
+        /// Open descriptors other than sockets (a run makes pipes; other suites, thousands of
+        /// loopback connections).
         func openDescriptors() throws -> Int {
-            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { name in
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name)) ?? ""
+                return !target.hasPrefix("socket:")
+            }.count
         }
         let handler = Self.shell("exit 0")
         try await handler.handle(Self.event(), context: Self.context())

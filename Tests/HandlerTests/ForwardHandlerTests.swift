@@ -1,4 +1,5 @@
 import ForwardHandler
+import Foundation
 import InletCore
 import Logging
 import Testing
@@ -118,6 +119,48 @@ struct ForwardHandlerTests {
         await client.shutdown()
         #expect(error?.isPermanent == false)
         #expect(error?.retryAfter == nil)
+    }
+
+    @Test func anIDTheClientRefusesAsAHeaderIsAPermanentFailure() async throws {
+        try await withLoopback(script: { _ in .respond(status: 200) }) { server, client in
+            let event = Event(seq: 2, source: "productivity", id: "evt\r\nX-Injected: 1", type: "employee.created", receivedAt: "2023-11-14T22:13:20.000Z", payload: "{}")
+            let error = await self.handlerError { try await self.handler(server, client: client).handle(event, context: Self.context) }
+            #expect(error?.isPermanent == true)
+            #expect(server.requests.isEmpty)
+        }
+    }
+
+    @Test func theFactoryRequiresHTTPSExceptToLoopbackAndSubscribesToEmployeeEvents() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-forward-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore.open(path: folder.appendingPathComponent("inlet.sqlite").path)
+        let client = HTTPClient()
+        func subscriptions(_ values: JSONValue, environment: [String: String] = [:]) throws -> [EventPattern]? {
+            try HandlerRegistry(
+                factories: [ForwardHandler.factory(client: client)], settings: ["forward": values], environment: environment, store: store
+            ).active.first?.subscriptions
+        }
+        #expect(throws: ConfigurationError.self) { try subscriptions(["url": "http://hooks.example.com/inlet"]) }
+        #expect(try subscriptions(["url": "https://hooks.example.com/inlet"]) == ["employee.*"])
+        #expect(try subscriptions(["url": "http://127.0.0.1:9000/inlet", "subscriptions": ["*"]]) == ["*"])
+        // The secret must be long enough, and may not be one of Inlet's own.
+        #expect(throws: ConfigurationError.self) {
+            try subscriptions(["url": "https://hooks.example.com/inlet", "secret_env": "FORWARD_SECRET"], environment: ["FORWARD_SECRET": "whsec_AA=="])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try subscriptions(
+                ["url": "https://hooks.example.com/inlet", "secret_env": "ADMIN_API_TOKEN"],
+                environment: ["ADMIN_API_TOKEN": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+            )
+        }
+        let signed = try subscriptions(
+            ["url": "https://hooks.example.com/inlet", "secret_env": "FORWARD_SECRET"],
+            environment: ["FORWARD_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+        )
+        #expect(signed == ["employee.*"])
+        await client.shutdown()
+        await store.close()
     }
 
     @Test func timeoutIsTransient() async throws {

@@ -359,6 +359,24 @@ struct HTTPClientTests {
         #expect(error?.description.contains("secret") == false)
     }
 
+    @Test func proxyVariablesAreIgnoredUnlessAProxyIsConfigured() async throws {
+        let closed = try await closedPort()
+        setenv("http_proxy", "http://127.0.0.1:\(closed)", 1)
+        defer { unsetenv("http_proxy") }
+        try await withLoopback(script: { _ in .respond(status: 200) }) { server, client in
+            let response = try await client.execute(OutboundRequest(url: server.url("/direct"), timeout: 5))
+            #expect(response.status == 200)
+        }
+        // A configured proxy (INLET_HTTP_PROXY) gets every request, in absolute form.
+        try await withLoopback(script: { _ in .respond(status: 204) }) { proxy, _ in
+            let client = HTTPClient(configuration: .init(proxy: proxy.url("")))
+            let response = try await client.execute(OutboundRequest(url: "http://upstream.invalid/x", timeout: 5))
+            await client.shutdown()
+            #expect(response.status == 204)
+            #expect(proxy.requests.first?.uri == "http://upstream.invalid/x")
+        }
+    }
+
     @Test func unsupportedSchemeIsRefused() async throws {
         let client = HTTPClient()
         let error = await expectClientError {

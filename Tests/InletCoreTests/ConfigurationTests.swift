@@ -1,5 +1,5 @@
 import Foundation
-import InletCore
+@testable import InletCore
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -43,9 +43,58 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Configuration.load(environment: [:], configFile: config.path) }
     }
 
+    @Test func readsTheConnectionSettings() throws {
+        let defaults = try Configuration.load(environment: [:])
+        #expect(defaults.httpIdleTimeout == 60)
+        #expect(defaults.httpReadTimeout == 10)
+        #expect(defaults.maxConnections == 4096)
+        #expect(defaults.trustedProxies.isEmpty)
+        #expect(defaults.httpProxy == nil)
+        let configuration = try Configuration.load(environment: [
+            "INLET_HTTP_IDLE_TIMEOUT": "30", "INLET_HTTP_READ_TIMEOUT": "2.5", "INLET_MAX_CONNECTIONS": "100",
+            "INLET_TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::/32", "INLET_HTTP_PROXY": "http://proxy.internal:3128",
+        ])
+        #expect(configuration.httpIdleTimeout == 30)
+        #expect(configuration.httpReadTimeout == 2.5)
+        #expect(configuration.maxConnections == 100)
+        #expect(configuration.trustedProxies == [IPNetwork("10.0.0.0/8")!, IPNetwork("2001:db8::/32")!])
+        #expect(configuration.httpProxy == "http://proxy.internal:3128")
+        for name in ["INLET_HTTP_IDLE_TIMEOUT", "INLET_HTTP_READ_TIMEOUT", "INLET_MAX_CONNECTIONS", "INLET_TRUSTED_PROXIES", "INLET_HTTP_PROXY"] {
+            #expect(Configuration.settingsHelp.contains(name))
+        }
+    }
+
+    static let strong = String(repeating: "a", count: 32)
+
+    @Test(arguments: [
+        ("INTERNAL_API_TOKEN", "tok-abc"), ("ADMIN_API_TOKEN", String(repeating: "b", count: 31)),
+        ("PRODUCTIVITY_API_TOKEN", " " + String(repeating: "c", count: 40)), ("ADMIN_API_TOKEN", String(repeating: "d", count: 40) + "\t"),
+        ("PRODUCTIVITY_WEBHOOK_SECRET", "whsec_AA=="), ("PRODUCTIVITY_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_MfKQ9r8GKYqrTwjUPD8I"),
+    ])
+    func refusesWeakSecretsNamingTheSettingNotTheValue(_ name: String, _ value: String) throws {
+        let configuration = try Configuration.load(environment: [name: value])
+        let error = try #require(throws: ConfigurationError.self) { try configuration.checkSecrets() }
+        #expect(error.message.contains(name))
+        #expect(!error.message.contains(value.trimmingCharacters(in: .whitespaces)))
+    }
+
+    @Test func refusesTwoEqualTokens() throws {
+        let configuration = try Configuration.load(environment: ["INTERNAL_API_TOKEN": Self.strong, "ADMIN_API_TOKEN": Self.strong])
+        let error = try #require(throws: ConfigurationError.self) { try configuration.checkSecrets() }
+        #expect(error.message.contains("INTERNAL_API_TOKEN") && error.message.contains("ADMIN_API_TOKEN"))
+        #expect(!error.message.contains(Self.strong))
+        let distinct = try Configuration.load(environment: [
+            "INTERNAL_API_TOKEN": Self.strong, "ADMIN_API_TOKEN": Self.strong + "b", "PRODUCTIVITY_API_TOKEN": Self.strong + "c",
+            "PRODUCTIVITY_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ])
+        try distinct.checkSecrets()
+    }
+
     @Test(arguments: [
         ["INLET_LISTEN": "8080"], ["INLET_LISTEN": "host:99999"], ["INLET_BODY_LIMIT": "-1"],
         ["INLET_BODY_LIMIT": "lots"], ["INLET_DB_SYNCHRONOUS": "off"], ["INTERNAL_API_TOKEN_FILE": "/nonexistent/token"],
+        ["INLET_HTTP_READ_TIMEOUT": "0"], ["INLET_HTTP_IDLE_TIMEOUT": "soon"], ["INLET_MAX_CONNECTIONS": "0"],
+        ["INLET_TRUSTED_PROXIES": "10.0.0.0/40"],
     ])
     func refusesUnusableSettings(_ environment: [String: String]) {
         #expect(throws: ConfigurationError.self) { try Configuration.load(environment: environment) }
@@ -67,10 +116,17 @@ import Testing
         #expect(!Crypto.constantTimeEquals("", "x"))
     }
 
+    @Test func aFailedDigestNeverMakesTwoSecretsEqual() {
+        // EVP_Digest with no algorithm fails, as a broken provider would.
+        #expect(Crypto.digest("token-a", algorithm: nil) == nil)
+        #expect(!Crypto.constantTimeEquals("token-a", "token-b", algorithm: nil))
+        #expect(!Crypto.constantTimeEquals("token-a", "token-a", algorithm: nil))
+    }
+
     @Test func randomIdsAreHexAndDistinct() {
         let ids = Set((0..<100).map { _ in Crypto.randomHex(byteCount: 12) })
         #expect(ids.count == 100)
         #expect(ids.allSatisfy { $0.count == 24 && $0.allSatisfy(\.isHexDigit) })
-        #expect(Crypto.hex(Crypto.sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Crypto.hex(Crypto.sha256("abc") ?? []) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -2,6 +2,19 @@ import InletCore
 import Testing
 
 @Suite struct JSONTests {
+    @Test func arrayElementsAreCountedBeforeParsing() {
+        func atMost(_ limit: Int, _ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { JSONDocument.arrayHasAtMost(limit, elements: $0) }
+        }
+        #expect(atMost(3, "[1,2,3]"))
+        #expect(!atMost(2, "[1,2,3]"))
+        // Commas inside strings and nested values are not elements.
+        #expect(atMost(2, #"[{"a":1,"b":[1,2,3]},"x,\",y"]"#))
+        #expect(!atMost(1, #"[{"a":1,"b":[1,2,3]},"x,\",y"]"#))
+        #expect(atMost(1, #"{"a":1,"b":2,"c":3}"#))
+        #expect(atMost(1, "[]"))
+    }
+
     @Test func readsTypedFieldsAndTreatsNullAsAbsent() throws {
         let document = try JSONDocument.parse(#"{"s":"h\u00e9llo \ud83d\ude00","n":42,"t":true,"f":false,"z":null,"o":{"k":"v"}}"#)
         let root = try document.root.requireObject()

@@ -90,6 +90,44 @@ extension TestClientProtocol {
 @Suite(.timeLimit(.minutes(1))) struct AuthRoutesTests {
     static let sub = "auth0|6745a1f0c2d94e0012ab34cd"
 
+    @Test func aNewEmailFromTheBodyIsUnverifiedUnlessTheTokenVouchesForIt() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        /// "email verified-flag" of the user's row.
+        @Sendable func verified() throws -> String {
+            let row = try query(db, "SELECT email, email_verified FROM users WHERE auth0_id = ?", [.text(Self.sub)]).first
+            return "\(row?[0].string ?? "-") \(row?[1].int ?? -1)"
+        }
+        try await withAuthInlet(folder: folder) { client in
+            // The Action records the user with a verified address.
+            let action = try await client.syncUser(#"{"auth0Id":"\#(Self.sub)","email":"maria@example.com","emailVerified":true}"#)
+            #expect(action.status == .ok)
+            #expect(try verified() == "maria@example.com 1")
+
+            // The same address again keeps it verified.
+            let plain = RouteTenant.token(sub: Self.sub)
+            #expect(try await client.authSync(plain, #"{"email":"maria@example.com"}"#).status == .ok)
+            #expect(try verified() == "maria@example.com 1")
+
+            // Another address from the body alone is recorded unverified.
+            #expect(try await client.authSync(plain, #"{"email":"ceo@example.com"}"#).status == .ok)
+            #expect(try verified() == "ceo@example.com 0")
+
+            // A token carrying the address as verified vouches for it.
+            let vouched = RouteTenant.token(sub: Self.sub, [("email", "maria.lopez@example.com"), ("email_verified", true)])
+            #expect(try await client.authSync(vouched, #"{"email":"maria.lopez@example.com"}"#).status == .ok)
+            #expect(try verified() == "maria.lopez@example.com 1")
+            let namespaced = RouteTenant.token(
+                sub: Self.sub, [("https://inlet.example/email", "m.lopez@example.com"), ("https://inlet.example/email_verified", true)]
+            )
+            #expect(try await client.authSync(namespaced, #"{"email":"m.lopez@example.com"}"#).status == .ok)
+            #expect(try verified() == "m.lopez@example.com 1")
+            // ...but only for the address it names.
+            #expect(try await client.authSync(vouched, #"{"email":"other@example.com"}"#).status == .ok)
+            #expect(try verified() == "other@example.com 0")
+        }
+    }
+
     @Test func verifyBeforeSyncIs404AndAfterIt200() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
@@ -264,7 +302,7 @@ extension TestClientProtocol {
         }
     }
 
-    @Test func repeatedFailedAuthOnTheInternalRouteIsBlockedUntilTheWindowPasses() async throws {
+    @Test func repeatedFailedAuthOnTheInternalRouteIsRefusedButTheRightTokenIsNot() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
         let clock = TestClock(seconds: RouteTenant.now)
@@ -277,15 +315,68 @@ extension TestClientProtocol {
             #expect(blocked.status == .tooManyRequests)
             #expect(try blocked.json["error"] == "rate_limited")
             #expect(blocked.headers[.retryAfter] == "60")
-            // Even the right token waits out the window.
+            // The right token is never throttled: the guessing cannot lock the Action out.
             let right = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#)
-            #expect(right.status == .tooManyRequests)
-            #expect(try count(db, "users") == 0)
+            #expect(right.status == .ok)
+            #expect(try count(db, "users") == 1)
+            #expect(try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#, token: "guess-22").status == .tooManyRequests)
 
             clock.advance(seconds: 60)
-            let later = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#)
-            #expect(later.status == .ok)
-            #expect(try count(db, "users") == 1)
+            let later = try await client.syncUser(#"{"auth0Id":"auth0|guess"}"#, token: "guess-23")
+            #expect(later.status == .unauthorized)
+        }
+    }
+
+    @Test func theFailureGuardCoversTheAdminAndBearerProductivityRoutes() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder, configure: { configuration in
+            configuration.adminAPIToken = Secret(adminToken)
+            configuration.productivityAPIToken = Secret(productivityToken)
+        }) { client in
+            for index in 0..<20 {
+                let uri = index % 2 == 0 ? "/admin/events" : "/hooks/productivity"
+                let method: HTTPRequest.Method = index % 2 == 0 ? .get : .post
+                let response = try await client.execute(
+                    uri: uri, method: method, headers: [.authorization: "Bearer guess-\(index)", .contentType: "application/json"]
+                )
+                #expect(response.status == .unauthorized)
+            }
+            let blocked = try await client.execute(uri: "/admin/events", method: .get, headers: [.authorization: "Bearer guess-x"])
+            #expect(blocked.status == .tooManyRequests)
+            #expect(try await client.admin(.get, "/admin/events").status == .ok)
+        }
+    }
+
+    @Test func aTrustedProxyNamesTheClientInXForwardedFor() async throws {
+        let folder = try TemporaryFolder()
+        try await withAuthInlet(folder: folder, configure: { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }) {
+            (client: any TestClientProtocol) async throws -> Void in
+            func guess(from address: String) async throws -> HTTPResponse.Status {
+                try await client.execute(
+                    uri: "/internal/auth/sync-user", method: .post,
+                    headers: [.authorization: "Bearer guess", .contentType: "application/json", .xForwardedFor: "203.0.113.9, \(address)"],
+                    body: ByteBuffer(string: "{}")
+                ).status
+            }
+            for _ in 0..<20 { #expect(try await guess(from: "198.51.100.1") == .unauthorized) }
+            #expect(try await guess(from: "198.51.100.1") == .tooManyRequests)
+            // Another client behind the same proxy is not held to the first one's failures.
+            #expect(try await guess(from: "198.51.100.2") == .unauthorized)
+        }
+    }
+
+    @Test func withoutTrustedProxiesXForwardedForIsIgnored() async throws {
+        let folder = try TemporaryFolder()
+        try await withAuthInlet(folder: folder) { client in
+            for index in 0..<20 {
+                let response = try await client.execute(
+                    uri: "/internal/auth/sync-user", method: .post,
+                    headers: [.authorization: "Bearer guess", .contentType: "application/json", .xForwardedFor: "198.51.100.\(index)"],
+                    body: ByteBuffer(string: "{}")
+                )
+                #expect(response.status == .unauthorized)
+            }
+            #expect(try await client.syncUser("{}", token: "guess").status == .tooManyRequests)
         }
     }
 
@@ -302,6 +393,26 @@ extension TestClientProtocol {
 
 /// The per-client counters, directly.
 @Suite struct ClientRateLimiterTests {
+    @Test func ipv6ClientsAreKeyedByTheirSlash64() {
+        let clients = ClientAddressResolver(trustedProxies: [])
+        #expect(clients.key(peer: "2001:db8:1:2::1", forwardedFor: []) == clients.key(peer: "2001:db8:1:2:ffff::9", forwardedFor: []))
+        #expect(clients.key(peer: "2001:db8:1:2::1", forwardedFor: []) != clients.key(peer: "2001:db8:1:3::1", forwardedFor: []))
+        #expect(clients.key(peer: "::ffff:192.0.2.1", forwardedFor: []) == "192.0.2.1")
+        #expect(clients.key(peer: "192.0.2.1", forwardedFor: ["198.51.100.7"]) == "192.0.2.1")
+    }
+
+    @Test func theClientIsTheRightMostUntrustedForwardedAddress() throws {
+        let clients = ClientAddressResolver(trustedProxies: try IPNetwork.list("10.0.0.0/8, 2001:db8::/32", setting: "test"))
+        #expect(clients.key(peer: "10.0.0.2", forwardedFor: ["198.51.100.66, 198.51.100.7, 10.1.1.1"]) == "198.51.100.7")
+        #expect(clients.key(peer: "10.0.0.2", forwardedFor: ["198.51.100.66", "198.51.100.7"]) == "198.51.100.7")
+        #expect(clients.key(peer: "10.0.0.2", forwardedFor: ["2001:db9::5"]) == "2001:db9:0:0::/64")
+        #expect(clients.key(peer: "10.0.0.2", forwardedFor: []) == "10.0.0.2")
+        // An untrusted peer's header is ignored.
+        #expect(clients.key(peer: "192.0.2.1", forwardedFor: ["198.51.100.7"]) == "192.0.2.1")
+        #expect(throws: ConfigurationError.self) { try IPNetwork.list("10.0.0.0/33", setting: "INLET_TRUSTED_PROXIES") }
+        #expect(throws: ConfigurationError.self) { try IPNetwork.list("proxy.internal", setting: "INLET_TRUSTED_PROXIES") }
+    }
+
     @Test func memoryStaysBoundedUnderManyDistinctClients() {
         let clock = TestClock(seconds: RouteTenant.now)
         let limiter = ClientRateLimiter(limit: 10, capacity: 1_000, clock: clock.clock)

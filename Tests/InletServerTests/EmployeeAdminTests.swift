@@ -54,6 +54,27 @@ extension TestClientProtocol {
         }
     }
 
+    @Test func anImportIsCappedInElementsAndInReportedErrors() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder, configure: configurePipeline) { client in
+            let tooMany = try await client.adminJSON("/admin/employees/import", "[" + Array(repeating: "{}", count: 10_001).joined(separator: ",") + "]")
+            #expect(tooMany.status == .badRequest)
+            #expect(try tooMany.json["message"]?.stringValue?.contains("at most 10000") == true, "\(tooMany.text)")
+            #expect(try count(folder.databasePath, "events") == 0)
+
+            let invalid = try await client.adminJSON("/admin/employees/import", "[" + Array(repeating: "{}", count: 10_000).joined(separator: ",") + "]")
+            #expect(invalid.status == .accepted)
+            #expect(try invalid.json["received"] == 10_000)
+            #expect(try invalid.json["invalid"] == 10_000)
+            guard case .array(let errors)? = try invalid.json["errors"] else {
+                Issue.record("no errors array: \(invalid.text)")
+                return
+            }
+            #expect(errors.count == 100)
+            #expect(errors.last?["index"] == 99)
+        }
+    }
+
     @Test func provisionAppendsAnAdminEventForAKnownEmployee() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath

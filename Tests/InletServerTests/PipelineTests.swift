@@ -13,6 +13,7 @@ import Testing
 
 let webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 let adminToken = "admin_" + String(repeating: "5", count: 32)
+let productivityToken = "prod_" + String(repeating: "3", count: 40)
 
 extension TestClientProtocol {
     /// POSTs a productivity event signed as the productivity system signs it.
@@ -231,6 +232,10 @@ func configurePipeline(_ configuration: inout Configuration) {
         .init(name: "no employee_id", send: { try await $0.postSigned(#"{"type":"employee.created","data":{"email":"a@example.com"}}"#) }, status: .badRequest, messageContains: "employee_id"),
         .init(name: "no email", send: { try await $0.postSigned(#"{"type":"employee.created","data":{"employee_id":"E1"}}"#) }, status: .badRequest, messageContains: "email"),
         .init(name: "not JSON", send: { try await $0.postSigned("employee.created") }, status: .badRequest),
+        // Verified before parsed: a forged body is refused for its signature, whatever it holds.
+        .init(name: "forged and not JSON", send: { try await $0.postSigned("{\"type\":", secret: "whsec_" + Data("another-secret-key".utf8).base64EncodedString()) }, status: .unauthorized),
+        .init(name: "webhook-id outside the id alphabet", send: { try await $0.postSigned(employeeEvent(), id: "msg 1/2") }, status: .badRequest, messageContains: "event id"),
+        .init(name: "webhook-id over 256 characters", send: { try await $0.postSigned(employeeEvent(), id: String(repeating: "m", count: 257)) }, status: .badRequest, messageContains: "event id"),
     ]
 
     @Test(arguments: badHooks)
@@ -255,11 +260,11 @@ func configurePipeline(_ configuration: inout Configuration) {
             #expect(try count(db, "events") == 1)
         }
         let other = try TemporaryFolder()
-        try await withInlet(folder: other, configure: { $0.productivityAPIToken = Secret("prod-token") }) { client in
+        try await withInlet(folder: other, configure: { $0.productivityAPIToken = Secret(productivityToken) }) { client in
             let body = #"{"id":"evt_from_body","type":"employee.updated","data":{"employee_id":42,"email":"x@example.com"}}"#
             let response = try await client.execute(
                 uri: "/hooks/productivity", method: .post,
-                headers: [.contentType: "application/json", .authorization: "Bearer prod-token"], body: ByteBuffer(string: body)
+                headers: [.contentType: "application/json", .authorization: "Bearer \(productivityToken)"], body: ByteBuffer(string: body)
             )
             #expect(response.status == .accepted)
             #expect(try response.json["event_id"] == "evt_from_body")
@@ -268,6 +273,48 @@ func configurePipeline(_ configuration: inout Configuration) {
                 headers: [.contentType: "application/json", .authorization: "Bearer wrong"], body: ByteBuffer(string: body)
             )
             #expect(refused.status == .unauthorized)
+        }
+    }
+
+    @Test func eachWebhookSignatureHeaderLineIsConsidered() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder, configure: configurePipeline) { client in
+            let body = employeeEvent()
+            let timestamp = String(Int(Date().timeIntervalSince1970))
+            let signature = try WebhookSecret(webhookSecret).sign(id: "msg_lines", timestamp: timestamp, body: Array(body.utf8))
+            var headers: HTTPFields = [.contentType: "application/json", HTTPField.Name("webhook-id")!: "msg_lines", HTTPField.Name("webhook-timestamp")!: timestamp]
+            headers.append(HTTPField(name: HTTPField.Name("webhook-signature")!, value: "v1,bm90IHRoZSBzaWduYXR1cmU="))
+            headers.append(HTTPField(name: HTTPField.Name("webhook-signature")!, value: signature))
+            let response = try await client.execute(uri: "/hooks/productivity", method: .post, headers: headers, body: ByteBuffer(string: body))
+            #expect(response.status == .accepted, "\(response.text)")
+        }
+    }
+
+    @Test func anEnvelopeIDOutsideTheAlphabetIsRefusedInBearerMode() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder, configure: { $0.productivityAPIToken = Secret(productivityToken) }) { client in
+            let body = #"{"id":"evt\r\nX-Injected: 1","type":"employee.updated","data":{"employee_id":42,"email":"x@example.com"}}"#
+            let response = try await client.execute(
+                uri: "/hooks/productivity", method: .post,
+                headers: [.contentType: "application/json", .authorization: "Bearer \(productivityToken)"], body: ByteBuffer(string: body)
+            )
+            #expect(response.status == .badRequest)
+            #expect(try count(folder.databasePath, "events") == 0)
+        }
+    }
+
+    @Test func unknownEventTypesAreCountedAsOther() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder, configure: { configuration in
+            configurePipeline(&configuration)
+            configuration.acceptUnknownEventTypes = true
+        }) { client in
+            for index in 0..<3 {
+                #expect(try await client.postSigned(#"{"type":"sender.chosen.\#(index)","data":{}}"#).status == .accepted)
+            }
+            let text = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(text.contains(#"inlet_events_received_total{source="productivity",type="other",outcome="accepted"} 3"#), "\(text)")
+            #expect(!text.contains("sender.chosen"))
         }
     }
 

@@ -190,6 +190,33 @@ import Testing
         }
     }
 
+    @Test func refusesToStartWithAWeakToken() async throws {
+        let folder = try TemporaryFolder()
+        await #expect(throws: ConfigurationError.self) {
+            try await withInlet(folder: folder, configure: { $0.internalAPIToken = Secret("tok-abc") }) { _ in }
+        }
+        await #expect(throws: ConfigurationError.self) {
+            try await withInlet(folder: folder, configure: { $0.adminAPIToken = Secret(internalToken) }) { _ in }
+        }
+    }
+
+    @Test func anAbortedUploadIsLoggedAtInfoNotError() async throws {
+        let folder = try TemporaryFolder()
+        let logs = LogCapture()
+        try await withInlet(folder: folder, logs: logs) { client in
+            let connection = try RawConnection(port: try #require(client.port))
+            connection.send(
+                "POST /internal/auth/sync-user HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(internalToken)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"auth0Id\":"
+            )
+            connection.close()
+            try await eventually(timeout: .seconds(5), "the aborted request to be logged") {
+                logs.all.contains { $0.contains("request aborted") }
+            }
+        }
+        #expect(!logs.all.contains { $0.hasPrefix("error") }, "\(logs.all.filter { $0.hasPrefix("error") })")
+    }
+
     @Test func neverLogsTheTokenOrTheAuthorizationHeader() async throws {
         let folder = try TemporaryFolder()
         let logs = LogCapture()

@@ -60,6 +60,24 @@ public struct WebhookSecret: Sendable, CustomStringConvertible, CustomReflectabl
         self.key = key
     }
 
+    /// Fewest key bytes a configured secret may have (the Standard Webhooks recommendation).
+    public static let minimumKeyBytes = 24
+
+    /// Parses a configured secret and requires ``minimumKeyBytes``; the error names
+    /// `setting`, never the value.
+    public static func checked(_ text: String, setting: String) throws(ConfigurationError) -> WebhookSecret {
+        let secret: WebhookSecret
+        do {
+            secret = try WebhookSecret(text)
+        } catch {
+            throw ConfigurationError("\(setting): \(error.message)")
+        }
+        guard secret.key.count >= Self.minimumKeyBytes else {
+            throw ConfigurationError("\(setting) decodes to fewer than \(Self.minimumKeyBytes) key bytes; use a longer random secret")
+        }
+        return secret
+    }
+
     /// A secret with these key bytes (at least one).
     public init(keyBytes: [UInt8]) {
         precondition(!keyBytes.isEmpty, "a webhook secret needs at least one key byte")

@@ -23,13 +23,13 @@ public struct HandlerSettings: Sendable {
     public let name: String
     /// The handler's object from the file (empty when the file says nothing of it).
     public let values: JSONValue
-    /// The process environment, for secrets a handler names (`secret_env`).
-    public let environment: [String: String]
+    /// The secrets and variables the handler names (`secret_env`, `AUTH0_*`), one at a time.
+    public let secrets: SecretResolver
 
-    public init(name: String, values: JSONValue = .object([]), environment: [String: String] = [:]) {
+    public init(name: String, values: JSONValue = .object([]), secrets: SecretResolver = SecretResolver(environment: [:])) {
         self.name = name
         self.values = values
-        self.environment = environment
+        self.secrets = secrets
     }
 
     public func string(_ key: String) throws -> String? {
@@ -76,6 +76,52 @@ public struct HandlerSettings: Sendable {
         if let value = try self.number("lease_seconds") { options.leaseSeconds = max(1, value) }
         return options
     }
+}
+
+/// What a handler may read of the process environment: variables it names, one at a
+/// time, never Inlet's own credentials.
+///
+/// Handler factories (third-party ones included) get this instead of the environment, so
+/// `INTERNAL_API_TOKEN`, `ADMIN_API_TOKEN` and the productivity secrets stay with the
+/// server, and printing a handler's settings prints `<secrets>`, not every variable.
+///
+/// ```swift
+/// guard let secret = try settings.secrets.secret("FORWARD_SECRET") else { throw HandlerUnavailable("...") }
+/// ```
+public struct SecretResolver: Sendable, CustomStringConvertible, CustomReflectable {
+    private let environment: [String: String]
+
+    /// Variables no handler may read (nor their `_FILE` forms).
+    public static let reserved: Set<String> = [
+        "INTERNAL_API_TOKEN", "ADMIN_API_TOKEN", "PRODUCTIVITY_WEBHOOK_SECRET", "PRODUCTIVITY_API_TOKEN",
+    ]
+
+    public init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    /// The secret in `name`, or in the file `name_FILE` names (``Configuration/secret(_:_:)``);
+    /// nil when unset. Inlet's own credentials are refused.
+    public func secret(_ name: String) throws -> Secret? {
+        try Self.checkNotReserved(name)
+        return try Configuration.secret(name, self.environment)
+    }
+
+    /// The variable `name` as set; nil when unset. Inlet's own credentials are refused.
+    public func value(_ name: String) throws -> String? {
+        try Self.checkNotReserved(name)
+        return self.environment[name]
+    }
+
+    private static func checkNotReserved(_ name: String) throws {
+        let base = name.hasSuffix("_FILE") ? String(name.dropLast("_FILE".count)) : name
+        guard !Self.reserved.contains(base) else {
+            throw ConfigurationError("\(name) is one of Inlet's own credentials; a handler cannot read it")
+        }
+    }
+
+    public var description: String { "<secrets>" }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// Why a registered handler is not running; thrown by a factory.
@@ -149,7 +195,9 @@ public struct HandlerRegistry: Sendable {
             throw ConfigurationError("handlers.\(name): no handler of that name is registered (known: \(known.sorted().joined(separator: ", ")))")
         }
         for factory in factories {
-            let handlerSettings = HandlerSettings(name: factory.name, values: settings[factory.name] ?? .object([]), environment: environment)
+            let handlerSettings = HandlerSettings(
+                name: factory.name, values: settings[factory.name] ?? .object([]), secrets: SecretResolver(environment: environment)
+            )
             let enabled = try handlerSettings.bool("enabled") ?? factory.enabledByDefault
             guard enabled else {
                 self.inactive.append(Inactive(name: factory.name, reason: "disabled in the configuration (handlers.\(factory.name).enabled)"))

@@ -220,14 +220,21 @@ public final class HTTPClient: Sendable {
         public var maxConnectionsPerHost: Int
         /// The `User-Agent` header, unless a request sets its own.
         public var userAgent: String
+        /// The proxy every request goes through (`CURLOPT_PROXY`, `INLET_HTTP_PROXY`); nil
+        /// means none: libcurl's reading of `http_proxy`, `https_proxy` and `ALL_PROXY` from
+        /// the environment is turned off, so secrets never follow a variable set for
+        /// something else.
+        public var proxy: String?
 
         public init(
             caBundlePath: String? = nil,
             maxConnections: Int = 32,
             maxConnectionsPerHost: Int = 8,
-            userAgent: String = "inlet/\(InletCoreVersion.string)"
+            userAgent: String = "inlet/\(InletCoreVersion.string)",
+            proxy: String? = nil
         ) {
             self.caBundlePath = caBundlePath
+            self.proxy = proxy
             self.maxConnections = maxConnections
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.userAgent = userAgent
@@ -649,6 +656,8 @@ private final class CurlMultiLoop: @unchecked Sendable {
             set(CCurl_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle))
         }
         set(CCurl_easy_setopt_string(easy, CURLOPT_USERAGENT, self.configuration.userAgent))
+        // An empty proxy turns the *_proxy environment variables off.
+        set(CCurl_easy_setopt_string(easy, CURLOPT_PROXY, self.configuration.proxy ?? ""))
         set(CCurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)))
         set(CCurl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout)))
         // Refuses a declared Content-Length over the limit before reading the body; the

@@ -114,6 +114,45 @@ public final class JSONDocument {
         return true
     }
 
+    /// Whether `bytes`, if a JSON array, has at most `limit` elements: commas outside
+    /// strings at depth one are counted, before any parser builds the elements. Anything
+    /// else passes (the parser judges it).
+    ///
+    /// ```swift
+    /// guard JSONDocument.arrayHasAtMost(10_000, elements: bytes) else { throw tooMany }
+    /// ```
+    public static func arrayHasAtMost(_ limit: Int, elements bytes: UnsafeRawBufferPointer) -> Bool {
+        let blanks: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")]
+        guard bytes.first(where: { !blanks.contains($0) }) == UInt8(ascii: "[") else { return true }
+        var depth = 0
+        var commas = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case UInt8(ascii: ",") where depth == 1:
+                commas += 1
+                // n commas separate n + 1 elements.
+                if commas >= limit { return false }
+            default: break
+            }
+        }
+        return true
+    }
+
     /// The high bit of each byte of `word` (first byte in the low bits) that is `"` or `\`;
     /// zero when there is none. Bits above the lowest may be spurious; the lowest is exact.
     @inline(__always)

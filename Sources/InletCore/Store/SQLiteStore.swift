@@ -200,9 +200,13 @@ public final class SQLiteStore: InletStore {
                         .integer(login.loginsCount), .text(login.ip), .text(now), .integer(id),
                     ]
                 )
-                // Apart, so that a login with the same email leaves the email index alone.
+                // Apart, so that a login with the same email leaves the email index alone. A
+                // new address is unverified unless the login says otherwise.
                 if let email = login.email, existing[1].string != email {
-                    try connection.execute("UPDATE users SET email = ? WHERE id = ?", [.text(email), .integer(id)])
+                    try connection.execute(
+                        "UPDATE users SET email = ?, email_verified = ? WHERE id = ?",
+                        [.text(email), .bool(login.emailVerified ?? false), .integer(id)]
+                    )
                 }
                 userID = id
                 created = false

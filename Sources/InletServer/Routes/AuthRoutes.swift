@@ -42,7 +42,7 @@ struct AccessTokenSetup {
         let url = configuration.auth0JWKSURL ?? JWKSCache.Options.defaultURL(domain: domain)
         let client = HTTPClient(configuration: .init(
             caBundlePath: configuration.caBundlePath,
-            maxConnections: 2, maxConnectionsPerHost: 2
+            maxConnections: 2, maxConnectionsPerHost: 2, proxy: configuration.httpProxy
         ))
         let cache = JWKSCache(options: .init(url: url), client: client, clock: clock, logger: logger)
         self.verifier = JWTVerifier(
@@ -64,7 +64,8 @@ struct AccessTokenSetup {
 /// `POST /auth/sync` and `GET /auth/verify`: the frontend, with an Auth0 access token.
 ///
 /// The token's `sub` names the user; the body cannot: a body whose `auth0_id` differs
-/// is refused with 403. A sync upserts through ``SQLiteStore/syncLogin(_:payload:handlers:)``,
+/// is refused with 403. An `email` that differs from the stored one is recorded as
+/// unverified unless the token carries it as a verified claim (``JWTClaims/verifiedEmail``). A sync upserts through ``SQLiteStore/syncLogin(_:payload:handlers:)``,
 /// the same write the Post-Login Action makes, so a user reached by both paths is one row.
 ///
 /// Refusals follow RFC 6750 as Auth0's middleware words them: no token is 401 with
@@ -100,7 +101,9 @@ struct AuthRoutes: Sendable {
         if let claimedID, !claimedID.utf8.elementsEqual(claims.subject.utf8) {
             throw APIError.forbidden("auth0_id does not match the subject of the access token")
         }
-        let login = LoginSync(auth0ID: claims.subject, email: email, name: name)
+        // The body's email is the user's word; it counts as verified only when the token vouches for it.
+        let verified: Bool? = email != nil && claims.verifiedEmail == email ? true : nil
+        let login = LoginSync(auth0ID: claims.subject, email: email, name: name, emailVerified: verified)
         // Stored in the Action's shape, so handlers of auth0.user.login read both alike.
         let payload: JSONValue = [
             "auth0Id": .string(claims.subject), "email": .string(email), "name": .string(name), "via": "auth/sync",
@@ -147,5 +150,19 @@ struct AuthRoutes: Sendable {
                 headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\", error_description=\"\(error.message)\""]
             )
         }
+    }
+}
+
+extension JWTClaims {
+    /// The email the token vouches for: `email` with `email_verified: true`, either plain
+    /// or as namespaced custom claims (`https://example.com/email`), as an Auth0 Action
+    /// adds them to access tokens. Nil when the token does not say the address is verified.
+    var verifiedEmail: String? {
+        guard case .object(let members) = self.all else { return nil }
+        func claim(_ name: String) -> JSONValue? {
+            members.first { $0.0 == name }?.1 ?? members.first { $0.0.hasSuffix("/" + name) }?.1
+        }
+        guard claim("email_verified")?.boolValue == true else { return nil }
+        return claim("email")?.stringValue
     }
 }

@@ -9,7 +9,8 @@ internal import InletCore
 ///   202 `{"accepted": true, "event_id", "employee_id", "handlers"}`.
 /// - `POST /admin/employees/import` with a JSON array of employees appends one
 ///   `employee.created` event each, of source `admin` and id `import:<employee_id>`, so a
-///   re-import is deduplicated. Invalid entries are counted and listed, the rest accepted.
+///   re-import is deduplicated. Invalid entries are counted and the first 100 listed, the
+///   rest accepted; more than 10,000 entries are refused with 400.
 ///   202 `{"received", "accepted", "duplicates", "invalid", "errors": [{"index", "message"}]}`.
 struct EmployeeAdminRoutes: Sendable {
     let store: any InletStore
@@ -21,6 +22,11 @@ struct EmployeeAdminRoutes: Sendable {
     let body: JSONBodyReader
     /// Reads import bodies (larger than single events).
     let importBody: JSONBodyReader
+
+    /// Most employees in one import (an 8 MiB array of `{}` would otherwise be millions
+    /// of parsed nodes), and most error entries in its answer.
+    static let maxImportElements = 10_000
+    static let maxReportedErrors = 100
 
     func register(on router: Router<InletRequestContext>, routes: RouteTable) {
         routes.add("/admin/employees/{employee_id}/provision", .post)
@@ -58,13 +64,19 @@ struct EmployeeAdminRoutes: Sendable {
 
         router.post("/admin/employees/import") { request, _ in
             try self.authenticator.authenticate(request)
-            let (document, _) = try await self.importBody.read(request)
+            let raw = try await self.importBody.readBytes(request)
+            // Counted before parsing: the parser would build every element first.
+            guard raw.withUnsafeReadableBytes({ JSONDocument.arrayHasAtMost(Self.maxImportElements, elements: $0) }) else {
+                throw APIError.badRequest("an import holds at most \(Self.maxImportElements) employees; split it")
+            }
+            let document = try self.importBody.parse(raw)
             guard document.root.isArray else {
                 throw APIError.badRequest("the body must be a JSON array of employees")
             }
             let items = document.root.elements
             var events: [NewEvent] = []
             var errors: [JSONValue] = []
+            var invalid = 0
             for (index, item) in items.enumerated() {
                 do {
                     let employee = try Employee(json: item)
@@ -72,10 +84,11 @@ struct EmployeeAdminRoutes: Sendable {
                     events.append(
                         NewEvent(source: "admin", id: "import:\(employee.employeeID)", type: "employee.created", payload: payload.serializedString)
                     )
-                } catch let error as EmployeeValidationError {
-                    errors.append(["index": .int(index), "message": .string(error.message)])
                 } catch {
-                    errors.append(["index": .int(index), "message": .string("\(error)")])
+                    invalid += 1
+                    guard errors.count < Self.maxReportedErrors else { continue }
+                    let message = (error as? EmployeeValidationError)?.message ?? "\(error)"
+                    errors.append(["index": .int(index), "message": .string(message)])
                 }
             }
             let handlers = self.registry.subscribers(of: "employee.created")
@@ -85,7 +98,7 @@ struct EmployeeAdminRoutes: Sendable {
             return Response.json(
                 [
                     "received": .int(items.count), "accepted": .int(results.count - duplicates), "duplicates": .int(duplicates),
-                    "invalid": .int(errors.count), "errors": .array(Array(errors.prefix(100))),
+                    "invalid": .int(invalid), "errors": .array(errors),
                 ],
                 status: .accepted
             )

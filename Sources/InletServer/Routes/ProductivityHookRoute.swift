@@ -8,7 +8,9 @@ internal import Synchronization
 /// `POST /hooks/productivity`: employee events from the productivity system.
 ///
 /// Authenticated by a Standard Webhooks signature over the raw bytes (`webhook-*` or
-/// `svix-*` headers), or by a bearer token for a sender that cannot sign. A valid event is
+/// `svix-*` headers), checked before any parser sees them, or by a bearer token for a
+/// sender that cannot sign. Event ids (`webhook-id`, else the envelope's `id`) must pass
+/// ``EventID/isValid(_:)``. A valid event is
 /// committed with its deliveries planned, then answered 202; a repeated id is answered 200
 /// with `"duplicate": true` and dispatched no second time.
 struct ProductivityHookRoute: Sendable {
@@ -45,12 +47,15 @@ struct ProductivityHookRoute: Sendable {
             (HTTPField.Name("\(prefix)-id")!, HTTPField.Name("\(prefix)-timestamp")!, HTTPField.Name("\(prefix)-signature")!)
         }
 
+        /// Several signature lines are one space-separated list, each entry considered
+        /// (`HTTPFields` would join them with ", ", which no entry survives).
         init?(_ headers: HTTPFields) {
             for (idName, timestampName, signatureName) in Self.names {
-                if let id = headers[idName], let timestamp = headers[timestampName], let signature = headers[signatureName] {
+                let signatures = headers[values: signatureName]
+                if let id = headers[idName], let timestamp = headers[timestampName], !signatures.isEmpty {
                     self.id = id
                     self.timestamp = timestamp
-                    self.signature = signature
+                    self.signature = signatures.joined(separator: " ")
                     return
                 }
             }
@@ -59,13 +64,11 @@ struct ProductivityHookRoute: Sendable {
     }
 
     func handle(_ request: Request) async throws -> Response {
-        let signed: SignatureHeaders?
         if let verifier = self.verifier {
             guard let headers = SignatureHeaders(request.headers) else {
                 throw APIError.unauthorized("missing webhook-id, webhook-timestamp or webhook-signature header")
             }
-            signed = headers
-            let (document, raw) = try await self.body.read(request)
+            let raw = try await self.body.readBytes(request)
             do {
                 try raw.withUnsafeReadableBytes { bytes throws(WebhookVerificationError) in
                     try verifier.verify(id: headers.id, timestamp: headers.timestamp, signatureHeader: headers.signature, body: bytes, now: self.clock.now())
@@ -73,19 +76,22 @@ struct ProductivityHookRoute: Sendable {
             } catch {
                 throw APIError.unauthorized("invalid webhook signature: \(error.message)")
             }
-            return try await self.accept(document: document, raw: raw, headerID: signed?.id)
+            return try await self.accept(raw: raw, headerID: headers.id)
         } else if let bearer = self.bearer {
             try bearer.authenticate(request)
-            let (document, raw) = try await self.body.read(request)
-            return try await self.accept(document: document, raw: raw, headerID: nil)
+            return try await self.accept(raw: try await self.body.readBytes(request), headerID: nil)
         } else {
             throw APIError.unauthorized("this route is disabled: neither PRODUCTIVITY_WEBHOOK_SECRET nor PRODUCTIVITY_API_TOKEN is configured")
         }
     }
 
-    private func accept(document: JSONDocument, raw: ByteBuffer, headerID: String?) async throws -> Response {
+    private func accept(raw: ByteBuffer, headerID: String?) async throws -> Response {
+        let document = try self.body.parse(raw)
         let envelope = try ProductivityEnvelope(json: document.root.requireObject(), acceptUnknownTypes: self.acceptUnknownTypes)
         let id = headerID ?? envelope.id ?? EventID.generate(at: self.clock.now())
+        guard EventID.isValid(id) else {
+            throw APIError.badRequest("the event id must be 1 to 256 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
+        }
         let handlers = self.registry.subscribers(of: envelope.type)
         let result = try await self.store.appendEvent(
             source: "productivity", id: id, type: envelope.type, payload: String(buffer: raw), handlers: handlers
@@ -102,7 +108,8 @@ struct ProductivityHookRoute: Sendable {
 }
 
 /// `inlet_events_received_total{source="productivity", type, outcome}`, each counter made
-/// once and kept.
+/// once and kept. Types outside ``ProductivityEnvelope/knownTypes`` (the sender chooses
+/// them) are counted as `other`, so the number of counters stays bounded.
 final class ReceivedEventCounters: Sendable {
     private let factory: any MetricsFactory
     private struct Key: Hashable {
@@ -117,6 +124,7 @@ final class ReceivedEventCounters: Sendable {
     }
 
     func increment(type: String, outcome: String) {
+        let type = ProductivityEnvelope.knownTypes.contains(type) || type == "unknown" ? type : "other"
         let key = Key(type: type, outcome: outcome)
         let counter = self.counters.withLock { counters in
             if let counter = counters[key] { return counter }
