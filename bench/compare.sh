@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Two builds of inlet side by side in one run, pinned: the server on CPU 0, wrk on CPU 1.
-# For each binary, alternately (ROUNDS times): durable logins (bench/sync-user.lua) and
+# Builds of inlet side by side in one run, pinned: the server on CPU 0, wrk on CPU 1.
+# For each binary in turn (ROUNDS times): durable logins (bench/sync-user.lua) and
 # signed employee.created events (bench/productivity.lua), each against a fresh database,
 # reporting requests/s, p50/p99 and the server's CPU time per request (utime+stime from
 # /proc/PID/stat over the run, divided by the requests wrk completed).
-#   bench/compare.sh OLD_BINARY NEW_BINARY      (DURATION=10 CONNECTIONS=64 ROUNDS=2)
+#   bench/compare.sh OLD_BINARY NEW_BINARY [MORE...]   (DURATION=10 CONNECTIONS=64 ROUNDS=2)
+# Each binary is labelled by its file name.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-OLD=${1:?old binary}
-NEW=${2:?new binary}
+[[ $# -ge 2 ]] || { echo "usage: bench/compare.sh BINARY BINARY [BINARY...]" >&2; exit 2; }
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-2}
@@ -61,16 +61,14 @@ run() {
 import sys
 label, kind, rps, p50, p99, requests, before, after, ticks, non2xx = sys.argv[1:]
 cpu_us = (int(after) - int(before)) / int(ticks) * 1e6 / max(1, int(requests))
-print(f"{label:4} {kind:6} {float(rps):9.0f} req/s  p50 {p50:>8}  p99 {p99:>8}  server CPU {cpu_us:6.1f} us/request  non-2xx {non2xx}")
+print(f"{label:14} {kind:6} {float(rps):9.0f} req/s  p50 {p50:>8}  p99 {p99:>8}  server CPU {cpu_us:6.1f} us/request  non-2xx {non2xx}")
 PY
 }
 
-echo "old: $OLD"
-echo "new: $NEW"
+for binary in "$@"; do echo "$(basename "$binary"): $binary"; done
 echo "server on CPU 0, wrk (1 thread, $CONNECTIONS connections, ${DURATION}s) on CPU 1"
 for round in $(seq 1 "$ROUNDS"); do
     for kind in login event; do
-        run old "$OLD" $kind
-        run new "$NEW" $kind
+        for binary in "$@"; do run "$(basename "$binary")" "$binary" $kind; done
     done
 done
