@@ -11,10 +11,12 @@ run: deps
 	swift build -c release --product inlet
 	.build/release/inlet serve
 
-## Build once, then run the whole suite (unit and end-to-end over loopback).
+## Build once, then run the whole suite (unit and end-to-end over loopback), then the
+## contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	scripts/contract-test.sh
 
 ## Load benchmark against a release build (wrk; see README, Performance).
 bench:
