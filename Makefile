@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` starts the receiver, `make test` runs every test.
 SHELL := /bin/bash
 
-.PHONY: deps run test bench bench-json
+.PHONY: deps run test bench bench-json fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -27,3 +27,8 @@ bench:
 bench-json: deps
 	swift build -c release --product inlet-json-bench
 	.build/release/inlet-json-bench fixtures/auth0-action
+
+## Fuzz every parser (libFuzzer, ASan) for FUZZ_SECONDS each, one after another; see docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)

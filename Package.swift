@@ -143,6 +143,20 @@ let package = Package(
             path: "Benchmarks/JWTBench",
             swiftSettings: swiftSettings
         ),
+        // Fuzzing (docs/fuzzing.md): the entries, shared by the libFuzzer driver and the
+        // corpus replay test; the driver replays files when built without -DFUZZING.
+        .target(
+            name: "InletFuzzEntries",
+            dependencies: ["InletCore", "Auth0", "COpenSSL"],
+            path: "Fuzz/Entries",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "inlet-fuzz",
+            dependencies: ["InletFuzzEntries"],
+            path: "Fuzz/Driver",
+            swiftSettings: swiftSettings
+        ),
         // Support code shared by the test targets: log capture, RSA test keys, loopback
         // HTTP servers, a movable clock, polling. A regular target (no `import Testing`),
         // linked only into the tests.
@@ -156,6 +170,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/InletTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: ["InletFuzzEntries"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
