@@ -52,7 +52,7 @@ struct JSONBodyReader: Sendable {
         guard let contentType = request.headers[.contentType] else {
             throw APIError.unsupportedMediaType("a Content-Type of application/json is required")
         }
-        let mediaType = MediaType(contentType: contentType)
+        let mediaType = InletCore.MediaType(contentType: contentType)
         guard mediaType.isJSON else {
             throw APIError.unsupportedMediaType("the body must be application/json, not \(mediaType)")
         }
