@@ -1,5 +1,3 @@
-public import Auth0
-public import InletCore
 
 /// The parsers that read untrusted bytes, each as one fuzz entry.
 ///

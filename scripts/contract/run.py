@@ -147,6 +147,7 @@ def main() -> int:
             command = [
                 sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml"), "--no-color",
                 "run", str(ROOT / "docs/openapi.yaml"), "--url", f"http://127.0.0.1:{port}",
+                *(["--checks", os.environ["INLET_CT_CHECKS"]] if os.environ.get("INLET_CT_CHECKS") else []),
                 "--max-examples", str(args.max_examples), "--workers", "1",
                 "--request-timeout", "10", "--max-response-time", "5", "--generation-database", "none",
                 "--suppress-health-check", "all", "--report", "junit", "--report-junit-path", str(folder / "junit.xml"),
