@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,9 @@ ROOT = HERE.parent.parent
 DOMAIN = "contract-test.invalid"
 AUDIENCE = "https://inlet.contract-test.invalid/api"
 SUBJECT = "auth0|contract-test"
+# The employee that POST /admin/employees/{employee_id}/provision is called with
+# (schemathesis.toml): stored before the server starts, as a handler would have stored it.
+EMPLOYEE = "EMP-CONTRACT"
 
 
 def b64url(data: bytes) -> str:
@@ -77,6 +81,16 @@ def serve_jwks(jwks: dict) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def seed_employee(binary: str, env: dict, database: Path) -> None:
+    subprocess.run([binary, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "INSERT INTO employees (employee_id, name, email, department, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (EMPLOYEE, "Contract Test", "contract.test@example.com", "Production", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        )
+    db.close()
 
 
 def wait_for_port(log: Path, process: subprocess.Popen, deadline: float) -> int:
@@ -136,6 +150,7 @@ def main() -> int:
             "AUTH0_API_IDENTIFIER": AUDIENCE,
             "AUTH0_JWKS_URL": f"http://127.0.0.1:{jwks_server.server_address[1]}/.well-known/jwks.json",
         })
+        seed_employee(args.binary, server_env, folder / "inlet.sqlite")
         log = folder / "inlet.log"
         with open(log, "wb") as log_file:
             server = subprocess.Popen([args.binary, "serve"], env=server_env, stdout=log_file, stderr=subprocess.STDOUT,
