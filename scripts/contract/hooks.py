@@ -5,7 +5,8 @@ request goes out, this hook fixes the exact bytes of the body, stamps `webhook-t
 with the current time, adds a `webhook-id` when the case has none, and signs
 `<id>.<timestamp>.<body>` with PRODUCTIVITY_WEBHOOK_SECRET (HMAC-SHA256), as the
 productivity system would. A case sent without the signature header (schemathesis
-checking that authentication is enforced) is left unsigned.
+checking that authentication is enforced) or with headers generated outside the
+description (to be refused) is left unsigned.
 """
 
 import base64
@@ -13,13 +14,12 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import time
 import uuid
 
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 
-TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SECRET = base64.b64decode(os.environ["INLET_CT_WEBHOOK_SECRET"].removeprefix("whsec_"))
 
 
@@ -48,12 +48,10 @@ def before_call(context, case, kwargs):
         return
     if case.media_type is not None:
         case.body = body
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return  # headers outside the description: sent as generated, to be refused
     message_id = case.headers.setdefault("webhook-id", f"ct_{uuid.uuid4().hex}")
-    # A timestamp generated outside the description stays, to be refused; a valid one
-    # becomes the current time, to be accepted.
-    timestamp = case.headers.get("webhook-timestamp", "")
-    if not timestamp or TIMESTAMP.fullmatch(timestamp):
-        timestamp = str(int(time.time()))
-        case.headers["webhook-timestamp"] = timestamp
+    timestamp = str(int(time.time()))
+    case.headers["webhook-timestamp"] = timestamp
     mac = hmac.new(SECRET, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     case.headers["webhook-signature"] = "v1," + base64.b64encode(mac).decode()
