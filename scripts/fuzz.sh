@@ -9,7 +9,9 @@
 # .build-fuzz/corpus/<target> seeded from Fuzz/corpus/<target>, and ends by merging the
 # inputs that add coverage into Fuzz/corpus/<target> (commit them: the test suite replays
 # that folder). A crash, leak or hang stops with the input in .build-fuzz/artifacts/;
-# copy it to Fuzz/corpus/<target>/regression-<what> once fixed. Summary per target:
+# copy it to Fuzz/corpus/<target>/regression-<what> once fixed. The per-input timeout is
+# 120 s, not 10: on a shared machine whose processes get paused, 10 s reported stalls
+# (inputs that replay in milliseconds) as hangs. Summary per target:
 # executions, cov: (edges) and ft: (features) from libFuzzer's last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +37,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$work" "$artifacts" "$(dirname "$log")"
     echo "fuzz: $target for ${seconds} s (log: $log)"
     if ! INLET_FUZZ_TARGET=$target "$binary" "$work" "Fuzz/corpus/$target" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+        -max_total_time="$seconds" -timeout=120 -rss_limit_mb=2048 -max_len=16384 \
         -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1; then
         echo "fuzz: $target FAILED; the input is in $artifacts" >&2
         grep -E "ERROR|Fatal error|SUMMARY|==[0-9]+==" "$log" | head -20 >&2 || true
