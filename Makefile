@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` starts the receiver, `make test` runs every test.
 SHELL := /bin/bash
 
-.PHONY: deps run test bench bench-json crash-test
+.PHONY: deps run test bench bench-json crash-test fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -11,10 +11,12 @@ run: deps
 	swift build -c release --product inlet
 	.build/release/inlet serve
 
-## Build once, then run the whole suite (unit and end-to-end over loopback).
+## Build once, then run the whole suite (unit and end-to-end over loopback), then the
+## contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	scripts/contract-test.sh
 	timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
 
 ## Crash trials: SIGKILL a release build 50 times under load, then drain (see README, Crash trials).
@@ -34,3 +36,8 @@ bench:
 bench-json: deps
 	swift build -c release --product inlet-json-bench
 	.build/release/inlet-json-bench fixtures/auth0-action
+
+## Fuzz every parser (libFuzzer, ASan) for FUZZ_SECONDS each, one after another; see docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // A link to docs/openapi.yaml, served at GET /openapi.yaml.
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         // Auth0: Management API client, token manager, JWT/JWKS verifier.
@@ -145,6 +147,20 @@ let package = Package(
             path: "Benchmarks/JWTBench",
             swiftSettings: swiftSettings
         ),
+        // Fuzzing (docs/fuzzing.md): the entries, shared by the libFuzzer driver and the
+        // corpus replay test; the driver replays files when built without -DFUZZING.
+        .target(
+            name: "InletFuzzEntries",
+            dependencies: ["InletCore", "Auth0", "COpenSSL"],
+            path: "Fuzz/Entries",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "inlet-fuzz",
+            dependencies: ["InletFuzzEntries"],
+            path: "Fuzz/Driver",
+            swiftSettings: swiftSettings
+        ),
         // Support code shared by the test targets: log capture, RSA test keys, loopback
         // HTTP servers, a movable clock, polling. A regular target (no `import Testing`),
         // linked only into the tests.
@@ -158,6 +174,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/InletTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: ["InletFuzzEntries"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

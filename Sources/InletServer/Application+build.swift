@@ -105,6 +105,7 @@ public func buildApplication(
         writable: WritableCheck(store: store)
     ).register(on: router, routes: routes)
     MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
+    OpenAPIRoute().register(on: router, routes: routes)
     SyncUserRoute(
         store: store,
         authenticator: BearerTokenAuthenticator(expected: configuration.internalAPIToken, settingName: "INTERNAL_API_TOKEN"),
@@ -134,7 +135,7 @@ public func buildApplication(
              reason: "neither PRODUCTIVITY_WEBHOOK_SECRET nor PRODUCTIVITY_API_TOKEN is set; every call is refused with 401", logger: logger)
     logRoute("/admin/*", enabled: configuration.adminAPIToken != nil, auth: "bearer ADMIN_API_TOKEN",
              reason: "ADMIN_API_TOKEN is not set; every call is refused with 401", logger: logger)
-    logger.info("route enabled", metadata: ["route": "GET /healthz, GET /readyz, GET /metrics"])
+    logger.info("route enabled", metadata: ["route": "GET /healthz, GET /readyz, GET /metrics, GET /openapi.yaml"])
 
     return Application(
         router: router,

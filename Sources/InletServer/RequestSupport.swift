@@ -59,8 +59,8 @@ struct JSONBodyReader: Sendable {
         guard let contentType = request.headers[.contentType] else {
             throw APIError.unsupportedMediaType("a Content-Type of application/json is required")
         }
-        let mediaType = Self.mediaType(of: contentType)
-        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+        let mediaType = InletCore.MediaType(contentType: contentType)
+        guard mediaType.isJSON else {
             throw APIError.unsupportedMediaType("the body must be application/json, not \(mediaType)")
         }
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > self.limits.maxBytes {
@@ -81,17 +81,5 @@ struct JSONBodyReader: Sendable {
         try raw.withUnsafeReadableBytes { bytes throws(JSONError) in
             try JSONDocument.parse(bytes, limits: self.limits)
         }
-    }
-
-    /// The media type of a Content-Type value: before any `;`, without blanks, lowercased.
-    static func mediaType(of contentType: String) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(contentType.utf8.count)
-        for byte in contentType.utf8 {
-            if byte == UInt8(ascii: ";") { break }
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { continue }
-            bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
