@@ -86,13 +86,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// RFC 3339 in UTC with milliseconds.
     public var description: String {
-        var seconds = time_t(self.millisecondsSinceEpoch / 1000)
-        let millis = Int(self.millisecondsSinceEpoch % 1000)
+        // Floor division, so that a time before 1970 has its milliseconds counted forward.
+        let ms = self.millisecondsSinceEpoch
+        var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
+        let millis = Int(ms - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         var out = [UInt8]()
         out.reserveCapacity(24)
         func put(_ value: Int, width: Int) {
+            let value = max(0, value)  // RFC 3339 has no year before 0000
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
             while divisor > 0 {

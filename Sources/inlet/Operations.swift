@@ -188,7 +188,7 @@ struct Purge: AsyncParsableCommand {
         let count = try await withWriter(self.common) { store, _ in
             try await purgeFinished(store, olderThanDays: self.olderThan, includingDead: true)
         } server: { api in
-            try await api.post("/admin/events/purge?state=dead&older_than_days=\(self.olderThan)").body["purged"]?.intValue ?? 0
+            try await api.post("/admin/deliveries/purge?state=dead&older_than_days=\(self.olderThan)").body["purged"]?.intValue ?? 0
         }
         printJSON(["purged": .int(count), "older_than_days": .int(self.olderThan)])
     }

@@ -17,4 +17,9 @@ import Testing
     func refusesAnythingElse(text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
     }
+
+    @Test func timesBefore1970PrintWithoutTrapping() {
+        #expect(Timestamp(millisecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp(millisecondsSinceEpoch: -86_400_000 * 365 * 100).description.hasPrefix("1870-"))
+    }
 }

@@ -37,11 +37,15 @@ def raw_body(case) -> bytes | None:
     return json.dumps(body).encode()
 
 
+_clients = iter(range(1, 1 << 24))
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.operation.path != "/hooks/productivity" or not case.headers:
-        return
-    if "webhook-signature" not in case.headers:
+    # Each request from a client of its own (see run.py: the failure guard).
+    n = next(_clients)
+    case.headers = {**(case.headers or {}), "X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
+    if case.operation.path != "/hooks/productivity" or "webhook-signature" not in case.headers:
         return
     body = raw_body(case)
     if body is None:

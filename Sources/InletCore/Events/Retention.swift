@@ -74,7 +74,7 @@ public struct Retention: Service {
 public func purgeFinished(
     _ store: any InletStore, olderThanDays days: Int, includingDead: Bool, clock: WallClock = .system, batchSize: Int = 500
 ) async throws -> Int {
-    let cutoff = clock.now().adding(seconds: -Double(days) * 86_400)
+    let cutoff = Timestamp(millisecondsSinceEpoch: max(0, clock.now().adding(seconds: -Double(days) * 86_400).millisecondsSinceEpoch))
     var removed = 0
     for _ in 0..<1_000_000 {
         let count = try await store.purgeEvents(receivedBefore: cutoff, includingDead: includingDead, limit: batchSize)

@@ -17,7 +17,7 @@ struct AdminRoutes: Sendable {
         routes.add("/admin/events/{id}", .get)
         routes.add("/admin/events/{id}/replay", .post)
         routes.add("/admin/deliveries/replay", .post)
-        routes.add("/admin/events/purge", .post)
+        routes.add("/admin/deliveries/purge", .post)
 
         router.get("/admin/events") { request, _ in
             try self.authenticator.authenticate(request)
@@ -57,7 +57,7 @@ struct AdminRoutes: Sendable {
             self.dispatcher.notify()
             return Response.json(["replayed": .int(count)], status: .accepted)
         }
-        router.post("/admin/events/purge") { request, _ in
+        router.post("/admin/deliveries/purge") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters
             guard query["state"] == "dead" else {
