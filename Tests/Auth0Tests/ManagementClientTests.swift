@@ -110,11 +110,13 @@ struct ManagementClientTests {
         try await withTenant { tenant, http in
             let sleeper = SleepRecorder()
             let client = try makeClient(tenant, http: http, sleeper: sleeper)
-            tenant.configure { $0.scripted = [.status(429, resetIn: 3), .status(429, resetIn: 60), .status(429, resetIn: 0)] }
+            tenant.configure { $0.scripted = [.status(429, resetIn: 6), .status(429, resetIn: 60), .status(429, resetIn: 0)] }
             _ = try await client.users(email: "none@example.com")
             let waits = sleeper.waits
             #expect(waits.count == 3)
-            #expect(waits[0] >= 2 && waits[0] <= 3 * 1.25 + 1, "\(waits)")
+            // The reset is whole seconds of the wall clock, read by the client a moment later
+            // (longer while the rest of the suite loads the machine): allow two seconds of it.
+            #expect(waits[0] >= 3 && waits[0] <= 6 * 1.25 + 1, "\(waits)")
             #expect(waits[1] == 10)
             #expect(waits[2] >= 1 && waits[2] <= 1.5)
         }

@@ -145,11 +145,7 @@ func withServedInlet(
     configure: (inout Configuration) -> Void = { _ in },
     _ body: (Int) async throws -> Void
 ) async throws {
-    var configuration = Configuration()
-    configuration.listenHost = "127.0.0.1"
-    configuration.listenPort = 0
-    configuration.databasePath = folder.databasePath
-    configuration.internalAPIToken = Secret(internalToken)
+    var configuration = testConfiguration(folder: folder)
     configure(&configuration)
     let port = Mutex<Int?>(nil)
     let app = try await buildApplication(configuration: configuration, logger: LogCapture().logger) { _, bound in

@@ -29,6 +29,17 @@ struct TemporaryFolder: ~Copyable {
 
 let internalToken = "itok_" + String(repeating: "7", count: 40)
 
+/// The configuration the tests start the application with: an ephemeral loopback port, a
+/// database in `folder`, the internal token.
+func testConfiguration(folder: borrowing TemporaryFolder) -> Configuration {
+    var configuration = Configuration()
+    configuration.listenHost = "127.0.0.1"
+    configuration.listenPort = 0
+    configuration.databasePath = folder.databasePath
+    configuration.internalAPIToken = Secret(internalToken)
+    return configuration
+}
+
 /// Runs `body` against the real application on an ephemeral loopback port, with a real
 /// SQLite file in `folder`.
 func withInlet<Value: Sendable>(
@@ -39,11 +50,7 @@ func withInlet<Value: Sendable>(
     configure: (inout Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
 ) async throws -> Value {
-    var configuration = Configuration()
-    configuration.listenHost = "127.0.0.1"
-    configuration.listenPort = 0
-    configuration.databasePath = folder.databasePath
-    configuration.internalAPIToken = Secret(internalToken)
+    var configuration = testConfiguration(folder: folder)
     configure(&configuration)
     var options = Dispatcher.Options()
     options.pollInterval = .milliseconds(200)
