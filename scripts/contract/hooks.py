@@ -20,6 +20,8 @@ import uuid
 import schemathesis
 from schemathesis.core.parameters import ParameterLocation
 
+# What schemathesis.toml puts in `webhook-signature` for this hook to replace.
+PLACEHOLDER = "v1,placeholder"
 SECRET = base64.b64decode(os.environ["INLET_CT_WEBHOOK_SECRET"].removeprefix("whsec_"))
 
 
@@ -45,8 +47,8 @@ def before_call(context, case, kwargs):
     # Each request from a client of its own (see run.py: the failure guard).
     n = next(_clients)
     case.headers = {**(case.headers or {}), "X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
-    if case.operation.path != "/hooks/productivity" or "webhook-signature" not in case.headers:
-        return
+    if case.operation.path != "/hooks/productivity" or case.headers.get("webhook-signature") != PLACEHOLDER:
+        return  # no signature, or one schemathesis made up to probe authentication: sent as is
     body = raw_body(case)
     if body is None:
         return
