@@ -100,10 +100,8 @@ public func buildApplication(
     let auth = AccessTokenSetup(configuration: configuration, clock: clock, logger: logger)
     let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
 
-    HealthRoutes(
-        store: store, dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil },
-        writable: WritableCheck(store: store)
-    ).register(on: router, routes: routes)
+    HealthRoutes(dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil }, writable: WritableCheck(store: store))
+        .register(on: router, routes: routes)
     MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
     OpenAPIRoute().register(on: router, routes: routes)
     SyncUserRoute(

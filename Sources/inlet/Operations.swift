@@ -15,7 +15,7 @@ func withStore<T>(_ common: CommonOptions, _ body: (SQLiteStore, Configuration) 
 /// server runs.
 func withWriter<T>(
     _ common: CommonOptions,
-    direct: (SQLiteStore, Configuration) async throws -> T,
+    direct: (SQLiteStore) async throws -> T,
     server: (AdminAPI) async throws -> T
 ) async throws -> T {
     let configuration = try common.load()
@@ -23,7 +23,7 @@ func withWriter<T>(
         return try await server(AdminAPI(configuration: configuration, serverPID: pid))
     }
     let store = try await SQLiteStore.open(path: configuration.databasePath, options: .init(synchronous: configuration.synchronous))
-    return try await using(store) { try await direct($0, configuration) }
+    return try await using(store, direct)
 }
 
 private func using<T>(_ store: SQLiteStore, _ body: (SQLiteStore) async throws -> T) async throws -> T {
@@ -47,9 +47,9 @@ struct AdminAPI {
     let configuration: Configuration
     let serverPID: Int32
 
-    /// Sends `POST path` and returns the answer's JSON; an answer outside 2xx is an error
-    /// carrying the server's message.
-    func post(_ path: String) async throws -> (status: Int, body: JSONValue) {
+    /// Sends `POST path` and returns the answer's JSON; nil for 404 (no such event); any
+    /// other answer outside 2xx is an error carrying the server's message.
+    func post(_ path: String) async throws -> JSONValue? {
         let holder = self.serverPID > 0 ? "inlet serve (pid \(self.serverPID))" : "another inlet process"
         guard let token = self.configuration.adminAPIToken else {
             throw ValidationError(
@@ -74,10 +74,11 @@ struct AdminAPI {
             throw ValidationError("\(self.configuration.databasePath) is held by \(holder), whose admin API did not answer: \(error)")
         }
         let body = (try? JSONDocument.parse(response.body).root.value) ?? .null
+        if response.status == 404 { return nil }
         guard (200..<300).contains(response.status) else {
             throw ValidationError("the server answered \(response.status): \(body["message"]?.stringValue ?? "no message")")
         }
-        return (response.status, body)
+        return body
     }
 }
 
@@ -141,21 +142,17 @@ struct Replay: AsyncParsableCommand {
 
     func run() async throws {
         if self.dead {
-            let count = try await withWriter(self.common) { store, _ in
+            let count = try await withWriter(self.common) { store in
                 try await store.replayDead()
             } server: { api in
-                try await api.post("/admin/deliveries/replay?state=dead").body["replayed"]?.intValue ?? 0
+                try await api.post("/admin/deliveries/replay?state=dead")?["replayed"]?.intValue ?? 0
             }
             printJSON(["replayed": .int(count)])
         } else if let id = self.id {
-            let count = try await withWriter(self.common) { store, _ in
+            let count = try await withWriter(self.common) { store in
                 try await store.replay(eventID: id)
             } server: { api in
-                do {
-                    return try await api.post("/admin/events/\(Self.pathSegment(id))/replay").body["replayed"]?.intValue
-                } catch let error as ValidationError where error.message.hasPrefix("the server answered 404") {
-                    return nil
-                }
+                try await api.post("/admin/events/\(Self.pathSegment(id))/replay")?["replayed"]?.intValue
             }
             guard let count else { throw ValidationError("no event with id \(id)") }
             printJSON(["replayed": .int(count), "event_id": .string(id)])
@@ -185,10 +182,10 @@ struct Purge: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let count = try await withWriter(self.common) { store, _ in
+        let count = try await withWriter(self.common) { store in
             try await purgeFinished(store, olderThanDays: self.olderThan, includingDead: true)
         } server: { api in
-            try await api.post("/admin/deliveries/purge?state=dead&older_than_days=\(self.olderThan)").body["purged"]?.intValue ?? 0
+            try await api.post("/admin/deliveries/purge?state=dead&older_than_days=\(self.olderThan)")?["purged"]?.intValue ?? 0
         }
         printJSON(["purged": .int(count), "older_than_days": .int(self.olderThan)])
     }

@@ -193,6 +193,9 @@ import Testing
         try await eventually("the replayed delivery to run again") {
             try query(db, "SELECT count(*) FROM audit_log WHERE event_id = ? AND outcome = 'received'", [.text(eventID)]).first?.first?.int == 2
         }
+        // An unknown id is the server's 404, said as such.
+        let unknown = try CLITests.inlet(["replay", "no-such-event", "--database", db], environment: cli)
+        #expect(unknown.status != 0 && unknown.output.isEmpty)
         // Without the admin token it says why instead of opening the file.
         var noToken = cli
         noToken["ADMIN_API_TOKEN"] = nil

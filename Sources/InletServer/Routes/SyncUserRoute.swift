@@ -36,7 +36,6 @@ struct SyncUserRoute: Sendable {
 /// `GET /healthz` (the process answers) and `GET /readyz` (a write commits now and the
 /// dispatcher runs).
 struct HealthRoutes: Sendable {
-    let store: any InletStore
     let dispatcher: Dispatcher
     /// Handlers whose deliveries are planned but wait (shown, not failing readiness).
     let waiting: [HandlerRegistry.Inactive]
