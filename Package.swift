@@ -14,8 +14,17 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "inlet", targets: ["inlet"]),
+        // The handler kit (what a handler may touch), the command line as a library, and
+        // the built-in handlers: what a package that builds its own `inlet` depends on.
         .library(name: "InletCore", targets: ["InletCore"]),
-        .library(name: "InletServer", targets: ["InletServer"]),
+        .library(name: "InletCommand", targets: ["InletCommand"]),
+        .library(name: "InletHTTPClient", targets: ["InletHTTPClient"]),
+        .library(name: "AuditHandler", targets: ["AuditHandler"]),
+        .library(name: "CommandHandler", targets: ["CommandHandler"]),
+        .library(name: "ForwardHandler", targets: ["ForwardHandler"]),
+        .library(name: "ProvisioningHandler", targets: ["ProvisioningHandler"]),
+        .library(name: "MetadataSyncHandler", targets: ["MetadataSyncHandler"]),
+        .library(name: "Auth0Management", targets: ["Auth0Management"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -35,20 +44,58 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // Where an event goes: a route (InletServer) hands it to the EventIntake (InletCore),
+        // which writes it with its deliveries through the store protocols (implemented by
+        // InletSQLite) and wakes the Dispatcher (InletCore), whose workers run the handlers
+        // (Handlers/). A handler sees InletCore only, plus what it asks for.
+
+        // The handler kit: events, the handler protocol and registry, the intake and the
+        // dispatcher, the store protocols and records, settings, JSON, crypto, time.
         .target(
             name: "InletCore",
             dependencies: [
-                "CJansson", "CSQLite3", "COpenSSL", "CCurl",
+                "CJansson", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Outbound HTTP on libcurl's multi interface (handlers that call out, Auth0).
+        .target(name: "InletHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        // The SQLite store: connection, writer thread with group commit, commit syncer,
+        // checkpoints, the process lock, migrations.
+        .target(
+            name: "InletSQLite",
+            dependencies: ["InletCore", "CSQLite3", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Auth0 access tokens for /auth/*: JWT, JWKS and its cache.
+        .target(
+            name: "AccessTokens",
+            dependencies: [
+                "InletCore", "InletHTTPClient", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Auth0 Management API client: token manager, rate limiter, errors, settings.
+        .target(
+            name: "Auth0Management",
+            dependencies: [
+                "InletCore", "InletHTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP edge and routes (Hummingbird): authenticate, read, validate, hand to the
+        // intake, answer.
         .target(
             name: "InletServer",
             dependencies: [
-                "InletCore", "Auth0",
+                "InletCore", "InletSQLite", "InletHTTPClient", "AccessTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -64,22 +111,30 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
-        // Auth0: Management API client, token manager, JWT/JWKS verifier.
+        // The `inlet` command line as a library: `InletCommand.main(handlers:)`.
         .target(
-            name: "Auth0",
+            name: "InletCommand",
             dependencies: [
-                "InletCore", "COpenSSL",
+                "InletCore", "InletServer", "InletSQLite", "InletHTTPClient", "AccessTokens",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        // Built-in handlers: each depends on InletCore, never on the server.
+        // Built-in handlers: each sees InletCore and what it calls, never the server or SQLite.
+        .target(
+            name: "Auth0HandlerSupport",
+            dependencies: ["InletCore", "Auth0Management"],
+            path: "Handlers/Auth0Support",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ProvisioningHandler",
             dependencies: [
-                "InletCore", "Auth0", .product(name: "Logging", package: "swift-log"),
+                "InletCore", "Auth0Management", "Auth0HandlerSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Handlers/Provisioning",
@@ -87,7 +142,7 @@ let package = Package(
         ),
         .target(
             name: "MetadataSyncHandler",
-            dependencies: ["InletCore", "Auth0", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "Auth0Management", "Auth0HandlerSupport", .product(name: "Logging", package: "swift-log")],
             path: "Handlers/MetadataSync",
             swiftSettings: swiftSettings
         ),
@@ -105,7 +160,7 @@ let package = Package(
         ),
         .target(
             name: "ForwardHandler",
-            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "InletHTTPClient", .product(name: "Logging", package: "swift-log")],
             path: "Handlers/Forward",
             swiftSettings: swiftSettings
         ),
@@ -116,16 +171,14 @@ let package = Package(
             path: "Handlers/Example",
             swiftSettings: swiftSettings
         ),
+        // `inlet`: the command line with the built-in handlers.
         .executableTarget(
             name: "inlet",
             dependencies: [
-                "InletCore", "InletServer", "Auth0", "AuditHandler", "CommandHandler", "ForwardHandler", "ProvisioningHandler",
-                "MetadataSyncHandler",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "InletCommand", "InletCore", "InletHTTPClient", "Auth0Management", "AuditHandler", "CommandHandler", "ForwardHandler",
+                "ProvisioningHandler", "MetadataSyncHandler",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -137,13 +190,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "inlet-drain-bench",
-            dependencies: ["InletCore", "AuditHandler", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "InletSQLite", "AuditHandler", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/DrainBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "inlet-jwt-bench",
-            dependencies: ["Auth0", "InletCore", "COpenSSL"],
+            dependencies: ["AccessTokens", "InletCore", "COpenSSL"],
             path: "Benchmarks/JWTBench",
             swiftSettings: swiftSettings
         ),
@@ -151,7 +204,7 @@ let package = Package(
         // corpus replay test; the driver replays files when built without -DFUZZING.
         .target(
             name: "InletFuzzEntries",
-            dependencies: ["InletCore", "Auth0", "COpenSSL"],
+            dependencies: ["InletCore", "AccessTokens", "COpenSSL"],
             path: "Fuzz/Entries",
             swiftSettings: swiftSettings
         ),
@@ -167,7 +220,7 @@ let package = Package(
         .target(
             name: "InletTestSupport",
             dependencies: [
-                "InletCore", "Auth0", "COpenSSL",
+                "InletCore", "InletHTTPClient", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -183,13 +236,30 @@ let package = Package(
         ),
         .testTarget(
             name: "InletCoreTests",
-            dependencies: ["InletCore", "CSQLite3", "InletTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "InletTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "InletSQLiteTests",
+            dependencies: ["InletCore", "InletSQLite", "CSQLite3", "InletTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InletHTTPClientTests",
+            dependencies: [
+                "InletHTTPClient", "InletTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Access tokens, the Management API client, and the handlers that use it (against a
+        // fake tenant on loopback).
+        .testTarget(
             name: "Auth0Tests",
             dependencies: [
-                "InletCore", "Auth0", "ProvisioningHandler", "MetadataSyncHandler", "InletTestSupport",
+                "InletCore", "InletSQLite", "InletHTTPClient", "AccessTokens", "Auth0Management", "Auth0HandlerSupport",
+                "ProvisioningHandler", "MetadataSyncHandler", "InletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -201,7 +271,8 @@ let package = Package(
         .testTarget(
             name: "HandlerTests",
             dependencies: [
-                "InletCore", "AuditHandler", "CommandHandler", "ForwardHandler", "ExampleHandler", "InletTestSupport",
+                "InletCore", "InletSQLite", "InletHTTPClient", "AuditHandler", "CommandHandler", "ForwardHandler", "ExampleHandler",
+                "InletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -211,8 +282,8 @@ let package = Package(
         .testTarget(
             name: "InletServerTests",
             dependencies: [
-                "InletCore", "InletServer", "Auth0", "CSQLite3", "AuditHandler", "ProvisioningHandler", "MetadataSyncHandler",
-                "InletTestSupport",
+                "InletCore", "InletServer", "InletSQLite", "AccessTokens", "Auth0Management", "CSQLite3", "AuditHandler",
+                "ProvisioningHandler", "MetadataSyncHandler", "InletTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -6,6 +6,7 @@
 import AuditHandler
 import Foundation
 import InletCore
+import InletSQLite
 import Logging
 
 let arguments = CommandLine.arguments
@@ -38,9 +39,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 let fill = ContinuousClock.now - fillStart
 print("appended \(total) events with deliveries in \(fill) (\(Int(Double(total) / fill.seconds)) events/s)")
 
-var dispatcherOptions = Dispatcher.Options()
-dispatcherOptions.auditOutcomes = true
-let dispatcher = Dispatcher(store: store, registry: registry, logger: Logger(label: "bench"), options: dispatcherOptions)
+// Outcomes are audited: the audit handler records them (as under `inlet serve`).
+let dispatcher = Dispatcher(store: store, registry: registry, logger: Logger(label: "bench"))
 let drainStart = ContinuousClock.now
 let runner = Task { try await dispatcher.run() }
 var remaining = total

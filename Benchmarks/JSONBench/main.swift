@@ -4,7 +4,7 @@
 //   swift build -c release --product inlet-json-bench
 //   .build/release/inlet-json-bench [fixtures/auth0-action] [iterations]
 //
-// Every case does the whole job (parse, read every field LoginSync reads into Swift
+// Every case does the whole job (parse, read every field UserLogin reads into Swift
 // values, free) and folds the lengths it read into a checksum that is printed, so the
 // optimiser cannot drop the work. Each case: warm-up, then 5 rounds of `iterations`
 // operations (a round stops early after ~3 s / 5), the rounds of the raw, wrapper and
@@ -109,7 +109,7 @@ func rawParse(_ bytes: UnsafeRawBufferPointer) -> Int {
 let limits = JSONDocument.Limits(maxBytes: 65_536, maxDepth: 32)
 
 @inline(__always)
-func loginLength(_ login: LoginSync) -> Int {
+func loginLength(_ login: UserLogin) -> Int {
     var total = login.auth0ID.utf8.count
     total &+= login.email?.utf8.count ?? 0
     total &+= login.name?.utf8.count ?? 0
@@ -126,7 +126,7 @@ func loginLength(_ login: LoginSync) -> Int {
 func wrapperParse(_ bytes: UnsafeRawBufferPointer) -> Int {
     do {
         let document = try JSONDocument.parse(bytes, limits: limits)
-        return loginLength(try LoginSync(json: document.root.requireObject()))
+        return loginLength(try UserLogin(json: document.root.requireObject()))
     } catch {
         fatalError("wrapper: \(error)")
     }
@@ -238,7 +238,7 @@ let encoder = JSONEncoder()
 
 print("inlet-json-bench: \(fixtures.count) payloads from \(folder), \(iterations) iterations x \(rounds) rounds (best), budget \(caseBudget) per case")
 print("")
-print("parse + read the LoginSync fields (ns/op)")
+print("parse + read the UserLogin fields (ns/op)")
 print(pad("payload", 26) + lpad("bytes", 7) + lpad("raw", 10) + lpad("wrapper", 10) + lpad("Foundation", 12) + lpad("wrap/raw", 10) + lpad("Fdn/raw", 9))
 
 var parseRawTotal = 0.0

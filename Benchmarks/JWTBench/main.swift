@@ -18,7 +18,9 @@
 //   rsa    JWTPublicKey.verify alone (hash + EVP_PKEY_verify on a pooled context).
 // Output: one line per case, `<case> verify/s: <n>`; the `full` line is the figure.
 
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import COpenSSL
 import InletCore
 

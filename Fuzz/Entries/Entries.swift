@@ -1,4 +1,4 @@
-internal import Auth0
+internal import AccessTokens
 internal import InletCore
 
 /// A request body: parsed within the server's limits; a parsed document is no deeper than
@@ -22,7 +22,7 @@ enum JSONEntry {
 
         // The readers of request bodies on the same tree: each reads or refuses.
         if let object = try? document.root.requireObject() {
-            _ = try? LoginSync(json: object)
+            _ = try? UserLogin(json: object)
             _ = try? ProductivityEnvelope(json: object, acceptUnknownTypes: false)
             _ = try? ProductivityEnvelope(json: object, acceptUnknownTypes: true)
             _ = try? object.bool("force")

@@ -31,7 +31,10 @@ public struct AuditHandler: EventHandler {
     }
 
     /// Registration for the executable's handler list: enabled unless configured off.
-    public static let factory = HandlerFactory(name: name, enabledByDefault: true, defaultOptions: defaultOptions) { settings, _ in
-        AuditHandler(subscriptions: try settings.subscriptions(default: ["*"]))
+    public static let factory = HandlerFactory(Self.self, defaultOptions: defaultOptions) { setup in
+        AuditHandler(subscriptions: try setup.settings.subscriptions(default: ["*"]))
     }
+
+    /// Every delivery outcome is written to the audit log while this handler runs.
+    public var recordsOutcomes: Bool { true }
 }

@@ -9,7 +9,8 @@ extension CommandHandler {
     /// "handlers": {"command": {"program": "/usr/local/bin/on-employee", "arguments": ["--quiet"],
     ///                          "subscriptions": ["employee.*"], "timeout_seconds": 30}}
     /// ```
-    public static let factory = HandlerFactory(name: name, enabledByDefault: true) { settings, _ in
+    public static let factory = HandlerFactory(Self.self) { setup in
+        let settings = setup.settings
         guard let program = try settings.string("program") else {
             throw HandlerUnavailable("handlers.command.program is not set")
         }

@@ -36,9 +36,9 @@ public struct WelcomeNoteHandler: EventHandler {
         context.logger.info("welcomed", metadata: ["employee_id": "\(id)"])
     }
 
-    /// Registration: the one line to add to `Sources/inlet/BuiltinHandlers.swift`.
-    public static let factory = HandlerFactory(name: name, enabledByDefault: true) { settings, _ in
-        guard let path = try settings.string("path") else { throw HandlerUnavailable("handlers.welcome-note.path is not set") }
+    /// Registration: the factory a build lists in `InletCommand.main(handlers:)`.
+    public static let factory = HandlerFactory(Self.self) { setup in
+        guard let path = try setup.settings.string("path") else { throw HandlerUnavailable("handlers.welcome-note.path is not set") }
         return WelcomeNoteHandler(path: path)
     }
 }

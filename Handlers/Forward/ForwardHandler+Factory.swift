@@ -1,3 +1,4 @@
+public import InletHTTPClient
 public import InletCore
 
 extension ForwardHandler {
@@ -12,12 +13,13 @@ extension ForwardHandler {
     /// "handlers": {"forward": {"url": "https://hooks.internal.example/inlet", "secret_env": "FORWARD_SECRET",
     ///                          "subscriptions": ["employee.*"], "timeout_seconds": 15}}
     /// ```
-    public static func factory(client: HTTPClient) -> HandlerFactory {
-        HandlerFactory(name: name, enabledByDefault: true) { settings, _ in
+    public static func factory(client: OutboundClient) -> HandlerFactory {
+        HandlerFactory(Self.self) { setup in
+            let settings = setup.settings
             guard let url = try settings.string("url") else {
                 throw HandlerUnavailable("handlers.forward.url is not set")
             }
-            guard Configuration.isHTTPSOrLoopback(url) else {
+            guard URLPolicy.isHTTPSOrLoopback(url) else {
                 throw ConfigurationError("handlers.forward.url must be an https:// URL (http:// only to a loopback address)")
             }
             var secret: WebhookSecret?

@@ -1,3 +1,4 @@
+public import InletHTTPClient
 public import InletCore
 internal import Logging
 
@@ -24,7 +25,7 @@ public struct ForwardHandler: EventHandler {
     public let subscriptions: [EventPattern]
     /// HMAC key bytes; `nil` sends no signature.
     private let secret: WebhookSecret?
-    private let client: HTTPClient
+    private let client: OutboundClient
     /// Seconds allowed for one delivery attempt, connection included.
     public let timeout: Double
     public var timeoutSeconds: Double? { self.timeout }
@@ -32,7 +33,7 @@ public struct ForwardHandler: EventHandler {
     /// How much of a refusing receiver's body goes into the error message.
     static let bodyExcerptBytes = 200
 
-    public init(url: String, subscriptions: [EventPattern], secret: WebhookSecret?, client: HTTPClient, timeout: Double) {
+    public init(url: String, subscriptions: [EventPattern], secret: WebhookSecret?, client: OutboundClient, timeout: Double) {
         self.url = url
         self.subscriptions = subscriptions
         self.secret = secret
@@ -64,10 +65,10 @@ public struct ForwardHandler: EventHandler {
         let response: OutboundResponse
         do {
             response = try await self.client.execute(request)
-        } catch let error as HTTPClientError where error.isInvalidRequest {
+        } catch let error as OutboundError where error.isInvalidRequest {
             // A header or URL the client refuses will be refused on every attempt.
             throw HandlerError.permanent("forward: \(error)")
-        } catch let error as HTTPClientError {
+        } catch let error as OutboundError {
             // Network failures, timeouts, TLS failures, an oversized answer: maybe better
             // next time. The message names no URL (it may carry a token in its query).
             throw HandlerError.transient("forward: \(error)")

@@ -1,4 +1,5 @@
-public import Auth0
+public import Auth0Management
+public import Auth0HandlerSupport
 public import InletCore
 internal import Foundation
 internal import Logging
@@ -19,10 +20,10 @@ public struct MetadataSyncHandler: EventHandler {
     public static let name = "metadata-sync"
     public let subscriptions: [EventPattern]
     let client: ManagementClient
-    let store: any InletStore & EmployeeStore
+    let store: any EmployeeStore
 
     public init(
-        client: ManagementClient, store: any InletStore & EmployeeStore,
+        client: ManagementClient, store: any EmployeeStore,
         subscriptions: [EventPattern] = ["employee.updated", "employee.deactivated", "auth0.user.login"]
     ) {
         self.client = client
@@ -35,9 +36,9 @@ public struct MetadataSyncHandler: EventHandler {
         var defaults = HandlerOptions()
         defaults.concurrency = 2
         return clients.handlerFactory(
-            name: name, defaultOptions: defaults, subscriptions: ["employee.updated", "employee.deactivated", "auth0.user.login"]
-        ) { setup in
-            MetadataSyncHandler(client: setup.client, store: setup.store, subscriptions: setup.subscriptions)
+            Self.self, defaultOptions: defaults, subscriptions: ["employee.updated", "employee.deactivated", "auth0.user.login"]
+        ) { management in
+            MetadataSyncHandler(client: management.client, store: management.employees, subscriptions: management.subscriptions)
         }
     }
 
@@ -50,20 +51,19 @@ public struct MetadataSyncHandler: EventHandler {
         }
         do {
             switch event.type {
-            case "auth0.user.login":
+            case EventType.userLogin.rawValue:
                 try await self.login(document.root, context: context)
-            case "employee.updated":
+            case EventType.employeeUpdated.rawValue:
                 try await self.updated(document.root, version: EmployeeVersion(event: event, root: document.root), context: context)
-            case "employee.deactivated":
+            case EventType.employeeDeactivated.rawValue:
                 try await self.deactivated(document.root, version: EmployeeVersion(event: event, root: document.root), context: context)
             default:
                 return
             }
-        } catch let error as ManagementError where error.isTransient {
-            throw HandlerError.transient(error.description, retryAfter: error.retryAfter)
         } catch let error as ManagementError {
-            context.audit("sync_failed", detail: error.description)
-            throw HandlerError.permanent(error.description)
+            let failure = HandlerError(error)
+            if failure.isPermanent { context.audit("sync_failed", detail: failure.message) }
+            throw failure
         }
     }
 
@@ -77,34 +77,17 @@ public struct MetadataSyncHandler: EventHandler {
         context.audit("account_verified", detail: "employee_id=\(record.employee.employeeID) auth0_user_id=\(auth0ID)")
     }
 
-    private func employee(_ root: JSONNode) throws -> Employee {
-        guard root.isObject, let data = (try? root.object("data")) ?? nil else {
-            throw HandlerError.permanent("invalid employee record: the event has no data object")
-        }
-        do {
-            return try Employee(json: data)
-        } catch {
-            throw HandlerError.permanent("invalid employee record: \(error.message)")
-        }
-    }
-
     private func updated(_ root: JSONNode, version: EmployeeVersion, context: HandlerContext) async throws {
         // The row as it is after the upsert: an older event (redelivered, replayed, late)
         // gets the newer values back and patches those, never its own.
-        let record = try await self.store.upsertEmployee(try self.employee(root), version: version)
+        let record = try await self.store.upsertEmployee(try EmployeeEvent.employee(in: root).employee, version: version)
         let employee = record.employee
         guard let userID = record.auth0UserID else {
             context.audit("sync_skipped", detail: "employee_id=\(employee.employeeID) has no Auth0 account yet")
             return
         }
-        var userMetadata: [(String, JSONValue)] = [
-            ("employee_id", employee.employeeIDValue), ("full_name", .string(employee.name)), ("department", .string(employee.department)),
-        ]
-        if let phone = employee.phoneNumber { userMetadata.append(("phone_number", .string(phone))) }
-        var appMetadata: [(String, JSONValue)] = [("employee_id", employee.employeeIDValue), ("department", .string(employee.department))]
-        if let role = employee.roleCode { appMetadata.append(("role_code", .string(role))) }
-        if let connecteam = employee.connecteamID { appMetadata.append(("connecteam_id", .string(connecteam))) }
-        var body: [(String, JSONValue)] = [("name", .string(employee.name)), ("user_metadata", .object(userMetadata)), ("app_metadata", .object(appMetadata))]
+        let metadata = OwnedMetadata(employee)
+        var body: [(String, JSONValue)] = [("name", .string(employee.name)), ("user_metadata", .object(metadata.user)), ("app_metadata", .object(metadata.app))]
         let email = employee.email.lowercased()
         let emailChanged = record.auth0Email?.lowercased() != email
         if emailChanged { body.append(("email", .string(email))) }
@@ -119,12 +102,13 @@ public struct MetadataSyncHandler: EventHandler {
     }
 
     private func deactivated(_ root: JSONNode, version: EmployeeVersion, context: HandlerContext) async throws {
-        guard root.isObject, let data = (try? root.object("data")) ?? nil else {
-            throw HandlerError.permanent("invalid employee record: the event has no data object")
+        let data = try EmployeeEvent.data(in: root)
+        let id: String
+        do {
+            id = try Employee.id(in: data).id
+        } catch {
+            throw HandlerError.permanent("invalid employee record: \(error.message)")
         }
-        let id = (((try? data.string("employee_id")) ?? nil) ?? ((try? data.int("employee_id")) ?? nil).map(String.init))?
-            .trimmingCharacters(in: .whitespaces)
-        guard let id, !id.isEmpty else { throw HandlerError.permanent("invalid employee record: employee_id is missing") }
         guard let record = try await self.store.employee(id: id), let userID = record.auth0UserID else {
             if let employee = try? Employee(json: data) { _ = try await self.store.upsertEmployee(employee, version: version) }
             try await self.store.setBlocked(employeeID: id, blocked: true)

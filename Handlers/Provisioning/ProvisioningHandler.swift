@@ -1,4 +1,5 @@
-public import Auth0
+public import Auth0Management
+public import Auth0HandlerSupport
 public import CoreMetrics
 public import InletCore
 internal import Logging
@@ -45,26 +46,43 @@ public struct ProvisioningHandler: EventHandler {
 
         public init() {}
 
-        public init(configuration: Configuration, settings: HandlerSettings) throws {
-            self.connection = configuration.auth0Connection
-            self.sendVerificationEmail = configuration.auth0SendVerificationEmail
-            self.enableRoleAssignment = configuration.auth0EnableRoleAssignment
-            self.defaultRole = configuration.auth0DefaultRole
+        /// From `AUTH0_CONNECTION`, `AUTH0_SEND_VERIFICATION_EMAIL`,
+        /// `AUTH0_ENABLE_ROLE_ASSIGNMENT`, `AUTH0_DEFAULT_ROLE` (read through the handler's
+        /// secrets) and the handler's `timezone` and `default_role_code`.
+        public init(settings: HandlerSettings) throws {
+            var environment: [String: String] = [:]
+            for name in Self.settings.settings.compactMap(\.variable) { environment[name] = try settings.secrets.value(name) }
+            let reader = EnvironmentReader(environment)
+            if let connection = reader.string("AUTH0_CONNECTION") { self.connection = connection }
+            if let flag = try reader.flag("AUTH0_SEND_VERIFICATION_EMAIL") { self.sendVerificationEmail = flag }
+            if let flag = try reader.flag("AUTH0_ENABLE_ROLE_ASSIGNMENT") { self.enableRoleAssignment = flag }
+            if let role = reader.string("AUTH0_DEFAULT_ROLE") { self.defaultRole = role }
             if let timezone = try settings.string("timezone") { self.timezone = timezone }
             if let code = try settings.string("default_role_code") { self.defaultRoleCode = code }
         }
+
+        /// The `AUTH0_*` settings of provisioning, declared once for `--help` and the README.
+        public static let settings = SettingsSection("Auth0 provisioning (the `provisioning` handler)", [
+            Setting("AUTH0_ENABLE_ROLE_ASSIGNMENT", default: "`true`", "assign `AUTH0_DEFAULT_ROLE` to new accounts"),
+            Setting(
+                "AUTH0_DEFAULT_ROLE", default: "`production_associate`",
+                "role name (exact match) assigned to new accounts; a role that does not exist dead-letters the delivery, naming it"
+            ),
+            Setting("AUTH0_SEND_VERIFICATION_EMAIL", default: "`true`", "let Auth0 send the verification email"),
+            Setting("AUTH0_CONNECTION", default: "`Username-Password-Authentication`", "database connection"),
+        ])
     }
 
     public let subscriptions: [EventPattern]
     let client: ManagementClient
-    let store: any InletStore & EmployeeStore
+    let store: any EmployeeStore
     let options: Options
     let metrics: (any MetricsFactory)?
     let clock: WallClock
 
     public init(
-        client: ManagementClient, store: any InletStore & EmployeeStore, options: Options = Options(),
-        subscriptions: [EventPattern] = ["employee.created", EventPattern(Employee.provisionEventType)], metrics: (any MetricsFactory)? = nil,
+        client: ManagementClient, store: any EmployeeStore, options: Options = Options(),
+        subscriptions: [EventPattern] = [EventPattern(EventType.employeeCreated.rawValue), EventPattern(EventType.employeeProvision.rawValue)], metrics: (any MetricsFactory)? = nil,
         clock: WallClock = .system
     ) {
         self.client = client
@@ -80,10 +98,12 @@ public struct ProvisioningHandler: EventHandler {
     public static func factory(clients: ManagementClientProvider, metrics: (any MetricsFactory)? = nil) -> HandlerFactory {
         var defaults = HandlerOptions()
         defaults.concurrency = 4
-        return clients.handlerFactory(name: name, defaultOptions: defaults, subscriptions: ["employee.created", EventPattern(Employee.provisionEventType)]) { setup in
+        return clients.handlerFactory(
+            Self.self, defaultOptions: defaults, subscriptions: ["employee.created", "employee.provision"], settings: [Options.settings]
+        ) { management in
             ProvisioningHandler(
-                client: setup.client, store: setup.store, options: try Options(configuration: setup.configuration, settings: setup.settings),
-                subscriptions: setup.subscriptions, metrics: metrics
+                client: management.client, store: management.employees, options: try Options(settings: management.setup.settings),
+                subscriptions: management.subscriptions, metrics: metrics, clock: management.setup.clock
             )
         }
     }
@@ -101,9 +121,7 @@ public struct ProvisioningHandler: EventHandler {
             throw HandlerError.permanent("the event payload is not JSON: \(error.message)")
         }
         let root = document.root
-        guard root.isObject, let data = (try? root.object("data")) ?? nil else {
-            throw HandlerError.permanent("invalid employee record: the event has no data object")
-        }
+        let data = try EmployeeEvent.data(in: root)
         let employee: Employee
         do {
             employee = try Employee(json: data)
@@ -115,7 +133,7 @@ public struct ProvisioningHandler: EventHandler {
         let force = (((try? root.bool("force")) ?? nil) ?? ((try? data.bool("force")) ?? nil)) ?? false
 
         let record: EmployeeRecord
-        if event.type == Employee.provisionEventType {
+        if event.type == EventType.employeeProvision.rawValue {
             // The row as it is now: the event's copy may predate an update handled since.
             guard let current = try await self.store.employee(id: employee.employeeID) else {
                 throw HandlerError.permanent("no employee with id \(employee.employeeID)")
@@ -138,10 +156,10 @@ public struct ProvisioningHandler: EventHandler {
                 "employee provisioned",
                 metadata: ["employee_id": "\(employee.employeeID)", "outcome": "\(outcome.rawValue)", "auth0_user_id": "\(userID ?? "-")", "duration_ms": "\(milliseconds)"]
             )
-        } catch let error as ManagementError where error.isTransient {
-            throw HandlerError.transient(error.description, retryAfter: error.retryAfter)
         } catch let error as ManagementError {
-            try await self.fail(employee, message: error.description, started: started, context: context)
+            let failure = HandlerError(error)
+            guard failure.isPermanent else { throw failure }
+            try await self.fail(employee, message: failure.message, started: started, context: context)
         } catch let error as HandlerError where error.isPermanent {
             try await self.fail(employee, message: error.message, started: started, context: context)
         }
@@ -287,21 +305,17 @@ public struct ProvisioningHandler: EventHandler {
 
     /// The `POST /api/v2/users` body, in the shape of `reference/auth0.md`.
     private func newUser(_ employee: Employee, email: String, internalID: JSONValue) -> JSONValue {
-        var userMetadata: [(String, JSONValue)] = [
-            ("employee_id", employee.employeeIDValue), ("full_name", .string(employee.name)),
-            ("department", .string(employee.department)), ("timezone", .string(self.options.timezone)),
+        // The owned keys (as metadata-sync patches them) plus those written once, at creation.
+        var metadata = OwnedMetadata(employee, defaultRoleCode: self.options.defaultRoleCode)
+        metadata.user.append(("timezone", .string(self.options.timezone)))
+        metadata.app += [
+            ("internal_id", internalID), ("created_by", "productivity_system"), ("created_at", .string(self.clock.now().description)),
+            ("sync_status", "active"),
         ]
-        if let phone = employee.phoneNumber { userMetadata.append(("phone_number", .string(phone))) }
-        var appMetadata: [(String, JSONValue)] = [
-            ("employee_id", employee.employeeIDValue), ("internal_id", internalID),
-            ("department", .string(employee.department)), ("role_code", .string(employee.roleCode ?? self.options.defaultRoleCode)),
-            ("created_by", "productivity_system"), ("created_at", .string(self.clock.now().description)), ("sync_status", "active"),
-        ]
-        if let connecteam = employee.connecteamID { appMetadata.append(("connecteam_id", .string(connecteam))) }
         return .object([
             ("connection", .string(self.options.connection)), ("email", .string(email)), ("password", .string(Self.randomPassword())),
             ("name", .string(employee.name)), ("email_verified", false), ("verify_email", .bool(self.options.sendVerificationEmail)),
-            ("user_metadata", .object(userMetadata)), ("app_metadata", .object(appMetadata)),
+            ("user_metadata", .object(metadata.user)), ("app_metadata", .object(metadata.app)),
         ])
     }
 

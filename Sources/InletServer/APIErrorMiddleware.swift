@@ -39,8 +39,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default:
                 return APIError(status: error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
             }
-        case let error as SQLiteError where error.isUnavailable:
-            context.logger.warning("database unavailable", metadata: ["error.code": "\(error.code)", "error.message": "\(error.message)"])
+        case let error as any StorageFailure where error.isUnavailable:
+            context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             return .unavailable("the database is busy or not writable; retry shortly", retryAfterSeconds: 1)
         case is HTTPParserError, is ChannelError:
             // The client went away mid-request (an aborted upload): its doing, not a fault here.
@@ -65,27 +65,5 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case 503: "unavailable"
         default: status.code < 500 ? "bad_request" : "internal"
         }
-    }
-}
-
-/// The paths the server answers and their methods, to tell 405 from 404.
-///
-/// A `{name}` segment matches any one segment. A class, so that the middleware (which
-/// must be added to the router before the routes) sees the routes registered after it;
-/// `@unchecked Sendable` because it is filled while the application is built and only
-/// read once the server runs.
-final class RouteTable: @unchecked Sendable {
-    private var entries: [(segments: [Substring], method: HTTPRequest.Method)] = []
-
-    func add(_ path: String, _ method: HTTPRequest.Method) {
-        self.entries.append((path.split(separator: "/"), method))
-    }
-
-    func allowedMethods(for path: String) -> [HTTPRequest.Method] {
-        let segments = path.split(separator: "/")
-        return self.entries.filter { entry in
-            entry.segments.count == segments.count
-                && zip(entry.segments, segments).allSatisfy { pattern, actual in pattern.first == "{" || pattern == actual }
-        }.map(\.method)
     }
 }

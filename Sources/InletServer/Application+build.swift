@@ -2,6 +2,7 @@ public import Hummingbird
 internal import HTTPTypes
 internal import HummingbirdCore
 public import InletCore
+internal import InletSQLite
 public import Logging
 internal import NIOCore
 internal import ServiceLifecycle
@@ -52,7 +53,8 @@ public func buildApplication(
     let verifier: StandardWebhooksVerifier?
     do {
         registry = try HandlerRegistry(
-            factories: handlers, settings: configuration.handlerSettings, environment: configuration.environment, store: store
+            factories: handlers, settings: configuration.handlerSettings, environment: configuration.environment, stores: store,
+            clock: clock, logger: logger
         )
         verifier = try configuration.productivityWebhookSecret.map { secret in
             StandardWebhooksVerifier(secrets: try secret.value.split(separator: " ").map {
@@ -83,12 +85,13 @@ public func buildApplication(
     }
 
     let metricsFactory = PrometheusMetricsFactory(registry: metrics)
-    var options = dispatcherOptions
-    options.auditOutcomes = registry.active.contains { $0.name == "audit" }
-    let dispatcher = Dispatcher(store: store, registry: registry, logger: logger, options: options, clock: clock, metricsFactory: metricsFactory)
+    let dispatcher = Dispatcher(
+        store: store, registry: registry, logger: logger, options: dispatcherOptions, clock: clock, metricsFactory: metricsFactory
+    )
+    let intake = EventIntake(store: store, registry: registry, dispatcher: dispatcher, clock: clock)
 
     let router = Router(context: InletRequestContext.self)
-    let routes = RouteTable()
+    let routes = RouteTable(router: router)
     // Middleware applies to the routes registered after it.
     router.middlewares.add(APIErrorMiddleware(routes: routes))
     // Per-client limits: /auth/* requests, and failed authentications on the bearer routes.
@@ -101,30 +104,28 @@ public func buildApplication(
     let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
 
     HealthRoutes(dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil }, writable: WritableCheck(store: store))
-        .register(on: router, routes: routes)
-    MetricsRoute(store: store, registry: metrics, clock: clock).register(on: router, routes: routes)
-    OpenAPIRoute().register(on: router, routes: routes)
+        .register(on: routes)
+    MetricsRoute(store: store, registry: metrics, clock: clock).register(on: routes)
+    OpenAPIRoute().register(on: routes)
     SyncUserRoute(
-        store: store,
+        intake: intake,
         authenticator: BearerTokenAuthenticator(expected: configuration.internalAPIToken, settingName: "INTERNAL_API_TOKEN"),
-        body: body, registry: registry, dispatcher: dispatcher
-    ).register(on: router, routes: routes)
-    AuthRoutes(
-        verifier: auth.verifier, disabledReason: auth.disabledReason, store: store, body: body, registry: registry, dispatcher: dispatcher
-    ).register(on: router, routes: routes)
+        body: body
+    ).register(on: routes)
+    AuthRoutes(verifier: auth.verifier, disabledReason: auth.disabledReason, intake: intake, users: store, body: body).register(on: routes)
     ProductivityHookRoute(
-        store: store, registry: registry, dispatcher: dispatcher, verifier: verifier,
+        intake: intake, verifier: verifier,
         bearer: configuration.productivityAPIToken.map { BearerTokenAuthenticator(expected: $0, settingName: "PRODUCTIVITY_API_TOKEN") },
         body: body, clock: clock, acceptUnknownTypes: configuration.acceptUnknownEventTypes,
         received: ReceivedEventCounters(factory: metricsFactory)
-    ).register(on: router, routes: routes)
+    ).register(on: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
-    AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin, clock: clock).register(on: router, routes: routes)
+    AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin, clock: clock).register(on: routes)
     EmployeeAdminRoutes(
-        store: store, employees: store, registry: registry, dispatcher: dispatcher, authenticator: admin,
+        intake: intake, employees: store, authenticator: admin,
         body: body,
         importBody: JSONBodyReader(limits: JSONDocument.Limits(maxBytes: max(configuration.bodyLimit, 8 << 20), maxDepth: configuration.jsonMaxDepth))
-    ).register(on: router, routes: routes)
+    ).register(on: routes)
 
     logRoute("POST /internal/auth/sync-user", enabled: configuration.internalAPIToken != nil, auth: "bearer INTERNAL_API_TOKEN",
              reason: "INTERNAL_API_TOKEN is not set; every call is refused with 401", logger: logger)
@@ -173,13 +174,13 @@ private func logRoute(_ route: String, enabled: Bool, auth: String, reason: Stri
 /// ends every service and the process with a non-zero status, so that the supervisor
 /// restarts it and SQLite recovers from what is on disk.
 struct StoreService: Service {
-    let store: SQLiteStore
+    let store: any InletStore
     let logger: Logger
     var drain: Duration = .seconds(2)
 
     func run() async throws {
-        let failure = await withTaskGroup(of: SQLiteError?.self) { group in
-            group.addTask { await self.store.fatalError() }
+        let failure = await withTaskGroup(of: (any Error)?.self) { group in
+            group.addTask { await self.store.waitForFailure() }
             group.addTask {
                 try? await gracefulShutdown()
                 return nil
@@ -191,7 +192,7 @@ struct StoreService: Service {
         if let failure {
             self.logger.critical(
                 "the database's storage failed; nothing more is acknowledged and the process exits so that it restarts and recovers",
-                metadata: ["error.code": "\(failure.code)", "error.message": "\(failure.message)"]
+                metadata: ["error": "\(failure)"]
             )
             try? await Task.sleep(for: self.drain)
             await self.store.close()

@@ -4,31 +4,6 @@ internal import InletCore
 public import NIOCore
 internal import Synchronization
 
-// MARK: - Request context
-
-/// The request context of every Inlet route: Hummingbird's core storage plus the
-/// connection's remote address, which the per-client limits key on.
-///
-/// `BasicRequestContext` drops the channel it is made from; this one keeps the peer's
-/// address (conforming to `RemoteAddressRequestContext`, which Hummingbird's tracing
-/// middleware reads too). Which client a request counts for is ``ClientAddressResolver``'s
-/// call: `X-Forwarded-For` is read only from a trusted proxy.
-///
-/// ```swift
-/// let router = Router(context: InletRequestContext.self)
-/// router.get("/whoami") { _, context in "\(context.remoteAddress?.ipAddress ?? "-")" }
-/// ```
-public struct InletRequestContext: RequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    /// The TCP peer of the connection; nil when the channel has none (tests without sockets).
-    public let remoteAddress: SocketAddress?
-
-    public init(source: ApplicationRequestContextSource) {
-        self.coreContext = .init(source: source)
-        self.remoteAddress = source.channel.remoteAddress
-    }
-}
-
 /// The client a request counts for, as the key of per-client limits.
 ///
 /// The TCP peer, unless the peer is one of `trustedProxies` (`INLET_TRUSTED_PROXIES`):

@@ -1,4 +1,6 @@
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import Foundation
 import InletCore
 import Logging
@@ -19,7 +21,7 @@ final class SleepRecorder: Sendable {
 /// A Management API client for `tenant`, reached over plain HTTP through the test-only
 /// base-URL initialiser.
 func makeClient(
-    _ tenant: FakeTenant, http: HTTPClient, sleeper: SleepRecorder? = SleepRecorder(), clock: WallClock = .system,
+    _ tenant: FakeTenant, http: OutboundClient, sleeper: SleepRecorder? = SleepRecorder(), clock: WallClock = .system,
     timeout: Double = 5, retries: Int = 3, refreshBuffer: Double = 300, secret: String = FakeTenant.clientSecret,
     logger: Logger = Logger(label: "auth0-test", factory: { _ in SwiftLogNoOpLogHandler() })
 ) throws -> ManagementClient {
@@ -37,10 +39,10 @@ func makeClient(
 /// Runs `body` with a fresh fake tenant and HTTP client, and always stops both.
 func withTenant<T>(
     roles: [String] = ["production_associate", "production_associate_lead"],
-    _ body: (FakeTenant, HTTPClient) async throws -> T
+    _ body: (FakeTenant, OutboundClient) async throws -> T
 ) async throws -> T {
     let tenant = try await FakeTenant.start(roles: roles)
-    let http = HTTPClient()
+    let http = OutboundClient()
     do {
         let result = try await body(tenant, http)
         await http.shutdown()

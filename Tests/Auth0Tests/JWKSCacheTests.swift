@@ -1,4 +1,6 @@
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import Foundation
 import InletCore
 import InletTestSupport
@@ -83,7 +85,7 @@ import Testing
         _ body: (JWKSTestServer, JWKSCache, JWTVerifier) async throws -> T
     ) async throws -> T {
         let server = try await JWKSTestServer.start(answer)
-        let client = HTTPClient()
+        let client = OutboundClient()
         var cacheOptions = JWKSCache.Options(url: server.url)
         options(&cacheOptions)
         let cache = JWKSCache(options: cacheOptions, client: client, clock: self.clock.clock, logger: jwtTestLogger)

@@ -1,4 +1,6 @@
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import Foundation
 import InletCore
 import InletTestSupport

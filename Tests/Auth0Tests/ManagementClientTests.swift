@@ -1,4 +1,6 @@
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import Foundation
 import InletCore
 import InletTestSupport
@@ -236,7 +238,7 @@ struct ManagementClientTests {
         ])
         let settings = try ManagementSettings(configuration: configuration)
         #expect(settings.audience == "https://tenant.example.com:8443/api/v2/")
-        let client = ManagementClient(settings: settings, http: HTTPClient())
+        let client = ManagementClient(settings: settings, http: OutboundClient())
         #expect(client.baseURL == "https://tenant.example.com:8443")
         #expect(throws: ManagementError.self) { try ManagementSettings(domain: "http://evil/", clientID: "a", clientSecret: Secret("b")) }
     }

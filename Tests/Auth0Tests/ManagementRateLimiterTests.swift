@@ -1,4 +1,4 @@
-@testable import Auth0
+@testable import Auth0Management
 import InletCore
 import Synchronization
 import Testing

@@ -1,6 +1,9 @@
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import Foundation
 import InletCore
+import InletSQLite
 import InletTestSupport
 import Logging
 import MetadataSyncHandler
@@ -445,7 +448,7 @@ struct ProvisioningHandlerTests {
 
     @Test func withoutCredentialsBothHandlersAreRegisteredButInactive() async throws {
         try await withStore { store, _ in
-            let clients = ManagementClientProvider(http: HTTPClient())
+            let clients = ManagementClientProvider(http: OutboundClient())
             let registry = try HandlerRegistry(
                 factories: [ProvisioningHandler.factory(clients: clients), MetadataSyncHandler.factory(clients: clients)],
                 settings: [:], environment: ["AUTH0_DOMAIN": "tenant.example.com"], store: store

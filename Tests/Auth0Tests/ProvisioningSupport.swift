@@ -1,6 +1,9 @@
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import Foundation
 import InletCore
+import InletSQLite
 import Logging
 import MetadataSyncHandler
 import ProvisioningHandler

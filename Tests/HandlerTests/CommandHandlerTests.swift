@@ -2,6 +2,7 @@ import CommandHandler
 import Foundation
 import Glibc
 import InletCore
+import InletSQLite
 import Logging
 import Testing
 
@@ -92,7 +93,7 @@ struct CommandHandlerTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try await SQLiteStore.open(path: folder.appendingPathComponent("inlet.sqlite").path)
         func subscriptions(_ values: JSONValue) throws -> [EventPattern]? {
-            try HandlerRegistry(factories: [CommandHandler.factory], settings: ["command": values], environment: [:], store: store)
+            try HandlerRegistry(factories: [CommandHandler.factory], settings: ["command": values], environment: [:], stores: store)
                 .active.first?.subscriptions
         }
         #expect(try subscriptions(["program": "/bin/true"]) == ["employee.*"])

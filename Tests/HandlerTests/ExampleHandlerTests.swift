@@ -1,6 +1,7 @@
 import ExampleHandler
 import Foundation
 import InletCore
+import InletSQLite
 import Logging
 import Testing
 
@@ -16,11 +17,11 @@ import Testing
 
         // What `inlet serve` does with the factory and the config file's settings.
         let registry = try HandlerRegistry(
-            factories: [WelcomeNoteHandler.factory], settings: ["welcome-note": ["path": .string(notes)]], environment: [:], store: store
+            factories: [WelcomeNoteHandler.factory], settings: ["welcome-note": ["path": .string(notes)]], environment: [:], stores: store
         )
         #expect(registry.subscribers(of: "employee.created") == ["welcome-note"])
         #expect(registry.subscribers(of: "employee.updated").isEmpty)
-        let unconfigured = try HandlerRegistry(factories: [WelcomeNoteHandler.factory], settings: [:], environment: [:], store: store)
+        let unconfigured = try HandlerRegistry(factories: [WelcomeNoteHandler.factory], settings: [:], environment: [:], stores: store)
         #expect(unconfigured.inactive.first?.reason == "handlers.welcome-note.path is not set")
 
         var options = Dispatcher.Options()

@@ -1,6 +1,9 @@
 import ForwardHandler
 import Foundation
 import InletCore
+import InletHTTPClient
+import InletSQLite
+import InletTestSupport
 import Logging
 import Testing
 
@@ -20,7 +23,7 @@ struct ForwardHandlerTests {
         payload: "{ \"type\":\"employee.created\",  \"data\": {\"name\": \"Zoë Ångström\", \"n\": 1.50} }\n"
     )
 
-    private func handler(_ server: LoopbackHTTPServer, client: HTTPClient, secret: WebhookSecret? = WebhookSecret(keyBytes: Self.key)) -> ForwardHandler {
+    private func handler(_ server: LoopbackHTTPServer, client: OutboundClient, secret: WebhookSecret? = WebhookSecret(keyBytes: Self.key)) -> ForwardHandler {
         ForwardHandler(url: server.url("/hook"), subscriptions: ["employee.*"], secret: secret, client: client, timeout: 5)
     }
 
@@ -111,7 +114,7 @@ struct ForwardHandlerTests {
 
     @Test func networkFailureIsTransient() async throws {
         let port = try await closedPort()
-        let client = HTTPClient()
+        let client = OutboundClient()
         let handler = ForwardHandler(
             url: "http://127.0.0.1:\(port)/hook", subscriptions: ["*"], secret: WebhookSecret(keyBytes: Self.key), client: client, timeout: 5
         )
@@ -135,10 +138,10 @@ struct ForwardHandlerTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try await SQLiteStore.open(path: folder.appendingPathComponent("inlet.sqlite").path)
-        let client = HTTPClient()
+        let client = OutboundClient()
         func subscriptions(_ values: JSONValue, environment: [String: String] = [:]) throws -> [EventPattern]? {
             try HandlerRegistry(
-                factories: [ForwardHandler.factory(client: client)], settings: ["forward": values], environment: environment, store: store
+                factories: [ForwardHandler.factory(client: client)], settings: ["forward": values], environment: environment, stores: store
             ).active.first?.subscriptions
         }
         #expect(throws: ConfigurationError.self) { try subscriptions(["url": "http://hooks.example.com/inlet"]) }

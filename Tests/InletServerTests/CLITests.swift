@@ -1,5 +1,6 @@
 import Foundation
 import InletCore
+import InletSQLite
 import Testing
 
 /// The operator's subcommands, run as the real executable on a real database.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import InletCore
+import InletHTTPClient
 import InletTestSupport
 import NIOCore
 import Testing
@@ -53,7 +54,7 @@ import Testing
     }
 
     static func waitUntilServing(port: Int, log: String) async throws {
-        let client = HTTPClient()
+        let client = OutboundClient()
         defer { Task { await client.shutdown() } }
         do {
             try await eventually(timeout: .seconds(60), "inlet serving on \(port)") {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+import InletSQLite
 import InletTestSupport
 import NIOCore
 import Testing

@@ -1,5 +1,7 @@
 import AuditHandler
-import Auth0
+import AccessTokens
+import Auth0Management
+import InletHTTPClient
 import ProvisioningHandler
 import Foundation
 import HTTPTypes
@@ -344,7 +346,7 @@ func configurePipeline(_ configuration: inout Configuration) {
     @Test func deliveriesForAHandlerWaitingOnCredentialsArePlannedAndStayPending() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
-        let provisioning = ProvisioningHandler.factory(clients: ManagementClientProvider(http: HTTPClient()))
+        let provisioning = ProvisioningHandler.factory(clients: ManagementClientProvider(http: OutboundClient()))
         try await withInlet(folder: folder, handlers: [provisioning, AuditHandler.factory], configure: configurePipeline) { client in
             #expect(try await client.postSigned(employeeEvent(), id: "msg_waiting").status == .accepted)
             try await eventually("audit ran") { try deliveryState(db, event: "msg_waiting", handler: "audit")?.state == "done" }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import InletCore
+import InletHTTPClient
 import InletTestSupport
 import NIOCore
 import Testing
@@ -25,7 +26,7 @@ import Testing
         return output
     }
 
-    static func login(_ client: HTTPClient, port: Int, _ index: Int) async -> Int? {
+    static func login(_ client: OutboundClient, port: Int, _ index: Int) async -> Int? {
         let body = #"{"auth0Id":"auth0|fault-\#(index)","email":"f\#(index)@example.com","name":"F"}"#
         let response = try? await client.execute(
             OutboundRequest(
@@ -59,7 +60,7 @@ import Testing
         )
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         try await CrashRecoveryTests.waitUntilServing(port: port, log: log)
-        let client = HTTPClient()
+        let client = OutboundClient()
         defer { Task { await client.shutdown() } }
 
         var acknowledged: [Int] = []
@@ -125,7 +126,7 @@ import Testing
             server.waitUntilExit()
         }
         try await CrashRecoveryTests.waitUntilServing(port: port, log: log)
-        let client = HTTPClient()
+        let client = OutboundClient()
         defer { Task { await client.shutdown() } }
         for index in 0..<3 {
             #expect(await Self.login(client, port: port, index) == 200)
@@ -161,7 +162,7 @@ import Testing
         #expect(second.terminationStatus != 0)
         #expect(Self.log(secondLog).contains("pid \(server.processIdentifier)"), "\(Self.log(secondLog))")
 
-        let client = HTTPClient()
+        let client = OutboundClient()
         defer { Task { await client.shutdown() } }
         #expect(await Self.login(client, port: port, 1) == 200)
         let db = folder.databasePath
@@ -223,7 +224,7 @@ import Testing
             if round == 0 {
                 let timestamp = String(Int(Date().timeIntervalSince1970))
                 let body = employeeEvent()
-                let client = HTTPClient()
+                let client = OutboundClient()
                 // The delivery may kill inlet before the answer leaves: the event is
                 // committed either way (checked below, after the restarts).
                 let response = try? await client.execute(

@@ -1,4 +1,3 @@
-internal import Auth0
 internal import COpenSSL
 public import InletCore
 

@@ -20,9 +20,6 @@ public enum Auth0SyncStatus: String, Sendable, CaseIterable {
 /// let employee = try Employee(json: document.root.requireObject().object("data")!)
 /// ```
 public struct Employee: Sendable, Equatable {
-    /// The event the admin provision route appends: provision this employee (again).
-    public static let provisionEventType = "employee.provision"
-
     /// The id as text (the row's key); ``employeeIDValue`` gives it back as the sender wrote it.
     public var employeeID: String
     /// The sender gave the id as a JSON number (`42`), not a string (`"42"`).
@@ -53,20 +50,7 @@ public struct Employee: Sendable, Equatable {
     /// message names the field and never quotes more than the field's name.
     public init(json node: JSONNode) throws(EmployeeValidationError) {
         do {
-            _ = try node.requireObject()
-            let id: String
-            var isNumber = false
-            if let text = try? node.string("employee_id") {
-                id = text.trimmingCharacters(in: .whitespaces)
-            } else if let number = try? node.int("employee_id") {
-                id = String(number)
-                isNumber = true
-            } else if node.contains("employee_id") {
-                throw EmployeeValidationError("employee_id must be a string or a whole number")
-            } else {
-                throw EmployeeValidationError("employee_id is missing")
-            }
-            guard !id.isEmpty, id.count <= 128 else { throw EmployeeValidationError("employee_id must be 1 to 128 characters") }
+            let (id, isNumber) = try Self.id(in: node)
             func required(_ key: String) throws -> String {
                 guard let value = try node.string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
                     throw EmployeeValidationError("\(key) is missing or empty")
@@ -91,6 +75,26 @@ public struct Employee: Sendable, Equatable {
         } catch {
             throw EmployeeValidationError("\(error)")
         }
+    }
+
+    /// The `employee_id` of an employee object, by the one rule every reader applies: a
+    /// string (surrounding spaces removed) or a whole number, 1 to 128 characters.
+    public static func id(in node: JSONNode) throws(EmployeeValidationError) -> (id: String, isNumber: Bool) {
+        guard node.isObject else { throw EmployeeValidationError("the employee must be a JSON object") }
+        let id: String
+        var isNumber = false
+        if let text = (try? node.string("employee_id")) ?? nil {
+            id = text.trimmingCharacters(in: .whitespaces)
+        } else if let number = (try? node.int("employee_id")) ?? nil {
+            id = String(number)
+            isNumber = true
+        } else if node.contains("employee_id") {
+            throw EmployeeValidationError("employee_id must be a string or a whole number")
+        } else {
+            throw EmployeeValidationError("employee_id is missing")
+        }
+        guard !id.isEmpty, id.count <= 128 else { throw EmployeeValidationError("employee_id must be 1 to 128 characters") }
+        return (id, isNumber)
     }
 
     /// The id as the sender gave it: a number stays a number, a string a string. Auth0
@@ -189,6 +193,21 @@ public struct EmployeeRecord: Sendable, Equatable {
     /// ``EmployeeStore/recordAuth0CreateIntent(employeeID:email:)``), and when.
     public let createIntentEmail: String?
     public let createIntentAt: String?
+
+    package init(employee: Employee, auth0UserID: String?, syncStatus: Auth0SyncStatus, accountCreatedAt: String?, auth0Email: String?, assignedRole: String?, roleAssignedAt: String?, blocked: Bool, lastError: String?, updatedAt: String, createIntentEmail: String?, createIntentAt: String?) {
+        self.employee = employee
+        self.auth0UserID = auth0UserID
+        self.syncStatus = syncStatus
+        self.accountCreatedAt = accountCreatedAt
+        self.auth0Email = auth0Email
+        self.assignedRole = assignedRole
+        self.roleAssignedAt = roleAssignedAt
+        self.blocked = blocked
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+        self.createIntentEmail = createIntentEmail
+        self.createIntentAt = createIntentAt
+    }
 }
 
 /// Employees and their Auth0 accounts: what provisioning and metadata-sync record, so

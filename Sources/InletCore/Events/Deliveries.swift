@@ -7,15 +7,15 @@ public enum DeliveryState: String, Sendable, CaseIterable {
 ///
 /// The claim's `token` fences it: the store records its outcome, or renews its lease, only
 /// while no later claim (after the lease expired) or replay has taken the delivery over.
-public struct Claim: Sendable {
-    public let deliveryID: Int64
+package struct Claim: Sendable {
+    package let deliveryID: Int64
     /// Unique to this claim of the delivery.
-    public let token: Int64
+    package let token: Int64
     /// This attempt's number, 1 for the first.
-    public let attempt: Int
-    public let event: Event
+    package let attempt: Int
+    package let event: Event
 
-    public init(deliveryID: Int64, token: Int64, attempt: Int, event: Event) {
+    package init(deliveryID: Int64, token: Int64, attempt: Int, event: Event) {
         self.deliveryID = deliveryID
         self.token = token
         self.attempt = attempt
@@ -42,27 +42,27 @@ public enum DeliveryOutcome: Sendable, Equatable {
 }
 
 /// A row a handler adds to the audit log with ``HandlerContext/audit(_:detail:)``.
-public struct AuditNote: Sendable, Equatable {
-    public let outcome: String
-    public let detail: String?
+package struct AuditNote: Sendable, Equatable {
+    package let outcome: String
+    package let detail: String?
 
-    public init(outcome: String, detail: String?) {
+    package init(outcome: String, detail: String?) {
         self.outcome = outcome
         self.detail = detail
     }
 }
 
 /// One finished attempt, as the dispatcher records it.
-public struct Completion: Sendable {
-    public let claim: Claim
-    public let handler: String
-    public let outcome: DeliveryOutcome
+package struct Completion: Sendable {
+    package let claim: Claim
+    package let handler: String
+    package let outcome: DeliveryOutcome
     /// Whether the outcome itself also gets an audit row.
-    public let auditOutcome: Bool
+    package let auditOutcome: Bool
     /// Rows the handler added while it ran, written in the transaction of the outcome.
-    public let notes: [AuditNote]
+    package let notes: [AuditNote]
 
-    public init(claim: Claim, handler: String, outcome: DeliveryOutcome, auditOutcome: Bool = false, notes: [AuditNote] = []) {
+    package init(claim: Claim, handler: String, outcome: DeliveryOutcome, auditOutcome: Bool = false, notes: [AuditNote] = []) {
         self.claim = claim
         self.handler = handler
         self.outcome = outcome
@@ -77,6 +77,15 @@ public struct AppendResult: Sendable, Equatable {
     public let eventID: String
     /// The same source and id were already stored; nothing was planned again.
     public let duplicate: Bool
+    /// The handlers a delivery was planned for (none for a duplicate).
+    public var handlers: [String] = []
+
+    package init(seq: Int64, eventID: String, duplicate: Bool, handlers: [String] = []) {
+        self.seq = seq
+        self.eventID = eventID
+        self.duplicate = duplicate
+        self.handlers = handlers
+    }
 }
 
 /// A delivery as operators see it.
@@ -97,6 +106,17 @@ public struct DeliveryRecord: Sendable, Equatable {
             "last_error": .string(self.lastError), "dead_reason": .string(self.deadReason), "updated_at": .string(self.updatedAt),
         ]
     }
+
+    package init(id: Int64, handler: String, state: DeliveryState, attempts: Int, nextAttemptAt: Timestamp, lastError: String?, deadReason: String?, updatedAt: String) {
+        self.id = id
+        self.handler = handler
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.deadReason = deadReason
+        self.updatedAt = updatedAt
+    }
 }
 
 /// An event with every handler's delivery of it.
@@ -115,19 +135,27 @@ public struct EventRecord: Sendable, Equatable {
         }
         return .object(members)
     }
+
+    package init(event: Event, deliveries: [DeliveryRecord]) {
+        self.event = event
+        self.deliveries = deliveries
+    }
 }
 
-/// An event to append (see ``InletStore/appendEvents(_:handlers:)``).
-public struct NewEvent: Sendable {
-    public let source: String
-    public let id: String
-    public let type: String
-    public let payload: String
+/// An event to append, with the handlers that get a delivery of it (the intake fills
+/// them in from the registry).
+package struct NewEvent: Sendable {
+    package let source: EventSource
+    package let id: String
+    package let type: EventType
+    package let payload: String
+    package var handlers: [String]
 
-    public init(source: String, id: String, type: String, payload: String) {
+    package init(source: EventSource, id: String, type: EventType, payload: String, handlers: [String] = []) {
         self.source = source
         self.id = id
         self.type = type
         self.payload = payload
+        self.handlers = handlers
     }
 }

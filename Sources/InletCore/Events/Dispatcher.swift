@@ -16,15 +16,13 @@ internal import Synchronization
 ///
 /// ```swift
 /// let dispatcher = Dispatcher(store: store, registry: registry, logger: logger)
-/// // after committing an event:
-/// dispatcher.notify()
+/// let intake = EventIntake(store: store, registry: registry, dispatcher: dispatcher)
+/// // the intake wakes the workers of the handlers it planned deliveries for
 /// ```
 public final class Dispatcher: Service, Sendable {
     public struct Options: Sendable {
         /// Longest wait between two looks at the store when nothing is known to be due.
         public var pollInterval: Duration = .seconds(1)
-        /// Whether delivery outcomes are written to the audit log.
-        public var auditOutcomes = false
         /// Returns a number in [0, upperBound]: the jitter source, injected by tests.
         public var jitter: @Sendable (Double) -> Double = { Double.random(in: 0...max($0, 0)) }
 
@@ -36,11 +34,14 @@ public final class Dispatcher: Service, Sendable {
     let logger: Logger
     let options: Options
     let clock: WallClock
+    /// Whether delivery outcomes are written to the audit log: while a handler that
+    /// ``EventHandler/recordsOutcomes`` runs.
+    let auditOutcomes: Bool
     private let signals: [String: WakeSignal]
     private let metrics: DispatcherMetrics
     private let running = Atomic<Bool>(false)
 
-    public init(
+    package init(
         store: any InletStore, registry: HandlerRegistry, logger: Logger, options: Options = Options(),
         clock: WallClock = .system, metricsFactory: (any MetricsFactory)? = nil
     ) {
@@ -49,6 +50,7 @@ public final class Dispatcher: Service, Sendable {
         self.logger = logger
         self.options = options
         self.clock = clock
+        self.auditOutcomes = registry.active.contains { $0.handler.recordsOutcomes }
         self.signals = Dictionary(uniqueKeysWithValues: registry.active.map { ($0.name, WakeSignal()) })
         self.metrics = DispatcherMetrics(factory: metricsFactory)
     }
@@ -57,7 +59,7 @@ public final class Dispatcher: Service, Sendable {
     public var isRunning: Bool { self.running.load(ordering: .relaxed) }
 
     /// Tells the workers of `handlers` (all when nil) that new deliveries may be due.
-    public func notify(_ handlers: [String]? = nil) {
+    package func notify(_ handlers: [String]? = nil) {
         if let handlers {
             for name in handlers { self.signals[name]?.signal() }
         } else {
@@ -218,7 +220,7 @@ public final class Dispatcher: Service, Sendable {
             // An attempt that succeeded and wrote its own audit rows (the audit handler's
             // "received") is recorded by them; the log need not say "delivered" as well.
             let notes = context.auditNotes
-            let auditOutcome = self.options.auditOutcomes && !(outcome == .done && !notes.isEmpty)
+            let auditOutcome = self.auditOutcomes && !(outcome == .done && !notes.isEmpty)
             let kept = try await completions.record(
                 Completion(claim: claim, handler: entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: notes)
             )

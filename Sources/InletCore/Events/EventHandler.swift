@@ -5,11 +5,11 @@ internal import Synchronization
 public struct Event: Sendable, Equatable {
     /// The store's sequence number (order of arrival).
     public let seq: Int64
-    /// Where it came from: `productivity`, `auth0`, `admin`.
+    /// Where it came from (``EventSource``): `productivity`, `auth0`, `admin`.
     public let source: String
     /// Unique within its source; the idempotency key.
     public let id: String
-    /// `employee.created`, `auth0.user.login`, ...
+    /// `employee.created`, `auth0.user.login`, ... (``EventType``).
     public let type: String
     /// RFC 3339 UTC, as stored.
     public let receivedAt: String
@@ -92,13 +92,17 @@ public struct HandlerContext: Sendable {
     public let logger: Logger
     /// 1 for the first attempt.
     public let attempt: Int
-    public let deliveryID: Int64
+    package let deliveryID: Int64
     public let clock: WallClock
 
     /// Rows added with ``audit(_:detail:)``.
     let notes = AuditNotes()
 
-    public init(logger: Logger, attempt: Int, deliveryID: Int64, clock: WallClock) {
+    public init(logger: Logger, attempt: Int = 1, clock: WallClock = .system) {
+        self.init(logger: logger, attempt: attempt, deliveryID: 0, clock: clock)
+    }
+
+    package init(logger: Logger, attempt: Int, deliveryID: Int64, clock: WallClock) {
         self.logger = logger
         self.attempt = attempt
         self.deliveryID = deliveryID
@@ -113,7 +117,7 @@ public struct HandlerContext: Sendable {
     }
 
     /// The rows added so far.
-    public var auditNotes: [AuditNote] { self.notes.all }
+    package var auditNotes: [AuditNote] { self.notes.all }
 }
 
 /// The audit rows of one attempt; shared by the copies of its ``HandlerContext``.
@@ -146,9 +150,13 @@ public protocol EventHandler: Sendable {
     /// The longest one delivery may run (a handler that enforces a timeout says which);
     /// its lease must be longer, so that the delivery is never claimed again while it runs.
     var timeoutSeconds: Double? { get }
+    /// Whether the outcome of every delivery (of every handler) is written to the audit
+    /// log while this handler runs (the audit handler says yes).
+    var recordsOutcomes: Bool { get }
 }
 
 extension EventHandler {
     public var name: String { Self.name }
     public var timeoutSeconds: Double? { nil }
+    public var recordsOutcomes: Bool { false }
 }

@@ -8,7 +8,7 @@
 /// let envelope = try ProductivityEnvelope(json: document.root.requireObject(), acceptUnknownTypes: false)
 /// ```
 public struct ProductivityEnvelope: Sendable, Equatable {
-    public static let knownTypes: Set<String> = ["employee.created", "employee.updated", "employee.deactivated"]
+    public static let knownTypes: Set<String> = [EventType.employeeCreated, .employeeUpdated, .employeeDeactivated].map(\.rawValue).reduce(into: []) { $0.insert($1) }
 
     public let id: String?
     public let type: String
@@ -20,17 +20,22 @@ public struct ProductivityEnvelope: Sendable, Equatable {
         }
         self.type = type
         self.id = try root.string("id")
-        if type.hasPrefix("employee.") {
+        // The handlers' own rules (``Employee``), so that an event answered 202 is never
+        // dead-lettered later for a shape checked here.
+        switch EventType(type) {
+        case .employeeCreated, .employeeUpdated, .employeeDeactivated:
             guard let data = try root.object("data") else { throw .missingField("data") }
-            guard data.contains("employee_id") else { throw .missingField("data.employee_id") }
-            // A non-empty string or a whole number; anything else is refused.
-            if let text = try? data.string("employee_id") {
-                guard !text.isEmpty else { throw .wrongType("data.employee_id", expected: "a non-empty string") }
-            } else if (try? data.int("employee_id")) == nil {
-                throw .wrongType("data.employee_id", expected: "a string or an integer")
+            do {
+                if EventType(type) == .employeeDeactivated {
+                    _ = try Employee.id(in: data)
+                } else {
+                    _ = try Employee(json: data)
+                }
+            } catch {
+                throw .wrongType("data", expected: "a valid employee record (\(error.message))")
             }
-            let email = try data.requiredString("email")
-            guard email.contains("@") else { throw .wrongType("data.email", expected: "an email address") }
+        default:
+            break
         }
     }
 }

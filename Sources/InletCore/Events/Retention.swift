@@ -22,7 +22,7 @@ public struct Retention: Service {
     let batchSize: Int
     let logger: Logger
 
-    public init(
+    package init(
         store: any InletStore, days: Int, clock: WallClock = .system, interval: Duration = .seconds(600), batchSize: Int = 500,
         logger: Logger
     ) {
@@ -71,7 +71,7 @@ public struct Retention: Service {
 /// (done, and with `includingDead` dead too), batch after batch; returns how many went.
 /// `inlet purge --dead` and its admin route call it.
 /// Each batch is its own short transaction, so ingestion is never held for long.
-public func purgeFinished(
+package func purgeFinished(
     _ store: any InletStore, olderThanDays days: Int, includingDead: Bool, clock: WallClock = .system, batchSize: Int = 500
 ) async throws -> Int {
     let cutoff = Timestamp(millisecondsSinceEpoch: max(0, clock.now().adding(seconds: -Double(days) * 86_400).millisecondsSinceEpoch))

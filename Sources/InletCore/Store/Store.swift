@@ -1,20 +1,16 @@
-/// What Inlet keeps durably. SQLite implements it today; the same protocol can be
-/// implemented on PostgreSQL when several instances share one database.
+/// Where Inlet keeps events and their deliveries: the one way to storage for everything
+/// above it (the intake, the dispatcher, the admin API, the command line). `InletSQLite`
+/// implements it; nothing above the store knows which implementation runs.
 ///
 /// Every method that changes state returns only after the change is durable.
-public protocol InletStore: Sendable {
-    /// Upserts the user of `login` (keyed on the Auth0 id) and appends an
-    /// `auth0.user.login` event carrying `payload`, with a delivery planned for each of
-    /// `handlers`, in one transaction.
-    func syncLogin(_ login: LoginSync, payload: String, handlers: [String]) async throws -> LoginSyncResult
+package protocol InletStore: Sendable {
+    /// Appends events in one transaction, each with one delivery per handler it names; a
+    /// repeated `(source, id)` is a duplicate and plans nothing.
+    func appendEvents(_ events: [NewEvent]) async throws -> [AppendResult]
 
-    /// Appends an event and plans one delivery per handler, in one transaction; a repeated
-    /// `(source, id)` is a duplicate and plans nothing.
-    func appendEvent(source: String, id: String, type: String, payload: String, handlers: [String]) async throws -> AppendResult
-
-    /// Appends several events in one transaction, each with one delivery per handler;
-    /// repeated `(source, id)` pairs are reported as duplicates.
-    func appendEvents(_ events: [NewEvent], handlers: [String]) async throws -> [AppendResult]
+    /// Upserts the user of `login` (keyed on the Auth0 id) and appends `event` (the
+    /// login's) with its deliveries, in one transaction.
+    func recordLogin(_ login: UserLogin, event: NewEvent) async throws -> UserLoginResult
 
     /// Claims up to `limit` due (or lease-expired) deliveries of `handler`, each under a
     /// lease with a fresh token, never one of `excluding` (still running here); when none
@@ -57,9 +53,41 @@ public protocol InletStore: Sendable {
     /// Succeeds when a write can be committed now (readiness).
     func checkWritable() async throws
 
+    /// The error that stopped the store for good (its storage failed; nothing more can be
+    /// acknowledged), or nil while it works.
+    var failure: (any Error)? { get }
+
+    /// Returns the error that stops the store, when it happens; nil if the calling task
+    /// is cancelled first.
+    func waitForFailure() async -> (any Error)?
+
     /// Finishes queued work and releases the database.
     func close() async
 }
+
+extension InletStore {
+    /// Appends one event (``appendEvents(_:)`` of one).
+    package func appendEvent(
+        source: EventSource, id: String, type: EventType, payload: String, handlers: [String]
+    ) async throws -> AppendResult {
+        try await self.appendEvents([NewEvent(source: source, id: id, type: type, payload: payload, handlers: handlers)])[0]
+    }
+}
+
+/// An error of a storage backend; one that says `isUnavailable` (busy, locked, out of
+/// space, stopped) is answered 503 with `Retry-After`, never 500.
+public protocol StorageFailure: Error {
+    var isUnavailable: Bool { get }
+}
+
+/// The users Inlet keeps (one row per Auth0 account), for `GET /auth/verify`.
+public protocol UserStore: Sendable {
+    /// The user with this Auth0 id, or nil; sees every committed login.
+    func user(auth0ID: String) async throws -> UserRecord?
+}
+
+/// Everything a storage backend provides: events and deliveries, users, employees.
+package typealias StoreBackend = InletStore & UserStore & EmployeeStore
 
 /// Event ids Inlet generates: `evt_`, the time in milliseconds as 12 hex digits, and 12
 /// random hex digits. Ids made later sort later, so they land at the end of the events

@@ -1,6 +1,5 @@
 internal import Hummingbird
 internal import InletCore
-internal import Prometheus
 
 /// The operators' API, behind `Authorization: Bearer $ADMIN_API_TOKEN`: events with
 /// each handler's delivery state, replay of one event or of the dead-letter set, and the
@@ -12,14 +11,9 @@ struct AdminRoutes: Sendable {
     let authenticator: BearerTokenAuthenticator
     let clock: WallClock
 
-    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
-        routes.add("/admin/events", .get)
-        routes.add("/admin/events/{id}", .get)
-        routes.add("/admin/events/{id}/replay", .post)
-        routes.add("/admin/deliveries/replay", .post)
-        routes.add("/admin/deliveries/purge", .post)
+    func register(on routes: RouteTable) {
 
-        router.get("/admin/events") { request, _ in
+        routes.get("/admin/events") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters
             let state = try query["status"].map { text -> DeliveryState in
@@ -35,20 +29,20 @@ struct AdminRoutes: Sendable {
             let records = try await self.store.listEvents(state: state, type: query["type"].map(String.init), limit: limit)
             return Response.json(["events": .array(records.map { $0.json(includePayload: false) })])
         }
-        router.get("/admin/events/{id}") { request, context in
+        routes.get("/admin/events/{id}") { request, context in
             try self.authenticator.authenticate(request)
             let id = try context.parameters.require("id")
             guard let record = try await self.store.eventRecord(id: id) else { throw APIError.notFound("no event with id \(id)") }
             return Response.json(record.json(includePayload: true))
         }
-        router.post("/admin/events/{id}/replay") { request, context in
+        routes.post("/admin/events/{id}/replay") { request, context in
             try self.authenticator.authenticate(request)
             let id = try context.parameters.require("id")
             guard let count = try await self.store.replay(eventID: id) else { throw APIError.notFound("no event with id \(id)") }
             self.dispatcher.notify()
             return Response.json(["replayed": .int(count), "event_id": .string(id)], status: .accepted)
         }
-        router.post("/admin/deliveries/replay") { request, _ in
+        routes.post("/admin/deliveries/replay") { request, _ in
             try self.authenticator.authenticate(request)
             guard request.uri.queryParameters["state"] == "dead" else {
                 throw APIError.badRequest("only state=dead can be replayed in bulk")
@@ -57,7 +51,7 @@ struct AdminRoutes: Sendable {
             self.dispatcher.notify()
             return Response.json(["replayed": .int(count)], status: .accepted)
         }
-        router.post("/admin/deliveries/purge") { request, _ in
+        routes.post("/admin/deliveries/purge") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters
             guard query["state"] == "dead" else {
@@ -68,33 +62,6 @@ struct AdminRoutes: Sendable {
             }
             let count = try await purgeFinished(self.store, olderThanDays: days, includingDead: true, clock: self.clock)
             return Response.json(["purged": .int(count)])
-        }
-    }
-}
-
-/// `GET /metrics` in Prometheus text; the queue gauges are read from the store per scrape.
-struct MetricsRoute: Sendable {
-    let store: any InletStore
-    let registry: PrometheusCollectorRegistry
-    let clock: WallClock
-
-    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
-        routes.add("/metrics", .get)
-        let depth = self.registry.makeGauge(name: "inlet_queue_depth", help: "Deliveries pending or running")
-        let oldest = self.registry.makeGauge(
-            name: "inlet_oldest_pending_delivery_age_seconds", help: "Age of the oldest pending delivery past its due time"
-        )
-        router.get("/metrics") { _, _ in
-            let status = try await self.store.queueStatus()
-            depth.set(Double(status.depth))
-            let now = self.clock.now().millisecondsSinceEpoch
-            oldest.set(status.oldestPendingMs.map { max(0, Double(now - $0) / 1000) } ?? 0)
-            var buffer: [UInt8] = []
-            self.registry.emit(into: &buffer)
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
-            )
         }
     }
 }

@@ -1,4 +1,5 @@
-internal import Auth0
+internal import AccessTokens
+internal import InletHTTPClient
 internal import HTTPTypes
 internal import Hummingbird
 internal import InletCore
@@ -25,9 +26,10 @@ struct AccessTokenSetup {
 
     init(configuration: Configuration, clock: WallClock, logger: Logger) {
         var missing: [String] = []
-        if configuration.auth0Domain == nil { missing.append("AUTH0_DOMAIN") }
-        if configuration.auth0APIIdentifier == nil { missing.append("AUTH0_API_IDENTIFIER") }
-        guard let domain = configuration.auth0Domain, let audience = configuration.auth0APIIdentifier else {
+        let settings = configuration.accessTokens
+        if settings.domain == nil { missing.append("AUTH0_DOMAIN") }
+        if settings.apiIdentifier == nil { missing.append("AUTH0_API_IDENTIFIER") }
+        guard let domain = settings.domain, let audience = settings.apiIdentifier else {
             let names = missing.joined(separator: " and ")
             self.verifier = nil
             let reason = "\(names) \(missing.count == 1 ? "is" : "are") not set; access tokens cannot be verified"
@@ -39,14 +41,14 @@ struct AccessTokenSetup {
             )
             return
         }
-        let url = configuration.auth0JWKSURL ?? JWKSCache.Options.defaultURL(domain: domain)
-        let client = HTTPClient(configuration: .init(
+        let url = settings.jwksURL ?? JWKSCache.Options.defaultURL(domain: domain)
+        let client = OutboundClient(configuration: .init(
             caBundlePath: configuration.caBundlePath,
             maxConnections: 2, maxConnectionsPerHost: 2, proxy: configuration.httpProxy
         ))
         let cache = JWKSCache(options: .init(url: url), client: client, clock: clock, logger: logger)
         self.verifier = JWTVerifier(
-            options: .auth0(domain: domain, audience: audience, leeway: configuration.jwtLeeway), keys: cache, clock: clock
+            options: .auth0(domain: domain, audience: audience, leeway: settings.leeway), keys: cache, clock: clock
         )
         self.disabledReason = nil
         self.services = [JWKSRefresher(cache: cache, shutdownClient: client)]
@@ -65,7 +67,7 @@ struct AccessTokenSetup {
 ///
 /// The token's `sub` names the user; the body cannot: a body whose `auth0_id` differs
 /// is refused with 403. An `email` that differs from the stored one is recorded as
-/// unverified unless the token carries it as a verified claim (``JWTClaims/verifiedEmail``). A sync upserts through ``SQLiteStore/syncLogin(_:payload:handlers:)``,
+/// unverified unless the token carries it as a verified claim (``JWTClaims/verifiedEmail``). A sync upserts through ``EventIntake/login(_:payload:)``,
 /// the same write the Post-Login Action makes, so a user reached by both paths is one row.
 ///
 /// Refusals follow RFC 6750 as Auth0's middleware words them: no token is 401 with
@@ -75,18 +77,15 @@ struct AccessTokenSetup {
 struct AuthRoutes: Sendable {
     let verifier: JWTVerifier?
     let disabledReason: String?
-    let store: SQLiteStore
+    let intake: EventIntake
+    let users: any UserStore
     let body: JSONBodyReader
-    let registry: HandlerRegistry
-    let dispatcher: Dispatcher
 
-    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
-        routes.add("/auth/sync", .post)
-        routes.add("/auth/verify", .get)
-        router.post("/auth/sync") { request, context in
+    func register(on routes: RouteTable) {
+        routes.post("/auth/sync") { request, context in
             try await self.sync(request, logger: context.logger)
         }
-        router.get("/auth/verify") { request, context in
+        routes.get("/auth/verify") { request, context in
             try await self.verify(request, logger: context.logger)
         }
     }
@@ -103,15 +102,13 @@ struct AuthRoutes: Sendable {
         }
         // The body's email is the user's word; it counts as verified only when the token vouches for it.
         let verified: Bool? = email != nil && claims.verifiedEmail == email ? true : nil
-        let login = LoginSync(auth0ID: claims.subject, email: email, name: name, emailVerified: verified)
+        let login = UserLogin(auth0ID: claims.subject, email: email, name: name, emailVerified: verified)
         // Stored in the Action's shape, so handlers of auth0.user.login read both alike.
         let payload: JSONValue = [
             "auth0Id": .string(claims.subject), "email": .string(email), "name": .string(name), "via": "auth/sync",
         ]
-        let handlers = self.registry.subscribers(of: LoginSync.eventType)
-        let result = try await self.store.syncLogin(login, payload: payload.serializedString, handlers: handlers)
-        if !handlers.isEmpty { self.dispatcher.notify(handlers) }
-        let user = try await self.store.user(auth0ID: claims.subject)
+        let result = try await self.intake.login(login, payload: payload.serializedString)
+        let user = try await self.users.user(auth0ID: claims.subject)
         return .json([
             "id": .int(Int(user?.id ?? result.userID)),
             "email": .string(user?.email ?? email),
@@ -121,7 +118,7 @@ struct AuthRoutes: Sendable {
 
     func verify(_ request: Request, logger: Logger) async throws -> Response {
         let claims = try await self.authenticate(request, logger: logger)
-        guard let user = try await self.store.user(auth0ID: claims.subject) else {
+        guard let user = try await self.users.user(auth0ID: claims.subject) else {
             throw APIError.notFound("no user with this Auth0 id; call POST /auth/sync first")
         }
         return .json([

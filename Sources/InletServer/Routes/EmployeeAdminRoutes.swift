@@ -13,10 +13,8 @@ internal import InletCore
 ///   rest accepted; more than 10,000 entries are refused with 400.
 ///   202 `{"received", "accepted", "duplicates", "invalid", "errors": [{"index", "message"}]}`.
 struct EmployeeAdminRoutes: Sendable {
-    let store: any InletStore
+    let intake: EventIntake
     let employees: any EmployeeStore
-    let registry: HandlerRegistry
-    let dispatcher: Dispatcher
     let authenticator: BearerTokenAuthenticator
     /// Reads the provision body.
     let body: JSONBodyReader
@@ -28,11 +26,9 @@ struct EmployeeAdminRoutes: Sendable {
     static let maxImportElements = 10_000
     static let maxReportedErrors = 100
 
-    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
-        routes.add("/admin/employees/{employee_id}/provision", .post)
-        routes.add("/admin/employees/import", .post)
+    func register(on routes: RouteTable) {
 
-        router.post("/admin/employees/{employee_id}/provision") { request, context in
+        routes.post("/admin/employees/{employee_id}/provision") { request, context in
             try self.authenticator.authenticate(request)
             let employeeID = try context.parameters.require("employee_id")
             var force = false
@@ -46,23 +42,20 @@ struct EmployeeAdminRoutes: Sendable {
             }
             guard case .object(var data) = record.employee.json else { throw APIError.internalError() }
             data.append(("force", .bool(force)))
-            let eventID = EventID.generate()
-            let payload: JSONValue = ["type": .string(Employee.provisionEventType), "force": .bool(force), "data": .object(data)]
-            let handlers = self.registry.subscribers(of: Employee.provisionEventType)
-            _ = try await self.store.appendEvent(
-                source: "admin", id: eventID, type: Employee.provisionEventType, payload: payload.serializedString, handlers: handlers
+            let payload: JSONValue = ["type": .string(EventType.employeeProvision.rawValue), "force": .bool(force), "data": .object(data)]
+            let result = try await self.intake.receive(
+                NewEvent(source: .admin, id: self.intake.newEventID(), type: .employeeProvision, payload: payload.serializedString)
             )
-            self.dispatcher.notify(handlers)
             return Response.json(
                 [
-                    "accepted": true, "event_id": .string(eventID), "employee_id": .string(employeeID),
-                    "handlers": .array(handlers.map { .string($0) }),
+                    "accepted": true, "event_id": .string(result.eventID), "employee_id": .string(employeeID),
+                    "handlers": .array(result.handlers.map { .string($0) }),
                 ],
                 status: .accepted
             )
         }
 
-        router.post("/admin/employees/import") { request, _ in
+        routes.post("/admin/employees/import") { request, _ in
             try self.authenticator.authenticate(request)
             let raw = try await self.importBody.readBytes(request)
             // Counted before parsing: the parser would build every element first.
@@ -80,9 +73,9 @@ struct EmployeeAdminRoutes: Sendable {
             for (index, item) in items.enumerated() {
                 do {
                     let employee = try Employee(json: item)
-                    let payload: JSONValue = ["type": "employee.created", "data": employee.json]
+                    let payload: JSONValue = ["type": .string(EventType.employeeCreated.rawValue), "data": employee.json]
                     events.append(
-                        NewEvent(source: "admin", id: "import:\(employee.employeeID)", type: "employee.created", payload: payload.serializedString)
+                        NewEvent(source: .admin, id: "import:\(employee.employeeID)", type: .employeeCreated, payload: payload.serializedString)
                     )
                 } catch {
                     invalid += 1
@@ -91,10 +84,8 @@ struct EmployeeAdminRoutes: Sendable {
                     errors.append(["index": .int(index), "message": .string(message)])
                 }
             }
-            let handlers = self.registry.subscribers(of: "employee.created")
-            let results = try await self.store.appendEvents(events, handlers: handlers)
+            let results = try await self.intake.receive(events)
             let duplicates = results.filter(\.duplicate).count
-            if results.count > duplicates { self.dispatcher.notify(handlers) }
             return Response.json(
                 [
                     "received": .int(items.count), "accepted": .int(results.count - duplicates), "duplicates": .int(duplicates),

@@ -9,9 +9,8 @@ internal import NIOCore
 struct OpenAPIRoute: Sendable {
     static let document = ByteBuffer(bytes: PackageResources.openapi_yaml)
 
-    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
-        routes.add("/openapi.yaml", .get)
-        router.get("/openapi.yaml") { _, _ in
+    func register(on routes: RouteTable) {
+        routes.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: Self.document))
         }
     }

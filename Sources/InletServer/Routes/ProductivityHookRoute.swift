@@ -14,9 +14,7 @@ internal import Synchronization
 /// committed with its deliveries planned, then answered 202; a repeated id is answered 200
 /// with `"duplicate": true` and dispatched no second time.
 struct ProductivityHookRoute: Sendable {
-    let store: any InletStore
-    let registry: HandlerRegistry
-    let dispatcher: Dispatcher
+    let intake: EventIntake
     let verifier: StandardWebhooksVerifier?
     let bearer: BearerTokenAuthenticator?
     let body: JSONBodyReader
@@ -24,9 +22,8 @@ struct ProductivityHookRoute: Sendable {
     let acceptUnknownTypes: Bool
     let received: ReceivedEventCounters
 
-    func register(on router: Router<InletRequestContext>, routes: RouteTable) {
-        routes.add("/hooks/productivity", .post)
-        router.post("/hooks/productivity") { request, _ in
+    func register(on routes: RouteTable) {
+        routes.post("/hooks/productivity") { request, _ in
             do {
                 return try await self.handle(request)
             } catch {
@@ -88,18 +85,14 @@ struct ProductivityHookRoute: Sendable {
     private func accept(raw: ByteBuffer, headerID: String?) async throws -> Response {
         let document = try self.body.parse(raw)
         let envelope = try ProductivityEnvelope(json: document.root.requireObject(), acceptUnknownTypes: self.acceptUnknownTypes)
-        let id = headerID ?? envelope.id ?? EventID.generate(at: self.clock.now())
+        let id = headerID ?? envelope.id ?? self.intake.newEventID()
         guard EventID.isValid(id) else {
             throw APIError.badRequest("the event id must be 1 to 256 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
         }
-        let handlers = self.registry.subscribers(of: envelope.type)
-        let result = try await self.store.appendEvent(
-            source: "productivity", id: id, type: envelope.type, payload: String(buffer: raw), handlers: handlers
+        let result = try await self.intake.receive(
+            NewEvent(source: .productivity, id: id, type: EventType(envelope.type), payload: String(buffer: raw))
         )
         self.received.increment(type: envelope.type, outcome: result.duplicate ? "duplicate" : "accepted")
-        if !result.duplicate {
-            self.dispatcher.notify(handlers)
-        }
         return .json(
             ["accepted": true, "event_id": .string(id), "duplicate": .bool(result.duplicate)],
             status: result.duplicate ? .ok : .accepted
@@ -130,7 +123,7 @@ final class ReceivedEventCounters: Sendable {
             if let counter = counters[key] { return counter }
             let counter = Counter(
                 label: "inlet_events_received_total",
-                dimensions: [("source", "productivity"), ("type", type), ("outcome", outcome)], factory: self.factory
+                dimensions: [("source", EventSource.productivity.rawValue), ("type", type), ("outcome", outcome)], factory: self.factory
             )
             counters[key] = counter
             return counter

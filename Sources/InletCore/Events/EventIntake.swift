@@ -1,0 +1,67 @@
+/// The one way in for events: every route that receives one hands it here.
+///
+/// It generates missing ids (with the injected clock, so ids sort by arrival), finds the
+/// handlers subscribed to the event's type (or waiting on it), writes the event with one
+/// delivery per handler in one transaction, and wakes those handlers' workers once the
+/// write is durable. Nothing else looks up subscribers or wakes the dispatcher for new
+/// events.
+///
+/// ```swift
+/// let received = try await intake.receive(NewEvent(source: .productivity, id: id, type: .employeeCreated, payload: body))
+/// if received.duplicate { /* answered before */ }
+/// ```
+package struct EventIntake: Sendable {
+    let store: any InletStore
+    let registry: HandlerRegistry
+    let dispatcher: Dispatcher
+    let clock: WallClock
+
+    package init(store: any InletStore, registry: HandlerRegistry, dispatcher: Dispatcher, clock: WallClock = .system) {
+        self.store = store
+        self.registry = registry
+        self.dispatcher = dispatcher
+        self.clock = clock
+    }
+
+    /// A fresh event id (``EventID/generate(at:)``) at the intake's clock.
+    package func newEventID() -> String {
+        EventID.generate(at: self.clock.now())
+    }
+
+    /// Stores `event` with a delivery for each subscriber; a repeated `(source, id)` is a
+    /// duplicate that plans and wakes nothing.
+    package func receive(_ event: NewEvent) async throws -> AppendResult {
+        try await self.receive([event])[0]
+    }
+
+    /// Stores `events` in one transaction, as ``receive(_:)-(NewEvent)`` does each.
+    package func receive(_ events: [NewEvent]) async throws -> [AppendResult] {
+        let planned = events.map(self.planned)
+        let results = try await self.store.appendEvents(planned)
+        var woken = Set<String>()
+        for (event, result) in zip(planned, results) where !result.duplicate {
+            woken.formUnion(event.handlers)
+        }
+        self.wake(woken)
+        return results
+    }
+
+    /// Upserts the user of `login` and stores its `auth0.user.login` event (source
+    /// `auth0`, a fresh id, `payload` as the body received) in one transaction.
+    package func login(_ login: UserLogin, payload: String) async throws -> UserLoginResult {
+        let event = self.planned(NewEvent(source: .auth0, id: self.newEventID(), type: .userLogin, payload: payload))
+        let result = try await self.store.recordLogin(login, event: event)
+        self.wake(Set(event.handlers))
+        return result
+    }
+
+    private func planned(_ event: NewEvent) -> NewEvent {
+        var event = event
+        event.handlers = self.registry.subscribers(of: event.type)
+        return event
+    }
+
+    private func wake(_ handlers: Set<String>) {
+        if !handlers.isEmpty { self.dispatcher.notify(Array(handlers)) }
+    }
+}

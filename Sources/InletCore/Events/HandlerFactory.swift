@@ -1,0 +1,78 @@
+public import Logging
+
+/// Why a registered handler is not running; thrown by a factory.
+///
+/// With `waitingOn` subscriptions, deliveries are still planned for the handler and wait,
+/// pending, until a start with what it lacked (Auth0 credentials, say) runs them; without,
+/// the handler receives nothing while unavailable.
+public struct HandlerUnavailable: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public let waitingOn: [EventPattern]?
+    public init(_ reason: String, waitingOn subscriptions: [EventPattern]? = nil) {
+        self.reason = reason
+        self.waitingOn = subscriptions
+    }
+    public var description: String { self.reason }
+}
+
+/// A handler the executable knows how to build: the one place a handler is registered.
+///
+/// Its name is the handler type's ``EventHandler/name``, so the deliveries planned for it
+/// (even while it waits) are always the ones it claims.
+///
+/// ```swift
+/// HandlerFactory(AuditHandler.self) { setup in
+///     AuditHandler(subscriptions: try setup.settings.subscriptions(default: ["*"]))
+/// }
+/// ```
+public struct HandlerFactory: Sendable {
+    public let name: String
+    /// Whether it runs when the configuration does not mention it.
+    public let enabledByDefault: Bool
+    public let defaultOptions: HandlerOptions
+    /// The environment settings it reads, by section (listed in `inlet serve --help` and
+    /// the README).
+    public let settings: [SettingsSection]
+    /// Builds the handler, or throws ``HandlerUnavailable`` saying what it still needs.
+    let make: @Sendable (HandlerSetup) throws -> any EventHandler
+
+    public init<Handler: EventHandler>(
+        _ type: Handler.Type,
+        enabledByDefault: Bool = true,
+        defaultOptions: HandlerOptions = HandlerOptions(),
+        settings: [SettingsSection] = [],
+        make: @escaping @Sendable (HandlerSetup) throws -> Handler
+    ) {
+        self.name = Handler.name
+        self.enabledByDefault = enabledByDefault
+        self.defaultOptions = defaultOptions
+        self.settings = settings
+        self.make = { setup in try make(setup) }
+    }
+}
+
+/// What a factory builds its handler from: its settings, the secrets it may read, the
+/// clock and a logger, and only the stores it asks for.
+public struct HandlerSetup: Sendable {
+    /// The handler's object from the configuration file, and its secrets.
+    public let settings: HandlerSettings
+    public let clock: WallClock
+    public let logger: Logger
+    private let stores: any StoreBackend
+
+    package init(settings: HandlerSettings, clock: WallClock, logger: Logger, stores: any StoreBackend) {
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        self.stores = stores
+    }
+
+    /// The variables and secrets the handler names (``SecretResolver``).
+    public var secrets: SecretResolver { self.settings.secrets }
+
+    /// The employees Inlet keeps (provisioning, metadata-sync).
+    public func employees() -> any EmployeeStore { self.stores }
+
+    /// The users Inlet keeps (one row per Auth0 account).
+    public func users() -> any UserStore { self.stores }
+}

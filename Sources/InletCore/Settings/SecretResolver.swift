@@ -1,0 +1,45 @@
+/// What a handler may read of the process environment: variables it names, one at a
+/// time, never Inlet's own credentials.
+///
+/// Handler factories (third-party ones included) get this instead of the environment, so
+/// `INTERNAL_API_TOKEN`, `ADMIN_API_TOKEN` and the productivity secrets stay with the
+/// server, and printing a handler's settings prints `<secrets>`, not every variable.
+///
+/// ```swift
+/// guard let secret = try settings.secrets.secret("FORWARD_SECRET") else { throw HandlerUnavailable("...") }
+/// ```
+public struct SecretResolver: Sendable, CustomStringConvertible, CustomReflectable {
+    private let environment: [String: String]
+
+    /// Variables no handler may read (nor their `_FILE` forms).
+    public static let reserved: Set<String> = [
+        "INTERNAL_API_TOKEN", "ADMIN_API_TOKEN", "PRODUCTIVITY_WEBHOOK_SECRET", "PRODUCTIVITY_API_TOKEN",
+    ]
+
+    public init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    /// The secret in `name`, or in the file `name_FILE` names (``Secret/read(_:from:)``);
+    /// nil when unset. Inlet's own credentials are refused.
+    public func secret(_ name: String) throws -> Secret? {
+        try Self.checkNotReserved(name)
+        return try Secret.read(name, from: self.environment)
+    }
+
+    /// The variable `name` as set; nil when unset. Inlet's own credentials are refused.
+    public func value(_ name: String) throws -> String? {
+        try Self.checkNotReserved(name)
+        return self.environment[name]
+    }
+
+    private static func checkNotReserved(_ name: String) throws {
+        let base = name.hasSuffix("_FILE") ? String(name.dropLast("_FILE".count)) : name
+        guard !Self.reserved.contains(base) else {
+            throw ConfigurationError("\(name) is one of Inlet's own credentials; a handler cannot read it")
+        }
+    }
+
+    public var description: String { "<secrets>" }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}

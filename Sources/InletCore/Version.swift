@@ -1,1 +1,0 @@
-public enum InletCoreVersion { public static let string = "0.1.0" }

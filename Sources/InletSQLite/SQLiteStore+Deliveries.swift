@@ -1,0 +1,392 @@
+public import InletCore
+/// Events, deliveries and the audit log in SQLite.
+extension SQLiteStore {
+    /// Appends events in one transaction, each with one delivery per handler it names; a
+    /// repeated `(source, id)` is reported as a duplicate and plans nothing.
+    package func appendEvents(_ events: [NewEvent]) async throws -> [AppendResult] {
+        let now = self.clock.now()
+        let results = try await self.write { connection in
+            try events.map { try Self.insertEvent(connection, $0, now: now) }
+        }
+        self.adjustDepth(by: zip(events, results).reduce(0) { $0 + ($1.1.duplicate ? 0 : $1.0.handlers.count) })
+        return results
+    }
+
+    static func insertEvent(_ connection: SQLiteConnection, _ event: NewEvent, now: Timestamp) throws -> AppendResult {
+        let text = now.description
+        try connection.execute(
+            "INSERT INTO events (source, id, type, received_at, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING",
+            [.text(event.source.rawValue), .text(event.id), .text(event.type.rawValue), .text(text), .text(event.payload)]
+        )
+        guard connection.changes == 1 else {
+            let seq = try connection.row(
+                "SELECT seq FROM events WHERE source = ? AND id = ?", [.text(event.source.rawValue), .text(event.id)]
+            )?.first
+            return AppendResult(seq: Int64(seq?.int ?? 0), eventID: event.id, duplicate: true)
+        }
+        let seq = connection.lastInsertRowID
+        for handler in event.handlers {
+            try connection.execute(
+                "INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                [.integer(seq), .text(handler), .integer(now.millisecondsSinceEpoch), .text(text), .text(text)]
+            )
+        }
+        return AppendResult(seq: seq, eventID: event.id, duplicate: false, handlers: event.handlers)
+    }
+
+    /// Claims up to `limit` of `handler`'s deliveries that are due, or whose lease expired
+    /// (a crash mid-handler), leasing them for `leaseSeconds` under a fresh token. When none
+    /// is due, also says when the next one will be.
+    ///
+    /// A delivery whose lease expired after `maxAttempts` claims had no outcome from any of
+    /// them (the process stopped each time it ran it): it is dead-lettered, not run again.
+    /// `excluding` are deliveries the caller still runs; they are never claimed again.
+    ///
+    /// O(log n + limit): the partial index `deliveries_due(handler, next_attempt_at)` holds
+    /// only pending and running rows.
+    package func claimDue(
+        handler: String, limit: Int, leaseSeconds: Double, maxAttempts: Int = .max, excluding: Set<Int64> = []
+    ) async throws -> (claims: [Claim], nextDue: Timestamp?) {
+        let now = self.clock.now()
+        let result = try await self.write { connection in
+            let nowMs = now.millisecondsSinceEpoch
+            let rows = try connection.query(
+                """
+                SELECT d.id, d.attempts, d.state, e.seq, e.source, e.id, e.type, e.received_at, e.payload
+                FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                WHERE d.handler = ?1 AND d.state IN ('pending', 'running') AND d.next_attempt_at <= ?2
+                ORDER BY d.next_attempt_at LIMIT ?3
+                """,
+                [.text(handler), .integer(nowMs), .integer(limit + excluding.count)]
+            )
+            var claims: [Claim] = []
+            claims.reserveCapacity(rows.count)
+            var abandoned = 0
+            let lease = now.adding(seconds: leaseSeconds).millisecondsSinceEpoch
+            let text = now.description
+            for row in rows where claims.count < limit {
+                guard case .integer(let deliveryID) = row[0], case .integer(let seq) = row[3], !excluding.contains(deliveryID) else { continue }
+                let attempts = row[1].int ?? 0
+                let event = Event(
+                    seq: seq, source: row[4].string ?? "", id: row[5].string ?? "", type: row[6].string ?? "",
+                    receivedAt: row[7].string ?? "", payload: row[8].string ?? ""
+                )
+                if row[2].string == DeliveryState.running.rawValue && attempts >= maxAttempts {
+                    let error = DeliveryOutcome.abandonedError(attempts: attempts)
+                    try connection.execute(
+                        "UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
+                        [.text(error), .text(DeliveryOutcome.DeadReason.exhausted.rawValue), .text(text), .integer(deliveryID)]
+                    )
+                    try Self.insertAudit(connection, at: text, event: event, handler: handler, outcome: "dead_exhausted", detail: error)
+                    abandoned += 1
+                    continue
+                }
+                let token = Int64.random(in: 1...Int64.max)
+                try connection.execute(
+                    """
+                    UPDATE deliveries SET state = 'running', attempts = attempts + 1, lease_until = ?1, next_attempt_at = ?1,
+                        lease_token = ?2, updated_at = ?3
+                    WHERE id = ?4
+                    """,
+                    [.integer(lease), .integer(token), .text(text), .integer(deliveryID)]
+                )
+                claims.append(Claim(deliveryID: deliveryID, token: token, attempt: attempts + 1, event: event))
+            }
+            if !claims.isEmpty { return (claims, nil as Timestamp?, abandoned) }
+            let next = try connection.row(
+                "SELECT min(next_attempt_at) FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')", [.text(handler)]
+            )?.first
+            guard case .integer(let nextMs) = next else { return ([], nil, abandoned) }
+            return ([], Timestamp(millisecondsSinceEpoch: nextMs), abandoned)
+        }
+        self.adjustDepth(by: -result.2)
+        return (result.0, result.1)
+    }
+
+    /// Records the outcomes of claimed deliveries, each with the audit rows its handler
+    /// added and (with `auditOutcome`) one for the outcome, in one transaction.
+    ///
+    /// Fenced: an outcome is written only while its claim's token is the delivery's
+    /// current one. Returns the deliveries whose lease was lost (claimed again since, or
+    /// replayed): their outcomes and audit rows are discarded.
+    @discardableResult
+    package func complete(_ completions: [Completion]) async throws -> [Int64] {
+        let now = self.clock.now()
+        let (lost, finished) = try await self.write { connection in
+            let text = now.description
+            var lost: [Int64] = []
+            var finished = 0
+            for completion in completions {
+                if try Self.recordOutcome(completion, at: text, on: connection) {
+                    if case .retry = completion.outcome {} else { finished += 1 }
+                } else {
+                    lost.append(completion.claim.deliveryID)
+                }
+            }
+            return (lost, finished)
+        }
+        self.adjustDepth(by: -finished)
+        return lost
+    }
+
+    /// Writes one outcome if the claim still holds the lease; false when it does not.
+    private static func recordOutcome(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws -> Bool {
+        let claim = completion.claim
+        let detail: String?
+        let fence: [SQLiteValue] = [.integer(claim.deliveryID), .integer(claim.token)]
+        switch completion.outcome {
+        case .done:
+            detail = nil
+            try connection.execute(
+                """
+                UPDATE deliveries SET state = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?3
+                WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
+                """,
+                fence + [.text(text)]
+            )
+        case .retry(let at, let error):
+            detail = error
+            try connection.execute(
+                """
+                UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_token = NULL, next_attempt_at = ?3, last_error = ?4,
+                    updated_at = ?5
+                WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
+                """,
+                fence + [.integer(at.millisecondsSinceEpoch), .text(error), .text(text)]
+            )
+        case .dead(let error, let reason):
+            detail = error
+            try connection.execute(
+                """
+                UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?3, dead_reason = ?4,
+                    updated_at = ?5
+                WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
+                """,
+                fence + [.text(error), .text(reason.rawValue), .text(text)]
+            )
+        }
+        guard connection.changes == 1 else { return false }
+        for note in completion.notes {
+            try Self.insertAudit(connection, at: text, event: claim.event, handler: completion.handler, outcome: note.outcome, detail: note.detail)
+        }
+        if completion.auditOutcome {
+            let name: String
+            switch completion.outcome {
+            case .done: name = "delivered"
+            case .retry: name = "retry_scheduled"
+            case .dead(_, let reason): name = "dead_\(reason.rawValue)"
+            }
+            let attempt = "attempt \(claim.attempt)"
+            try Self.insertAudit(
+                connection, at: text, event: claim.event, handler: completion.handler, outcome: name, detail: detail.map { "\(attempt): \($0)" } ?? attempt
+            )
+        }
+        return true
+    }
+
+    /// Extends the leases of deliveries still running, so that none is claimed a second
+    /// time while its handler works (a crash stops the renewals and the lease then expires).
+    /// Fenced like ``complete(_:)``: returns the deliveries whose lease was already lost.
+    @discardableResult
+    package func renewLeases(_ claims: [Claim], leaseSeconds: Double) async throws -> [Int64] {
+        let now = self.clock.now()
+        return try await self.write { connection in
+            let lease = now.adding(seconds: leaseSeconds).millisecondsSinceEpoch
+            var lost: [Int64] = []
+            for claim in claims {
+                try connection.execute(
+                    "UPDATE deliveries SET lease_until = ?1, next_attempt_at = ?1 WHERE id = ?2 AND lease_token = ?3 AND state = 'running'",
+                    [.integer(lease), .integer(claim.deliveryID), .integer(claim.token)]
+                )
+                if connection.changes == 0 { lost.append(claim.deliveryID) }
+            }
+            return lost
+        }
+    }
+
+    private static func insertAudit(_ connection: SQLiteConnection, at: String, event: Event, handler: String?, outcome: String, detail: String?) throws {
+        try connection.execute(
+            "INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.text(at), .integer(event.seq), .text(event.id), .text(event.type), .text(handler), .text(outcome), .text(detail)]
+        )
+    }
+
+    /// Makes every delivery of the event with `id` due now, with a fresh attempt budget.
+    /// Returns how many deliveries were reset; nil when there is no such event.
+    package func replay(eventID id: String) async throws -> Int? {
+        let now = self.clock.now()
+        let result = try await self.write { connection -> (replayed: Int, reopened: Int)? in
+            guard let seq = try connection.row(Self.eventByID, [.text(id)])?.first else {
+                return nil
+            }
+            let reopened = try connection.row(
+                "SELECT count(*) FROM deliveries WHERE event_seq = ? AND state IN ('done', 'dead')", [seq]
+            )?.first?.int ?? 0
+            try connection.execute(
+                """
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, lease_token = NULL,
+                    dead_reason = NULL, updated_at = ?
+                WHERE event_seq = ? AND state != 'running'
+                """,
+                [.integer(now.millisecondsSinceEpoch), .text(now.description), seq]
+            )
+            return (connection.changes, reopened)
+        }
+        guard let result else { return nil }
+        self.adjustDepth(by: result.reopened)
+        return result.replayed
+    }
+
+    /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
+    package func replayDead() async throws -> Int {
+        let now = self.clock.now()
+        // O(dead): the partial index deliveries_dead.
+        let count = try await self.write { connection in
+            try connection.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, dead_reason = NULL, updated_at = ? WHERE state = 'dead'",
+                [.integer(now.millisecondsSinceEpoch), .text(now.description)]
+            )
+            return connection.changes
+        }
+        self.adjustDepth(by: count)
+        return count
+    }
+
+    /// Deletes up to `limit` events received before `cutoff` whose deliveries are all done
+    /// (with `includingDead`, done or dead), with their deliveries and audit rows, in one
+    /// transaction; returns how many events went. Retention calls it in small batches so
+    /// that the writer is never held for long; SQLite reuses the freed pages.
+    ///
+    /// O(limit + k · log n), k the old events kept (not finished) that the scan from the
+    /// oldest passes over.
+    package func purgeEvents(receivedBefore cutoff: Timestamp, includingDead: Bool, limit: Int) async throws -> Int {
+        let kept = includingDead ? "'pending', 'running'" : "'pending', 'running', 'dead'"
+        return try await self.write { connection in
+            let seqs = try connection.query(
+                """
+                SELECT seq FROM events e
+                WHERE e.received_at < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state IN (\(kept)))
+                ORDER BY seq LIMIT ?2
+                """,
+                [.text(cutoff.description), .integer(limit)]
+            ).compactMap { row -> SQLiteValue? in row.first }
+            for seq in seqs {
+                try connection.execute("DELETE FROM audit_log WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM deliveries WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM events WHERE seq = ?", [seq])
+            }
+            return seqs.count
+        }
+    }
+
+    /// Events, newest first, optionally those with a delivery in `state` or of `type`.
+    package func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
+        try await self.read { connection in
+            let rows: [[SQLiteValue]]
+            switch state {
+            case .pending?, .running?, .dead?:
+                // From the deliveries in that state, newest event first, through the partial
+                // indexes that hold only those rows: deliveries_dead(event_seq), O(log n +
+                // limit); deliveries_due for the backlog, O(backlog).
+                let inState = state == .dead
+                    ? "deliveries d INDEXED BY deliveries_dead WHERE d.state = 'dead'"
+                    : "deliveries d INDEXED BY deliveries_due WHERE d.state IN ('pending', 'running') AND d.state = ?2"
+                rows = try connection.query(
+                    """
+                    SELECT seq, source, id, type, received_at, payload FROM events
+                    WHERE seq IN (
+                        SELECT DISTINCT event_seq FROM \(inState)
+                          AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
+                        ORDER BY event_seq DESC LIMIT ?3)
+                    ORDER BY seq DESC
+                    """,
+                    [.text(type), .text(state?.rawValue), .integer(limit)]
+                )
+            case .done?, nil:
+                // Newest first along the events primary key (or events_type), stopping after
+                // `limit` matches: O(limit + k), k the newest events with no done delivery
+                // (about the backlog, for `done`).
+                rows = try connection.query(
+                    """
+                    SELECT seq, source, id, type, received_at, payload FROM events e
+                    WHERE (?1 IS NULL OR type = ?1)
+                      AND (?2 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = ?2))
+                    ORDER BY seq DESC LIMIT ?3
+                    """,
+                    [.text(type), .text(state?.rawValue), .integer(limit)]
+                )
+            }
+            return try rows.map { try Self.record(connection, row: $0) }
+        }
+    }
+
+    /// The first stored event with the id `?1`, whatever its source, through the
+    /// UNIQUE(source, id) index: the sources are found by a loose scan of that index (one
+    /// probe each), then the id is looked up under each. O(s · log n) for s sources, and no
+    /// index of its own to keep up on every insert.
+    static let eventByID = """
+        WITH RECURSIVE sources(name) AS (
+            SELECT min(source) FROM events
+            UNION ALL
+            SELECT (SELECT min(source) FROM events WHERE source > sources.name) FROM sources WHERE sources.name IS NOT NULL
+        )
+        SELECT seq, source, id, type, received_at, payload FROM events
+        WHERE source IN (SELECT name FROM sources) AND id = ?1 ORDER BY seq LIMIT 1
+        """
+
+    /// One event by id (the first stored, if several sources used the same id), as
+    /// ``eventByID``.
+    package func eventRecord(id: String) async throws -> EventRecord? {
+        try await self.read { connection in
+            guard let row = try connection.row(Self.eventByID, [.text(id)]) else {
+                return nil
+            }
+            return try Self.record(connection, row: row)
+        }
+    }
+
+    private static func record(_ connection: SQLiteConnection, row: [SQLiteValue]) throws -> EventRecord {
+        guard case .integer(let seq) = row[0] else { throw SQLiteError(code: 1, message: "event row without seq") }
+        let event = Event(
+            seq: seq, source: row[1].string ?? "", id: row[2].string ?? "", type: row[3].string ?? "",
+            receivedAt: row[4].string ?? "", payload: row[5].string ?? ""
+        )
+        let deliveries = try connection.query(
+            "SELECT id, handler, state, attempts, next_attempt_at, last_error, dead_reason, updated_at FROM deliveries WHERE event_seq = ? ORDER BY handler",
+            [.integer(seq)]
+        ).map { d in
+            DeliveryRecord(
+                id: Int64(d[0].int ?? 0), handler: d[1].string ?? "", state: DeliveryState(rawValue: d[2].string ?? "") ?? .pending,
+                attempts: d[3].int ?? 0, nextAttemptAt: Timestamp(millisecondsSinceEpoch: Int64(d[4].int ?? 0)),
+                lastError: d[5].string, deadReason: d[6].string, updatedAt: d[7].string ?? ""
+            )
+        }
+        return EventRecord(event: event, deliveries: deliveries)
+    }
+
+    /// Deliveries waiting or running (kept by the writer: no scan), and the due time of
+    /// the oldest pending one: for each handler with a backlog (found by a loose scan of
+    /// the partial index deliveries_due), its first pending row in due order. O(h · log n)
+    /// for h handlers.
+    package func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?) {
+        let depth = self.backlog
+        let oldest = try await self.read { connection -> Int64? in
+            let rows = try connection.query(
+                """
+                WITH RECURSIVE handlers(name) AS (
+                    SELECT min(handler) FROM deliveries WHERE state IN ('pending', 'running')
+                    UNION ALL
+                    SELECT (SELECT min(handler) FROM deliveries WHERE state IN ('pending', 'running') AND handler > handlers.name)
+                    FROM handlers WHERE handlers.name IS NOT NULL
+                )
+                SELECT (SELECT next_attempt_at FROM deliveries
+                        WHERE handler = handlers.name AND state IN ('pending', 'running') AND state = 'pending'
+                        ORDER BY next_attempt_at LIMIT 1)
+                FROM handlers WHERE handlers.name IS NOT NULL
+                """
+            )
+            return rows.compactMap { row -> Int64? in if case .integer(let v) = row[0] { v } else { nil } }.min()
+        }
+        return (depth, oldest)
+    }
+}

@@ -1,0 +1,277 @@
+public import InletCore
+public import InletSQLite
+public import AccessTokens
+internal import Foundation
+
+/// Everything `inlet serve` can be told.
+///
+/// Receiver settings come from an optional JSON file, then from the environment, which
+/// wins. Secrets come only from the environment, or from a file named by `NAME_FILE`.
+///
+/// ```swift
+/// var configuration = try Configuration.load(environment: ProcessInfo.processInfo.environment)
+/// configuration.listenPort = 0   // an ephemeral port, for tests
+/// ```
+public struct Configuration: Sendable {
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 8080
+    public var databasePath = "./data/inlet.sqlite"
+    /// Largest request body accepted, in bytes.
+    public var bodyLimit = 65_536
+    /// Deepest JSON nesting accepted in a request body.
+    public var jsonMaxDepth = 32
+    public var synchronous = SQLiteSynchronous.full
+    /// Days finished events (every delivery done) are kept, with their deliveries and audit
+    /// rows; 0 keeps everything. Dead deliveries stay until replayed or purged.
+    public var retentionDays = 30
+    public var logLevel = "info"
+    /// Bearer token of the Auth0 Post-Login Action; nil disables the route.
+    public var internalAPIToken: Secret?
+    /// Bearer token of the operators' admin API; nil disables it.
+    public var adminAPIToken: Secret?
+    /// Standard Webhooks secret(s) of the productivity system (`whsec_...`, space-separated
+    /// during a rotation).
+    public var productivityWebhookSecret: Secret?
+    /// Bearer token for a productivity sender that cannot sign.
+    public var productivityAPIToken: Secret?
+    /// Accept productivity events of types Inlet does not know (stored and dispatched).
+    public var acceptUnknownEventTypes = false
+    /// Each handler's object from the config file's `handlers`.
+    public var handlerSettings: [String: JSONValue] = [:]
+    /// The environment the configuration was read from (handlers read named secrets).
+    public var environment: [String: String] = [:]
+    /// Auth0 access tokens for `/auth/*` (``AccessTokenSettings``).
+    public var accessTokens = AccessTokenSettings()
+    /// Requests a minute per client IP on `/auth/*`; 0 turns the limit off.
+    public var authRateLimit = 10
+    /// An extra PEM bundle of CA certificates to trust for outbound HTTPS (`INLET_CA_BUNDLE`).
+    public var caBundlePath: String?
+    /// Seconds a connection may sit idle between requests before it is closed.
+    public var httpIdleTimeout = 60.0
+    /// Seconds allowed to read a request's head (from its first byte), and again its body.
+    public var httpReadTimeout = 10.0
+    /// Connections open at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections = 4096
+    /// Peers whose `X-Forwarded-For` names the client (the TLS-terminating proxy); empty
+    /// means the TCP peer is the client.
+    public var trustedProxies: [IPNetwork] = []
+    /// The proxy outbound HTTP goes through; nil means none, whatever `*_proxy` says.
+    public var httpProxy: String?
+
+    public init() {}
+
+    /// The receiver's settings, declared once: `inlet serve --help` and the README list them.
+    public static let settings = SettingsSection("Receiver", [
+        Setting("INLET_CONFIG", default: "none", "JSON file of the settings that have a config key (also `--config`); the environment wins over it"),
+        Setting("INLET_LISTEN", key: "listen", default: "`127.0.0.1:8080`", "`host:port` to listen on"),
+        Setting("INLET_DATABASE", key: "database", default: "`./data/inlet.sqlite`", "SQLite file (its folder is created)"),
+        Setting("INLET_BODY_LIMIT", key: "body_limit", default: "`65536`", "largest request body, bytes; larger is 413 without reading the rest"),
+        Setting("INLET_JSON_MAX_DEPTH", key: "json_max_depth", default: "`32`", "deepest JSON nesting accepted"),
+        Setting(
+            "INLET_DB_SYNCHRONOUS", key: "synchronous", default: "`full`",
+            "`full`: a commit survives power loss; `normal`: survives a crash of the process"
+        ),
+        Setting(
+            "INLET_RETENTION_DAYS", key: "retention_days", default: "`30`",
+            "days an event whose deliveries are all done is kept, with its deliveries and audit rows (deleted in batches of 500, every 10 minutes); events with a dead delivery stay until replayed or `inlet purge --dead`; 0 keeps everything"
+        ),
+        Setting("INLET_LOG_LEVEL", key: "log_level", default: "`info`", "`trace` … `critical`"),
+        Setting(
+            "INLET_ACCEPT_UNKNOWN_TYPES", key: "accept_unknown_types", default: "`false`",
+            "accept productivity event types other than `employee.created/updated/deactivated` (counted under `type=\"other\"` in the metrics)"
+        ),
+        Setting(
+            "INLET_HTTP_IDLE_TIMEOUT", key: "http_idle_timeout", default: "`60`",
+            "seconds a connection may sit idle between requests before it is closed"
+        ),
+        Setting(
+            "INLET_HTTP_READ_TIMEOUT", key: "http_read_timeout", default: "`10`",
+            "seconds to receive a request's head (from its first byte), and again its body; a slower client's connection is closed"
+        ),
+        Setting(
+            "INLET_MAX_CONNECTIONS", key: "max_connections", default: "`4096`",
+            "connections open at once; further ones wait at accept until one closes"
+        ),
+        Setting(
+            "INLET_TRUSTED_PROXIES", key: "trusted_proxies", default: "none",
+            "CIDR blocks (comma-separated) of the proxies in front of Inlet; only from these peers is the client taken from `X-Forwarded-For` (the right-most address not in the list)"
+        ),
+        Setting(
+            "INLET_HTTP_PROXY", key: "http_proxy", default: "none",
+            "proxy for outbound HTTP(S); `http_proxy`, `https_proxy` and `ALL_PROXY` in the environment are ignored"
+        ),
+        Setting(
+            "INLET_CA_BUNDLE", default: "unset",
+            "extra PEM bundle trusted by outbound HTTPS (Auth0, JWKS, the forward handler); verification is always on"
+        ),
+        Setting("INLET_AUTH_RATE_LIMIT", key: "auth_rate_limit", default: "`10`", "requests a minute per client IP on `/auth/*`; 0 turns it off"),
+        Setting(nil, key: "handlers", default: "audit on", "per-handler settings, see [Handlers](#handlers)"),
+        Setting(secret: "INTERNAL_API_TOKEN", "bearer token of the Post-Login Action; unset disables the route"),
+        Setting(
+            secret: "PRODUCTIVITY_WEBHOOK_SECRET",
+            "Standard Webhooks secret (`whsec_…`; several, space-separated, during a rotation)"
+        ),
+        Setting(
+            secret: "PRODUCTIVITY_API_TOKEN",
+            "bearer token for a productivity sender that cannot sign (used only without a webhook secret)"
+        ),
+        Setting(secret: "ADMIN_API_TOKEN", "bearer token of `/admin/*`; unset disables it"),
+    ])
+
+    private static let fileKeys: Set<String> = [
+        "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level", "accept_unknown_types", "handlers",
+        "auth_rate_limit", "retention_days", "http_idle_timeout", "http_read_timeout", "max_connections", "trusted_proxies", "http_proxy",
+    ]
+
+    /// Reads the optional config file, then the environment.
+    public static func load(environment: [String: String], configFile: String? = nil) throws -> Configuration {
+        var configuration = Configuration()
+        if let path = configFile ?? environment["INLET_CONFIG"] {
+            try configuration.apply(file: path)
+        }
+        try configuration.apply(environment: environment)
+        return configuration
+    }
+
+    mutating func apply(file path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read the config file \(path)")
+        }
+        let document: JSONDocument
+        do {
+            document = try JSONDocument.parse([UInt8](data))
+        } catch {
+            throw ConfigurationError("the config file \(path) is not valid JSON: \(error.message)")
+        }
+        let root = try document.root.requireObject()
+        guard case .object(let members) = root.value else { return }
+        for (key, _) in members where !Self.fileKeys.contains(key) {
+            if key.lowercased().contains("token") || key.lowercased().contains("secret") {
+                throw ConfigurationError("the config file \(path) names `\(key)`: secrets are read only from the environment")
+            }
+            throw ConfigurationError("the config file \(path) has an unknown setting `\(key)`")
+        }
+        if let listen = try root.string("listen") { try self.setListen(listen, source: "listen") }
+        if let database = try root.string("database") { self.databasePath = database }
+        if let limit = try root.int("body_limit") { self.bodyLimit = try Self.positive(limit, "body_limit") }
+        if let depth = try root.int("json_max_depth") { self.jsonMaxDepth = try Self.positive(depth, "json_max_depth") }
+        if let synchronous = try root.string("synchronous") { self.synchronous = try Self.synchronous(synchronous, "synchronous") }
+        if let level = try root.string("log_level") { self.logLevel = level }
+        if let accept = try root.bool("accept_unknown_types") { self.acceptUnknownEventTypes = accept }
+        if let limit = try root.int("auth_rate_limit") { self.authRateLimit = try Self.nonNegative(limit, "auth_rate_limit") }
+        if let days = try root.int("retention_days") { self.retentionDays = try Self.nonNegative(days, "retention_days") }
+        if let seconds = try root.int("http_idle_timeout") { self.httpIdleTimeout = try Self.seconds(Double(seconds), "http_idle_timeout") }
+        if let seconds = try root.int("http_read_timeout") { self.httpReadTimeout = try Self.seconds(Double(seconds), "http_read_timeout") }
+        if let count = try root.int("max_connections") { self.maxConnections = try Self.positive(count, "max_connections") }
+        if let list = try root.string("trusted_proxies") { self.trustedProxies = try IPNetwork.list(list, setting: "trusted_proxies") }
+        if let proxy = try root.string("http_proxy") { self.httpProxy = proxy.isEmpty ? nil : proxy }
+        if let handlers = try root.object("handlers") {
+            guard case .object(let members) = handlers.value else { return }
+            for (name, value) in members {
+                guard case .object = value else { throw ConfigurationError("handlers.\(name) must be an object") }
+                self.handlerSettings[name] = value
+            }
+        }
+    }
+
+    mutating func apply(environment: [String: String]) throws {
+        if let listen = environment["INLET_LISTEN"] { try self.setListen(listen, source: "INLET_LISTEN") }
+        if let database = environment["INLET_DATABASE"] { self.databasePath = database }
+        if let limit = environment["INLET_BODY_LIMIT"] { self.bodyLimit = try Self.positive(Int(limit), "INLET_BODY_LIMIT") }
+        if let depth = environment["INLET_JSON_MAX_DEPTH"] {
+            self.jsonMaxDepth = try Self.positive(Int(depth), "INLET_JSON_MAX_DEPTH")
+        }
+        if let synchronous = environment["INLET_DB_SYNCHRONOUS"] {
+            self.synchronous = try Self.synchronous(synchronous, "INLET_DB_SYNCHRONOUS")
+        }
+        if let level = environment["INLET_LOG_LEVEL"] { self.logLevel = level }
+        if let days = environment["INLET_RETENTION_DAYS"] { self.retentionDays = try Self.nonNegative(Int(days), "INLET_RETENTION_DAYS") }
+        if let text = environment["INLET_HTTP_IDLE_TIMEOUT"] { self.httpIdleTimeout = try Self.seconds(Double(text), "INLET_HTTP_IDLE_TIMEOUT") }
+        if let text = environment["INLET_HTTP_READ_TIMEOUT"] { self.httpReadTimeout = try Self.seconds(Double(text), "INLET_HTTP_READ_TIMEOUT") }
+        if let count = environment["INLET_MAX_CONNECTIONS"] { self.maxConnections = try Self.positive(Int(count), "INLET_MAX_CONNECTIONS") }
+        if let list = environment["INLET_TRUSTED_PROXIES"] { self.trustedProxies = try IPNetwork.list(list, setting: "INLET_TRUSTED_PROXIES") }
+        if let proxy = environment["INLET_HTTP_PROXY"] { self.httpProxy = proxy.isEmpty ? nil : proxy }
+        if let accept = environment["INLET_ACCEPT_UNKNOWN_TYPES"] { self.acceptUnknownEventTypes = ["1", "true", "yes"].contains(accept.lowercased()) }
+        self.internalAPIToken = try Secret.read("INTERNAL_API_TOKEN", from: environment)
+        self.adminAPIToken = try Secret.read("ADMIN_API_TOKEN", from: environment)
+        self.productivityWebhookSecret = try Secret.read("PRODUCTIVITY_WEBHOOK_SECRET", from: environment)
+        self.productivityAPIToken = try Secret.read("PRODUCTIVITY_API_TOKEN", from: environment)
+        let reader = EnvironmentReader(environment)
+        if let limit = reader.string("INLET_AUTH_RATE_LIMIT") {
+            self.authRateLimit = try Self.nonNegative(Int(limit), "INLET_AUTH_RATE_LIMIT")
+        }
+        if let bundle = reader.string("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
+        self.accessTokens = try AccessTokenSettings(environment: environment)
+        self.environment = environment
+    }
+
+    /// Refuses secrets that are easy to guess or that stand in for one another: a bearer
+    /// token shorter than 32 characters or with surrounding whitespace, two bearer tokens
+    /// that are equal (the Action's token would open the admin API), a webhook secret
+    /// of fewer than 24 key bytes. The message names the setting, never its value.
+    ///
+    /// `buildApplication` calls it, so the server does not start with such secrets.
+    public func checkSecrets() throws {
+        let tokens = [
+            ("INTERNAL_API_TOKEN", self.internalAPIToken), ("ADMIN_API_TOKEN", self.adminAPIToken),
+            ("PRODUCTIVITY_API_TOKEN", self.productivityAPIToken),
+        ].compactMap { name, secret in secret.map { (name: name, value: $0.value) } }
+        for token in tokens {
+            guard token.value.trimmingCharacters(in: .whitespacesAndNewlines) == token.value else {
+                throw ConfigurationError("\(token.name) begins or ends with whitespace; remove it")
+            }
+            guard token.value.count >= Self.minimumTokenLength else {
+                throw ConfigurationError(
+                    "\(token.name) is shorter than \(Self.minimumTokenLength) characters; use a random value (openssl rand -hex 32)"
+                )
+            }
+        }
+        for (index, token) in tokens.enumerated() {
+            for other in tokens[(index + 1)...] where other.value == token.value {
+                throw ConfigurationError("\(token.name) and \(other.name) are equal; give each its own random value")
+            }
+        }
+        if let secrets = self.productivityWebhookSecret {
+            for text in secrets.value.split(separator: " ") {
+                _ = try WebhookSecret.checked(String(text), setting: "PRODUCTIVITY_WEBHOOK_SECRET")
+            }
+        }
+    }
+
+    /// Shortest bearer token accepted (characters).
+    public static let minimumTokenLength = 32
+
+    /// Parses `host:port` into the listen address.
+    public mutating func setListen(_ text: String, source: String = "listen") throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else {
+            throw ConfigurationError("\(source) must be host:port, such as 127.0.0.1:8080")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        self.listenHost = host.isEmpty ? "127.0.0.1" : host
+        self.listenPort = port
+    }
+
+    private static func nonNegative(_ value: Int?, _ name: String) throws -> Int {
+        guard let value, value >= 0 else { throw ConfigurationError("\(name) must be a whole number, 0 or more") }
+        return value
+    }
+
+    private static func positive(_ value: Int?, _ name: String) throws -> Int {
+        guard let value, value > 0 else { throw ConfigurationError("\(name) must be a positive whole number") }
+        return value
+    }
+
+    private static func seconds(_ value: Double?, _ name: String) throws -> Double {
+        guard let value, value.isFinite, value > 0 else { throw ConfigurationError("\(name) must be a positive number of seconds") }
+        return value
+    }
+
+    private static func synchronous(_ text: String, _ name: String) throws -> SQLiteSynchronous {
+        guard let value = SQLiteSynchronous(rawValue: text.lowercased()) else {
+            throw ConfigurationError("\(name) must be one of: full, normal")
+        }
+        return value
+    }
+}

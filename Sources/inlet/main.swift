@@ -1,0 +1,3 @@
+import InletCommand
+
+await InletCommand.main(handlers: builtinHandlers)
