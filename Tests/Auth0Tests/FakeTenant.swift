@@ -1,5 +1,6 @@
 import Foundation
 import InletCore
+import InletSQLite
 import InletTestSupport
 import NIOCore
 import NIOHTTP1

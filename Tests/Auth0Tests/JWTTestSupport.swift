@@ -2,6 +2,7 @@ import AccessTokens
 import Auth0Management
 import InletHTTPClient
 import InletCore
+import InletSQLite
 import Logging
 import Testing
 

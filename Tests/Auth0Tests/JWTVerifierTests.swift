@@ -3,6 +3,7 @@ import Auth0Management
 import InletHTTPClient
 import Foundation
 import InletCore
+import InletSQLite
 import InletTestSupport
 import Testing
 

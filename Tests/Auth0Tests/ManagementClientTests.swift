@@ -231,12 +231,10 @@ struct ManagementClientTests {
     }
 
     @Test func productionSettingsUseHTTPSAndTheDefaultAudience() throws {
-        var configuration = Configuration()
-        #expect(throws: HandlerUnavailable.self) { try ManagementSettings(configuration: configuration) }
-        try configuration.applyAuth0(environment: [
+        #expect(throws: HandlerUnavailable.self) { try ManagementSettings(environment: [:]) }
+        let settings = try ManagementSettings(environment: [
             "AUTH0_DOMAIN": "tenant.example.com:8443", "AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "s3cr3t",
         ])
-        let settings = try ManagementSettings(configuration: configuration)
         #expect(settings.audience == "https://tenant.example.com:8443/api/v2/")
         let client = ManagementClient(settings: settings, http: OutboundClient())
         #expect(client.baseURL == "https://tenant.example.com:8443")

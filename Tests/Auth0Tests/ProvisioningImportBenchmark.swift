@@ -3,6 +3,7 @@ import Auth0Management
 import InletHTTPClient
 import Foundation
 import InletCore
+import InletSQLite
 import InletTestSupport
 import ProvisioningHandler
 import Testing
@@ -37,7 +38,7 @@ import Testing
                 }
                 let started = ContinuousClock.now
                 try await withDispatcher(store: store, handlers: [(handler, handlerOptions)]) { dispatcher, _ in
-                    _ = try await store.appendEvents(events, handlers: ["provisioning"])
+                    _ = try await store.appendEvents(planned(events, for: "provisioning"))
                     dispatcher.notify()
                     try await eventually(timeout: .seconds(600), "all deliveries finished") {
                         try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state IN ('done', 'dead')") == count

@@ -49,7 +49,7 @@ func employeeData(
 /// Appends an event (no deliveries planned) and returns it as a handler receives it.
 func storedEvent(_ store: SQLiteStore, type: String, data: JSONValue, id: String = "evt_\(UUID().uuidString)", extra: [(String, JSONValue)] = []) async throws -> Event {
     let payload = JSONValue.object([("id", .string(id)), ("type", .string(type)), ("data", data)] + extra).serializedString
-    let result = try await store.appendEvent(source: "productivity", id: id, type: type, payload: payload, handlers: [])
+    let result = try await store.appendEvent(source: .productivity, id: id, type: EventType(type), payload: payload, handlers: [])
     return Event(seq: result.seq, source: "productivity", id: id, type: type, receivedAt: "", payload: payload)
 }
 
@@ -97,4 +97,9 @@ func withDispatcher<T: Sendable>(
             throw error
         }
     }
+}
+
+/// `events` with a delivery planned for `handler` each.
+func planned(_ events: [NewEvent], for handler: String) -> [NewEvent] {
+    events.map { NewEvent(source: $0.source, id: $0.id, type: $0.type, payload: $0.payload, handlers: [handler]) }
 }

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+import InletSQLite
 @testable import InletServer
 import InletTestSupport
 import Logging
@@ -56,9 +57,9 @@ func withAuthInlet<Value: Sendable>(
         let result = try await withInlet(
             folder: folder, logs: logs, clock: clock.clock,
             configure: { configuration in
-                configuration.auth0Domain = RouteTenant.domain
-                configuration.auth0APIIdentifier = RouteTenant.audience
-                configuration.auth0JWKSURL = server.url
+                configuration.accessTokens.domain = RouteTenant.domain
+                configuration.accessTokens.apiIdentifier = RouteTenant.audience
+                configuration.accessTokens.jwksURL = server.url
                 configure(&configuration)
             },
             body
@@ -245,7 +246,7 @@ extension TestClientProtocol {
     @Test func unconfiguredAuthAnswers503NamingTheSetting() async throws {
         let folder = try TemporaryFolder()
         let logs = LogCapture()
-        try await withAuthInlet(folder: folder, logs: logs, configure: { $0.auth0APIIdentifier = nil }) { client in
+        try await withAuthInlet(folder: folder, logs: logs, configure: { $0.accessTokens.apiIdentifier = nil }) { client in
             let response = try await client.authVerify(RouteTenant.token(sub: Self.sub))
             #expect(response.status == .serviceUnavailable)
             let json = try response.json
@@ -466,18 +467,18 @@ extension TestClientProtocol {
             "AUTH0_JWKS_URL": "http://127.0.0.1:8443/.well-known/jwks.json", "INLET_AUTH_RATE_LIMIT": "0",
             "INLET_JWT_LEEWAY": "2.5", "INLET_CA_BUNDLE": "/etc/inlet/ca.pem",
         ])
-        #expect(configuration.auth0Domain == "tenant.eu.auth0.com")
-        #expect(configuration.auth0APIIdentifier == "https://api.inlet.example")
-        #expect(configuration.auth0JWKSURL == "http://127.0.0.1:8443/.well-known/jwks.json")
+        #expect(configuration.accessTokens.domain == "tenant.eu.auth0.com")
+        #expect(configuration.accessTokens.apiIdentifier == "https://api.inlet.example")
+        #expect(configuration.accessTokens.jwksURL == "http://127.0.0.1:8443/.well-known/jwks.json")
         #expect(configuration.authRateLimit == 0)
-        #expect(configuration.jwtLeeway == 2.5)
+        #expect(configuration.accessTokens.leeway == 2.5)
         #expect(configuration.caBundlePath == "/etc/inlet/ca.pem")
         let defaults = try Configuration.load(environment: [:])
         #expect(defaults.authRateLimit == 10)
-        #expect(defaults.jwtLeeway == 5)
-        #expect(defaults.auth0JWKSURL == nil)
-        #expect(Configuration.settingsHelp.contains("AUTH0_API_IDENTIFIER"))
-        #expect(Configuration.settingsHelp.contains("INLET_AUTH_RATE_LIMIT"))
+        #expect(defaults.accessTokens.leeway == 5)
+        #expect(defaults.accessTokens.jwksURL == nil)
+        #expect(AccessTokenSettings.settings.settings.contains { $0.variable == "AUTH0_API_IDENTIFIER" })
+        #expect(Configuration.settings.settings.contains { $0.variable == "INLET_AUTH_RATE_LIMIT" })
     }
 
     @Test func refusesBadValues() throws {

@@ -1,5 +1,7 @@
 import Foundation
 @testable import InletCore
+@testable import InletServer
+import InletSQLite
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -60,7 +62,7 @@ import Testing
         #expect(configuration.trustedProxies == [IPNetwork("10.0.0.0/8")!, IPNetwork("2001:db8::/32")!])
         #expect(configuration.httpProxy == "http://proxy.internal:3128")
         for name in ["INLET_HTTP_IDLE_TIMEOUT", "INLET_HTTP_READ_TIMEOUT", "INLET_MAX_CONNECTIONS", "INLET_TRUSTED_PROXIES", "INLET_HTTP_PROXY"] {
-            #expect(Configuration.settingsHelp.contains(name))
+            #expect(Configuration.settings.settings.contains { $0.variable == name })
         }
     }
 

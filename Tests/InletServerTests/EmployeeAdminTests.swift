@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+@testable import InletServer
 import InletSQLite
 import InletTestSupport
 import NIOCore

@@ -8,6 +8,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+@testable import InletServer
+import InletSQLite
 import InletTestSupport
 import NIOCore
 import Synchronization
@@ -263,7 +265,7 @@ func configurePipeline(_ configuration: inout Configuration) {
         }
         let other = try TemporaryFolder()
         try await withInlet(folder: other, configure: { $0.productivityAPIToken = Secret(productivityToken) }) { client in
-            let body = #"{"id":"evt_from_body","type":"employee.updated","data":{"employee_id":42,"email":"x@example.com"}}"#
+            let body = #"{"id":"evt_from_body","type":"employee.updated","data":{"employee_id":42,"name":"X","email":"x@example.com","department":"Ops"}}"#
             let response = try await client.execute(
                 uri: "/hooks/productivity", method: .post,
                 headers: [.contentType: "application/json", .authorization: "Bearer \(productivityToken)"], body: ByteBuffer(string: body)
@@ -295,7 +297,7 @@ func configurePipeline(_ configuration: inout Configuration) {
     @Test func anEnvelopeIDOutsideTheAlphabetIsRefusedInBearerMode() async throws {
         let folder = try TemporaryFolder()
         try await withInlet(folder: folder, configure: { $0.productivityAPIToken = Secret(productivityToken) }) { client in
-            let body = #"{"id":"evt\r\nX-Injected: 1","type":"employee.updated","data":{"employee_id":42,"email":"x@example.com"}}"#
+            let body = #"{"id":"evt\r\nX-Injected: 1","type":"employee.updated","data":{"employee_id":42,"name":"X","email":"x@example.com","department":"Ops"}}"#
             let response = try await client.execute(
                 uri: "/hooks/productivity", method: .post,
                 headers: [.contentType: "application/json", .authorization: "Bearer \(productivityToken)"], body: ByteBuffer(string: body)

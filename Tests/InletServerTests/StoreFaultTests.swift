@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import InletCore
+import InletSQLite
 import InletHTTPClient
 import InletTestSupport
 import NIOCore

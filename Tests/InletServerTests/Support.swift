@@ -148,6 +148,6 @@ final class ScriptedHandler: EventHandler, @unchecked Sendable {
     }
 
     func factory(options: HandlerOptions = HandlerOptions()) -> HandlerFactory {
-        HandlerFactory(name: Self.name, enabledByDefault: true, defaultOptions: options) { _, _ in self }
+        HandlerFactory(ScriptedHandler.self, defaultOptions: options) { _ in self }
     }
 }

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import InletCore
+@testable import InletServer
+import InletSQLite
 import InletTestSupport
 import NIOCore
 import Testing
