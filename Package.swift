@@ -43,6 +43,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // glibc's GNU extensions (pipe2, posix_spawn_file_actions_addclosefrom_np), which
+        // Swift's Glibc module leaves out: a C file compiled with _GNU_SOURCE.
+        .target(name: "CSpawn"),
 
         // Where an event goes: a route (InletServer) hands it to the EventIntake (InletCore),
         // which writes it with its deliveries through the store protocols (implemented by
@@ -154,7 +157,7 @@ let package = Package(
         ),
         .target(
             name: "CommandHandler",
-            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "CSpawn", .product(name: "Logging", package: "swift-log")],
             path: "Handlers/Command",
             swiftSettings: swiftSettings
         ),
