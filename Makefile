@@ -27,12 +27,12 @@ crash-test: deps
 	scripts/crash-trials.py --binary .build/release/inlet --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED)) \
 		--json-summary .build/crash-trials.json
 
-## Load benchmark against a release build (wrk; see README, Performance).
+## Load benchmark against a release build (wrk; Benchmarks/load.sh; see docs/performance.md).
 bench:
 	@scripts/install-deps.sh --bench
-	bench/load.sh
+	Benchmarks/load.sh
 
-## JSON wrapper micro-benchmark against raw jansson and Foundation.
+## JSON wrapper micro-benchmark against raw jansson and Foundation (Benchmarks/JSONBench).
 bench-json: deps
 	swift build -c release --product inlet-json-bench
 	.build/release/inlet-json-bench fixtures/auth0-action

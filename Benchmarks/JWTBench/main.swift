@@ -2,7 +2,7 @@
 // cached key, on one core, to compare with `openssl speed rsa2048` (verify/s).
 //
 //   swift build -c release --product inlet-jwt-bench
-//   taskset -c 0 .build/release/inlet-jwt-bench [seconds] [case...]   (bench/jwt.sh does both)
+//   taskset -c 0 .build/release/inlet-jwt-bench [seconds] [case...]   (Benchmarks/jwt.sh does both)
 //
 // The key is generated here (RSA-2048, EVP_PKEY_keygen), published as a JWKS document and
 // read back through `JWKSet.parse` (the production path: n/e -> OSSL_PARAM_BLD ->

@@ -8,7 +8,7 @@ import InletTestSupport
 import ProvisioningHandler
 import Testing
 
-/// The bulk-import benchmark (`bench/import.sh`): N employees imported against a fake
+/// The bulk-import benchmark (`Benchmarks/import.sh`): N employees imported against a fake
 /// tenant enforcing a token bucket; prints the wall time against the least time the
 /// bucket allows, the 429 answers and the dead letters. Runs only with INLET_BENCH_IMPORT=1.
 @Suite struct ProvisioningImportBenchmark {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds of inlet side by side in one run, pinned: the server on CPU 0, wrk on CPU 1.
-# For each binary in turn (ROUNDS times): durable logins (bench/sync-user.lua) and
-# signed employee.created events (bench/productivity.lua), each against a fresh database,
+# For each binary in turn (ROUNDS times): durable logins (Benchmarks/sync-user.lua) and
+# signed employee.created events (Benchmarks/productivity.lua), each against a fresh database,
 # reporting requests/s, p50/p99 and the server's CPU time per request (utime+stime from
 # /proc/PID/stat over the run, divided by the requests wrk completed).
-#   bench/compare.sh OLD_BINARY NEW_BINARY [MORE...]   (DURATION=10 CONNECTIONS=64 ROUNDS=2)
+#   Benchmarks/compare.sh OLD_BINARY NEW_BINARY [MORE...]   (DURATION=10 CONNECTIONS=64 ROUNDS=2)
 # Each binary is labelled by its file name.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[[ $# -ge 2 ]] || { echo "usage: bench/compare.sh BINARY BINARY [BINARY...]" >&2; exit 2; }
+[[ $# -ge 2 ]] || { echo "usage: Benchmarks/compare.sh BINARY BINARY [BINARY...]" >&2; exit 2; }
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-2}
@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 export INTERNAL_API_TOKEN="itok_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
-python3 bench/make-signed-events.py "$EVENTS" "$SECRET" "$TMP/events.tsv" >/dev/null
+python3 Benchmarks/make-signed-events.py "$EVENTS" "$SECRET" "$TMP/events.tsv" >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TICKS=$(getconf CLK_TCK)
 
@@ -43,9 +43,9 @@ run() {
     local before after out
     before=$(cpu_ticks "$SERVER")
     if [[ $kind == login ]]; then
-        out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/sync-user.lua "http://127.0.0.1:$PORT")
+        out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s Benchmarks/sync-user.lua "http://127.0.0.1:$PORT")
     else
-        out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua \
+        out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s Benchmarks/productivity.lua \
             "http://127.0.0.1:$PORT/hooks/productivity" -- "$TMP/events.tsv" 1)
     fi
     after=$(cpu_ticks "$SERVER")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes N productivity events signed by the independent `standardwebhooks` package, one per
-line: id, timestamp, signature, body (tab-separated). Used by bench/productivity.lua.
+line: id, timestamp, signature, body (tab-separated). Used by Benchmarks/productivity.lua.
 
     make-signed-events.py N SECRET OUT [TYPE]    (TYPE: employee.created unless given)"""
 import json, sys, time

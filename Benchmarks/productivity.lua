@@ -1,4 +1,4 @@
--- POST /hooks/productivity with pre-signed Standard Webhooks events (bench/make-signed-events.py):
+-- POST /hooks/productivity with pre-signed Standard Webhooks events (Benchmarks/make-signed-events.py):
 -- every request a new event id; thread k sends lines k, k+n, k+2n, ...
 -- Arguments: the events file, the number of threads, and the status every answer should
 -- have (202 unless given).

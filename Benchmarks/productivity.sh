@@ -2,7 +2,7 @@
 # Ingestion benchmark: signed POST /hooks/productivity (unique ids, ~700-byte events, audit
 # handler enabled) against the GET /healthz ceiling of the same server in the same run,
 # then the same events under an unknown type (verified, parsed, refused: the route's floor).
-#   bench/productivity.sh            (DURATION=10 CONNECTIONS=64 EVENTS=200000 SYNCHRONOUS=full)
+#   Benchmarks/productivity.sh            (DURATION=10 CONNECTIONS=64 EVENTS=200000 SYNCHRONOUS=full)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -22,21 +22,21 @@ PRODUCTIVITY_WEBHOOK_SECRET=$SECRET INLET_DB_SYNCHRONOUS=$SYNCHRONOUS INLET_LOG_
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
-python3 bench/make-signed-events.py "$EVENTS" "$SECRET" "$work/events.tsv"
+python3 Benchmarks/make-signed-events.py "$EVENTS" "$SECRET" "$work/events.tsv"
 echo "event body bytes: $(head -1 "$work/events.tsv" | cut -f4 | wc -c)"
 
 echo "== GET /healthz (ceiling)"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$PORT/healthz" | tee "$work/healthz.txt"
 echo "== POST /hooks/productivity (signed, unique ids, audit enabled)"
-wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s Benchmarks/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
   -- "$work/events.tsv" 2 | tee "$work/hooks.txt"
 
 # The route's floor: the same events under a type the route does not accept, verified,
 # parsed and refused with 400, nothing written.
 # Nothing is stored, so ids may repeat: a few thousand, sent in a loop, are enough.
-python3 bench/make-signed-events.py 5000 "$SECRET" "$work/refused.tsv" employee.unknown
+python3 Benchmarks/make-signed-events.py 5000 "$SECRET" "$work/refused.tsv" employee.unknown
 echo "== POST /hooks/productivity refused after verifying and parsing (unknown type: 400, nothing written)"
-wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s Benchmarks/productivity.lua "http://127.0.0.1:$PORT/hooks/productivity" \
   -- "$work/refused.tsv" 2 400 | tee "$work/refused.txt"
 
 ceiling=$(awk '/Requests\/sec/ {print $2}' "$work/healthz.txt")

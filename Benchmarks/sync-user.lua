@@ -9,7 +9,7 @@
 -- Environment: INTERNAL_API_TOKEN (required), POOL, NEW_RATIO, BODY_BYTES (default 600).
 -- With REFUSED=1 the auth0Id is an object, not a string: every request is authenticated,
 -- read and parsed, then answered 400 with nothing written (the floor of the route's cost).
---   wrk -t2 -c64 -d15s --latency -s bench/sync-user.lua http://127.0.0.1:PORT
+--   wrk -t2 -c64 -d15s --latency -s Benchmarks/sync-user.lua http://127.0.0.1:PORT
 
 local token = os.getenv("INTERNAL_API_TOKEN") or error("INTERNAL_API_TOKEN is not set")
 local pool = tonumber(os.getenv("POOL") or "1000")

@@ -2,9 +2,9 @@
 # Bulk-import benchmark of the provisioning handler against a rate-limited fake Auth0
 # tenant, on 127.0.0.1 only.
 #
-#   bench/import.sh                                  # 500 employees, burst 10, 50 requests/s
-#   EMPLOYEES=200 BURST=2 RATE=2 bench/import.sh     # a free tenant
-#   SKIP_BUILD=1 bench/import.sh
+#   Benchmarks/import.sh                                  # 500 employees, burst 10, 50 requests/s
+#   EMPLOYEES=200 BURST=2 RATE=2 Benchmarks/import.sh     # a free tenant
+#   SKIP_BUILD=1 Benchmarks/import.sh
 #
 # Runs the gated test Auth0Tests.ProvisioningImportBenchmark (INLET_BENCH_IMPORT=1): it
 # starts the fake tenant of Tests/Auth0Tests/FakeTenant.swift with a token bucket of

@@ -2,8 +2,8 @@
 # RS256 access-token verification against the raw RSA-2048 verify rate of OpenSSL, on
 # one core, in the same run.
 #
-#   bench/jwt.sh                      # 3 s per case, 2 rounds
-#   SECONDS_PER_CASE=5 ROUNDS=3 SKIP_BUILD=1 bench/jwt.sh
+#   Benchmarks/jwt.sh                      # 3 s per case, 2 rounds
+#   SECONDS_PER_CASE=5 ROUNDS=3 SKIP_BUILD=1 Benchmarks/jwt.sh
 #
 # Runs `openssl speed -seconds N rsa2048` and `inlet-jwt-bench N` alternately, ROUNDS
 # times, pinned to CPU 0 with taskset when it exists, and keeps the best figure of each

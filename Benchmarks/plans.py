@@ -6,7 +6,7 @@ two deliveries each (1,000,000 deliveries by default: mostly done, a backlog of 
 and running ones, a few thousand dead), then prints each query's plan and its time.
 A query whose plan scans a whole table (`SCAN events`, `SCAN deliveries` without a
 partial index) would show in its time: a query over 5 ms is flagged. (A `SCAN events`
-newest first with a LIMIT stops after about LIMIT rows.) Run: `bench/plans.py --binary .build/release/inlet`.
+newest first with a LIMIT stops after about LIMIT rows.) Run: `Benchmarks/plans.py --binary .build/release/inlet`.
 """
 import argparse, os, random, sqlite3, subprocess, sys, tempfile, time
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # HTTP load test of a release build of inlet, on 127.0.0.1 only.
 #
-#   bench/load.sh                       # synchronous=full, 15 s per run
-#   SYNCHRONOUS=normal bench/load.sh    # compare with PRAGMA synchronous=NORMAL
-#   DURATION=30 SKIP_BUILD=1 bench/load.sh
+#   Benchmarks/load.sh                       # synchronous=full, 15 s per run
+#   SYNCHRONOUS=normal Benchmarks/load.sh    # compare with PRAGMA synchronous=NORMAL
+#   DURATION=30 SKIP_BUILD=1 Benchmarks/load.sh
 #
 # Builds `inlet`, serves a fresh database in a temporary folder, measures GET /healthz
 # (the ceiling of the HTTP stack) and then POST /internal/auth/sync-user with ~600-byte
-# login bodies (bench/sync-user.lua: half new users, half repeats of a pool of ids), then
+# login bodies (Benchmarks/sync-user.lua: half new users, half repeats of a pool of ids), then
 # the same bodies with an auth0Id that is not a string (authenticated, read and parsed,
 # answered 400, nothing written: the route's floor without the store), and prints a
 # summary. The server is stopped and the folder removed on exit.
@@ -148,17 +148,17 @@ echo "== GET /healthz (-t$THREADS -c$CONNECTIONS -d${DURATION}s)"
 run_wrk healthz "$URL/healthz"
 
 echo
-echo "== POST /internal/auth/sync-user (-t$THREADS -c$CONNECTIONS -d${DURATION}s, bench/sync-user.lua)"
-run_wrk sync -s bench/sync-user.lua "$URL"
+echo "== POST /internal/auth/sync-user (-t$THREADS -c$CONNECTIONS -d${DURATION}s, Benchmarks/sync-user.lua)"
+run_wrk sync -s Benchmarks/sync-user.lua "$URL"
 # wrk goes on with plain GETs when the script fails to load: refuse such a run.
 if grep -q 'sync-user.lua:' "$TMP/sync.out" || ! grep -q '^sync-user non-2xx:' "$TMP/sync.out"; then
-    echo "bench/sync-user.lua did not run (see above); the sync-user figures are void" >&2
+    echo "Benchmarks/sync-user.lua did not run (see above); the sync-user figures are void" >&2
     exit 1
 fi
 
 echo
 echo "== POST /internal/auth/sync-user refused after parsing (REFUSED=1: auth0Id is not a string; 400, nothing written)"
-REFUSED=1 run_wrk refused -s bench/sync-user.lua "$URL"
+REFUSED=1 run_wrk refused -s Benchmarks/sync-user.lua "$URL"
 
 # Stop the server (SIGTERM: graceful shutdown closes the store) before counting rows.
 kill -TERM "$SERVER_PID"
