@@ -57,4 +57,28 @@ import Testing
         #expect(entries.first { $0["handler"] == "audit" }?["enabled"] == true)
         #expect(entries.first { $0["handler"] == "command" }?["reason"] == "handlers.command.program is not set")
     }
+
+    /// The README's settings tables are the catalogue the build declares (each module's
+    /// and each handler's settings), so neither can drift from the other.
+    @Test func theReadmeListsExactlyTheSettingsCatalogue() throws {
+        let printed = try Self.inlet(["settings", "--markdown"])
+        #expect(printed.status == 0)
+        let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- settings:"))
+        let body = try #require(readme[start.upperBound...].range(of: "-->\n"))
+        let end = try #require(readme.range(of: "\n<!-- /settings -->"))
+        let tables = String(readme[body.upperBound..<end.lowerBound])
+        #expect(tables == printed.output.trimmingCharacters(in: .newlines), "run `inlet settings --markdown` and paste its output into the README")
+        // Every variable the catalogue declares is in the README and in `inlet serve --help`.
+        let help = try Self.inlet(["serve", "--help"])
+        for line in printed.output.split(separator: "\n") where line.hasPrefix("| `") {
+            let variable = line.dropFirst(3).prefix { $0 != "`" }
+            #expect(help.output.contains(variable), "serve --help lacks \(variable)")
+        }
+        #expect(help.output.contains("AUTH0_DEFAULT_ROLE") && help.output.contains("INLET_RETENTION_DAYS"))
+    }
+
+    /// The repository's root folder (this file is Tests/InletServerTests/CLITests.swift).
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 }

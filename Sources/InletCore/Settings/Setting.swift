@@ -59,20 +59,31 @@ public struct SettingsSection: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// The plain-text block `inlet serve --help` shows for this section.
+    /// The plain-text block `inlet serve --help` shows for this section: each setting's
+    /// names and default on one line, its meaning below, wrapped to fit 80 columns.
     public var helpText: String {
-        let rows = self.settings.map { setting -> (String, String) in
-            let names = [setting.variable, setting.key.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
-            let meaning = Self.plain(setting.meaning) + (setting.isSecret ? " [secret]" : " [default: \(Self.plain(setting.defaultValue))]")
-            return (names, meaning)
+        var lines = [Self.plain(self.title) + ":"]
+        for setting in self.settings {
+            let names = [setting.variable, setting.key.map { "(file: \($0))" }].compactMap { $0 }.joined(separator: " ")
+            lines.append("  " + names + (setting.isSecret ? "  [secret]" : "  [default: \(Self.plain(setting.defaultValue))]"))
+            lines += Self.wrap(Self.plain(setting.meaning), width: 74).map { "      " + $0 }
         }
-        let width = min(40, rows.map(\.0.count).max() ?? 0)
-        let body = rows.map { names, meaning in
-            names.count > width
-                ? "  \(names)\n  \(String(repeating: " ", count: width))  \(meaning)"
-                : "  \(names)\(String(repeating: " ", count: width - names.count))  \(meaning)"
+        return lines.joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces.
+    private static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
         }
-        return ([self.title + ":"] + body).joined(separator: "\n")
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     /// Markdown code spans shown without their backquotes.
