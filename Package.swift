@@ -64,8 +64,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Outbound HTTP on libcurl's multi interface (handlers that call out, Auth0).
-        .target(name: "InletHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        // Outbound HTTP on libcurl's multi interface (handlers that call out, Auth0), with
+        // swift-http-types' method and field types.
+        .target(
+            name: "InletHTTPClient",
+            dependencies: ["CCurl", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: swiftSettings
+        ),
         // The SQLite store: connection, writer thread with group commit, commit syncer,
         // checkpoints, the process lock, migrations.
         .target(
@@ -78,6 +83,7 @@ let package = Package(
             name: "AccessTokens",
             dependencies: [
                 "InletCore", "InletHTTPClient", "COpenSSL",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -88,6 +94,7 @@ let package = Package(
             name: "Auth0Management",
             dependencies: [
                 "InletCore", "InletHTTPClient",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -120,6 +127,7 @@ let package = Package(
             dependencies: [
                 "InletCore", "InletServer", "InletSQLite", "InletHTTPClient", "AccessTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -163,7 +171,10 @@ let package = Package(
         ),
         .target(
             name: "ForwardHandler",
-            dependencies: ["InletCore", "InletHTTPClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "InletCore", "InletHTTPClient", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Handlers/Forward",
             swiftSettings: swiftSettings
         ),
@@ -251,6 +262,7 @@ let package = Package(
             name: "InletHTTPClientTests",
             dependencies: [
                 "InletHTTPClient", "InletTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -1,3 +1,4 @@
+internal import HTTPTypes
 public import InletHTTPClient
 public import InletCore
 internal import Logging
@@ -42,19 +43,23 @@ public struct ForwardHandler: EventHandler {
     }
 
     public func handle(_ event: Event, context: HandlerContext) async throws {
+        // Signed as it is, the id must also travel as it is: HTTPFields would turn a CR or LF
+        // into a space (so no header is ever injected) and the signature would not verify.
+        guard HTTPField.isValidValue(event.id) else {
+            throw HandlerError.permanent("forward: the event id cannot be sent as a webhook-id header")
+        }
         let body = Array(event.payload.utf8)
         let timestamp = Int(context.clock.now().millisecondsSinceEpoch / 1000)
-        var headers: [(String, String)] = [
-            ("content-type", "application/json"),
-            ("webhook-id", event.id),
-            ("webhook-timestamp", String(timestamp)),
+        var headers: HTTPFields = [
+            .contentType: "application/json",
+            .webhookID: event.id,
+            .webhookTimestamp: String(timestamp),
         ]
         if let secret = self.secret {
-            let signature = secret.sign(id: event.id, timestamp: String(timestamp), body: body)
-            headers.append(("webhook-signature", signature))
+            headers[.webhookSignature] = secret.sign(id: event.id, timestamp: String(timestamp), body: body)
         }
         let request = OutboundRequest(
-            method: "POST",
+            method: .post,
             url: self.url,
             headers: headers,
             body: body,
@@ -80,7 +85,7 @@ public struct ForwardHandler: EventHandler {
         case 429, 500..<600:
             throw HandlerError.transient(
                 "forward: receiver answered \(response.status)",
-                retryAfter: Self.retryAfterSeconds(response.header("retry-after"))
+                retryAfter: Self.retryAfterSeconds(response.headers[.retryAfter])
             )
         default:
             let excerpt = String(decoding: response.body.prefix(Self.bodyExcerptBytes), as: UTF8.self)
@@ -100,4 +105,11 @@ public struct ForwardHandler: EventHandler {
         else { return nil }
         return Double(seconds)
     }
+}
+
+extension HTTPField.Name {
+    /// Standard Webhooks' headers.
+    static let webhookID = HTTPField.Name("webhook-id")!
+    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
+    static let webhookSignature = HTTPField.Name("webhook-signature")!
 }

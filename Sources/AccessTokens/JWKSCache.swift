@@ -1,3 +1,4 @@
+internal import HTTPTypes
 public import InletHTTPClient
 public import InletCore
 public import Logging
@@ -198,7 +199,7 @@ public final class JWKSCache: JWTKeySource {
         let response: OutboundResponse
         do {
             response = try await self.client.execute(OutboundRequest(
-                url: self.options.url, headers: [("Accept", "application/json")],
+                url: self.options.url, headers: [.accept: "application/json"],
                 connectTimeout: self.options.fetchTimeout, timeout: self.options.fetchTimeout,
                 maxResponseBytes: JWKSet.maxBytes
             ))

@@ -1,6 +1,7 @@
 public import InletHTTPClient
 public import CoreMetrics
 internal import Foundation
+internal import HTTPTypes
 public import InletCore
 public import Logging
 internal import Synchronization
@@ -201,14 +202,14 @@ public final class ManagementClient: Sendable {
 
     /// `POST /api/v2/users`; a 409 (the user exists) throws with ``ManagementError/isConflict``.
     public func createUser(_ body: JSONValue) async throws -> Auth0User {
-        let response = try await self.send("POST", "/api/v2/users", path: "/api/v2/users", body: body)
+        let response = try await self.send(.post, "/api/v2/users", path: "/api/v2/users", body: body)
         return try Self.user(response, operation: "POST /api/v2/users")
     }
 
     /// `GET /api/v2/users/{id}`; nil when the user does not exist.
     public func user(id: String) async throws -> Auth0User? {
         do {
-            let response = try await self.send("GET", "/api/v2/users/{id}", path: "/api/v2/users/\(Self.encode(id))")
+            let response = try await self.send(.get, "/api/v2/users/{id}", path: "/api/v2/users/\(Self.encode(id))")
             return try Self.user(response, operation: "GET /api/v2/users/{id}")
         } catch let error as ManagementError where error.isNotFound {
             return nil
@@ -234,7 +235,7 @@ public final class ManagementClient: Sendable {
 
     /// `GET path`, whose answer is an array of users (`route` names it in errors and metrics).
     private func userList(_ route: String, path: String) async throws -> [Auth0User] {
-        let response = try await self.send("GET", route, path: path)
+        let response = try await self.send(.get, route, path: path)
         let operation = "GET \(route)"
         let document = try Self.parse(response, operation: operation)
         guard case .array(let items) = document.root.value else {
@@ -251,7 +252,7 @@ public final class ManagementClient: Sendable {
                 throw ManagementError.configuration("refusing to PATCH an empty \(key): Auth0 would delete all of it")
             }
         }
-        let response = try await self.send("PATCH", "/api/v2/users/{id}", path: "/api/v2/users/\(Self.encode(id))", body: body)
+        let response = try await self.send(.patch, "/api/v2/users/{id}", path: "/api/v2/users/\(Self.encode(id))", body: body)
         return try Self.user(response, operation: "PATCH /api/v2/users/{id}")
     }
 
@@ -262,7 +263,7 @@ public final class ManagementClient: Sendable {
     public func roleID(named name: String) async throws -> String? {
         if let cached = self.roleIDs.withLock({ $0[name] }) { return cached }
         let path = "/api/v2/roles?name_filter=\(Self.encode(name))&per_page=100"
-        let response = try await self.send("GET", "/api/v2/roles", path: path)
+        let response = try await self.send(.get, "/api/v2/roles", path: path)
         let document = try Self.parse(response, operation: "GET /api/v2/roles")
         let items: [JSONValue]
         switch document.root.value {
@@ -285,7 +286,7 @@ public final class ManagementClient: Sendable {
     /// `POST /api/v2/users/{id}/roles` (Auth0 ignores roles the user already has).
     public func assignRoles(userID: String, roleIDs: [String]) async throws {
         _ = try await self.send(
-            "POST", "/api/v2/users/{id}/roles", path: "/api/v2/users/\(Self.encode(userID))/roles",
+            .post, "/api/v2/users/{id}/roles", path: "/api/v2/users/\(Self.encode(userID))/roles",
             body: ["roles": .array(roleIDs.map { .string($0) })]
         )
     }
@@ -298,7 +299,7 @@ public final class ManagementClient: Sendable {
         var body: [(String, JSONValue)] = [("user_id", .string(userID))]
         if let resultURL { body.append(("result_url", .string(resultURL))) }
         if let ttlSeconds { body.append(("ttl_sec", .int(ttlSeconds))) }
-        let response = try await self.send("POST", "/api/v2/tickets/password-change", path: "/api/v2/tickets/password-change", body: .object(body))
+        let response = try await self.send(.post, "/api/v2/tickets/password-change", path: "/api/v2/tickets/password-change", body: .object(body))
         let document = try Self.parse(response, operation: "POST /api/v2/tickets/password-change")
         guard let ticket = (try? document.root.string("ticket")) ?? nil else {
             throw ManagementError.invalidResponse("the ticket response has no ticket", status: response.status, operation: "POST /api/v2/tickets/password-change")
@@ -309,7 +310,7 @@ public final class ManagementClient: Sendable {
     // MARK: Transport
 
     /// Sends one call with pacing, token handling and retries; returns a 2xx response.
-    func send(_ method: String, _ template: String, path: String, body: JSONValue? = nil) async throws -> OutboundResponse {
+    func send(_ method: HTTPRequest.Method, _ template: String, path: String, body: JSONValue? = nil) async throws -> OutboundResponse {
         let operation = "\(method) \(template)"
         let bytes = body?.serialized()
         var retries = 0
@@ -324,8 +325,8 @@ public final class ManagementClient: Sendable {
                 self.limiter.abandon()
                 throw error
             }
-            var headers = [("authorization", "Bearer \(token)"), ("accept", "application/json")]
-            if bytes != nil { headers.append(("content-type", "application/json")) }
+            var headers: HTTPFields = [.authorization: "Bearer \(token)", .accept: "application/json"]
+            if bytes != nil { headers[.contentType] = "application/json" }
             let request = OutboundRequest(
                 method: method, url: self.baseURL + path, headers: headers, body: bytes,
                 connectTimeout: min(self.settings.requestTimeout, 10), timeout: self.settings.requestTimeout
@@ -384,11 +385,11 @@ public final class ManagementClient: Sendable {
     /// (at least a quarter second); clamped to ``Options/rateLimitWaitRange``.
     func rateLimitWait(_ response: OutboundResponse) -> Double {
         let range = self.options.rateLimitWaitRange
-        if let text = response.header("retry-after"), let seconds = Double(text), seconds.isFinite {
+        if let text = response.headers[.retryAfter], let seconds = Double(text), seconds.isFinite {
             return min(max(seconds, range.lowerBound), range.upperBound)
         }
         var wait = range.lowerBound
-        if let text = response.header("x-ratelimit-reset"), let reset = Double(text) {
+        if let text = response.headers[.xRateLimitReset], let reset = Double(text) {
             let untilReset = max(0, reset - self.options.clock.now().secondsSinceEpoch)
             wait = untilReset + self.options.random(0...max(0.25, untilReset * 0.25))
         }
@@ -401,7 +402,7 @@ public final class ManagementClient: Sendable {
         return self.options.random((ceiling / 2)...max(ceiling / 2, ceiling))
     }
 
-    private func log(_ method: String, _ template: String, status: Int, started: ContinuousClock.Instant, attempt: Int, error: String?) {
+    private func log(_ method: HTTPRequest.Method, _ template: String, status: Int, started: ContinuousClock.Instant, attempt: Int, error: String?) {
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [
             "method": "\(method)", "path": "\(template)", "status": "\(status)", "attempt": "\(attempt)",

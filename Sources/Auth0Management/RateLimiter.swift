@@ -1,3 +1,4 @@
+internal import HTTPTypes
 public import InletHTTPClient
 public import InletCore
 internal import Synchronization
@@ -144,9 +145,9 @@ public final class RateLimiter: Sendable {
     public func record(_ response: OutboundResponse, ticket: UInt64? = nil) {
         self.record(
             ticket: ticket, status: response.status,
-            limit: response.header("x-ratelimit-limit").flatMap(Double.init),
-            remaining: response.header("x-ratelimit-remaining").flatMap(Double.init),
-            reset: response.header("x-ratelimit-reset").flatMap(Double.init)
+            limit: response.headers[.xRateLimitLimit].flatMap(Double.init),
+            remaining: response.headers[.xRateLimitRemaining].flatMap(Double.init),
+            reset: response.headers[.xRateLimitReset].flatMap(Double.init)
         )
     }
 
@@ -200,4 +201,12 @@ public final class RateLimiter: Sendable {
             if estimate > 0 { state.rate = estimate * Self.safety }
         }
     }
+}
+
+extension HTTPField.Name {
+    /// Auth0's rate-limit headers: the bucket's size, the calls left in it, and the UNIX
+    /// time at which it is full again.
+    static let xRateLimitLimit = HTTPField.Name("x-ratelimit-limit")!
+    static let xRateLimitRemaining = HTTPField.Name("x-ratelimit-remaining")!
+    static let xRateLimitReset = HTTPField.Name("x-ratelimit-reset")!
 }

@@ -1,3 +1,4 @@
+internal import HTTPTypes
 public import InletHTTPClient
 public import CoreMetrics
 public import InletCore
@@ -96,7 +97,7 @@ public actor TokenManager {
             "client_secret": .string(self.clientSecret.value), "audience": .string(self.audience),
         ]
         let request = OutboundRequest(
-            method: "POST", url: self.tokenURL, headers: [("content-type", "application/json"), ("accept", "application/json")],
+            method: .post, url: self.tokenURL, headers: [.contentType: "application/json", .accept: "application/json"],
             body: body.serialized(), connectTimeout: min(self.timeout, 10), timeout: self.timeout, maxResponseBytes: 64 * 1024
         )
         let started = ContinuousClock.now
@@ -113,11 +114,13 @@ public actor TokenManager {
         guard response.status == 200 else {
             self.finish(status: response.status, started: started, success: false)
             throw ManagementError.token(
-                status: response.status, body: response.body, retryAfter: response.header("retry-after").flatMap(Double.init)
+                status: response.status, body: response.body, retryAfter: response.headers[.retryAfter].flatMap(Double.init)
             )
         }
         guard let document = try? JSONDocument.parse(response.body), document.root.isObject,
-            let accessToken = (try? document.root.string("access_token")) ?? nil, !accessToken.isEmpty
+            let accessToken = (try? document.root.string("access_token")) ?? nil, !accessToken.isEmpty,
+            // It goes out in an Authorization header, which would carry a CR or LF as a space.
+            HTTPField.isValidValue(accessToken)
         else {
             self.finish(status: response.status, started: started, success: false)
             throw ManagementError.invalidResponse("the token response has no access_token", status: response.status, operation: "POST /oauth/token")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPTypes
 import InletCore
 import InletHTTPClient
 import InletServer
@@ -63,14 +64,18 @@ struct AdminAPI {
         if host == "0.0.0.0" || host.isEmpty { host = "127.0.0.1" }
         if host == "::" { host = "::1" }
         if host.contains(":") { host = "[\(host)]" }
+        let authorization = "Bearer \(token.value)"
+        guard HTTPField.isValidValue(authorization) else {
+            throw ValidationError("ADMIN_API_TOKEN holds a character that cannot be sent in an HTTP header")
+        }
         let client = OutboundClient()
         defer { Task { await client.shutdown() } }
         let response: OutboundResponse
         do {
             response = try await client.execute(
                 OutboundRequest(
-                    method: "POST", url: "http://\(host):\(self.configuration.listenPort)\(path)",
-                    headers: [("authorization", "Bearer \(token.value)")], connectTimeout: 5, timeout: 60
+                    method: .post, url: "http://\(host):\(self.configuration.listenPort)\(path)",
+                    headers: [.authorization: authorization], connectTimeout: 5, timeout: 60
                 )
             )
         } catch {

@@ -1,5 +1,6 @@
 internal import CCurl
 internal import Foundation
+internal import HTTPTypes
 
 /// The thread that owns the `CURLM` handle and runs every transfer.
 final class CurlMultiLoop: @unchecked Sendable {
@@ -269,28 +270,28 @@ final class CurlMultiLoop: @unchecked Sendable {
         })
         set(CCurl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
 
-        // Headers. "Name;" is curl's spelling of an empty value; an empty "Expect:" stops
-        // curl from waiting for `100 Continue` before sending a large body.
+        // Headers, names lower-cased. "name;" is curl's spelling of an empty value; an
+        // empty "Expect:" stops curl from waiting for `100 Continue` before sending a large
+        // body.
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        var hasExpect = false
-        for (name, value) in request.headers {
-            if name.lowercased() == "expect" { hasExpect = true }
-            let line = value.isEmpty ? "\(name);" : "\(name): \(value)"
+        for field in request.headers {
+            let name = field.name.canonicalName
+            let line = field.value.isEmpty ? "\(name);" : "\(name): \(field.value)"
             guard let extended = curl_slist_append(list, line) else { set(CURLE_OUT_OF_MEMORY); break }
             list = extended
         }
-        if !hasExpect, let extended = curl_slist_append(list, "Expect:") { list = extended }
+        if !request.headers.contains(.expect), let extended = curl_slist_append(list, "Expect:") { list = extended }
         transfer.headerList = list
         set(CCurl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
 
         // Method and body.
         switch request.method {
-        case "GET": set(CCurl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
-        case "HEAD": set(CCurl_easy_setopt_long(easy, CURLOPT_NOBODY, 1))
-        case "POST": set(CCurl_easy_setopt_long(easy, CURLOPT_POST, 1))
-        default: set(CCurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
+        case .get: set(CCurl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
+        case .head: set(CCurl_easy_setopt_long(easy, CURLOPT_NOBODY, 1))
+        case .post: set(CCurl_easy_setopt_long(easy, CURLOPT_POST, 1))
+        default: set(CCurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method.rawValue))
         }
-        if request.body != nil || request.method == "POST" {
+        if request.body != nil || request.method == .post {
             let body = request.body ?? []
             set(CCurl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
             // COPYPOSTFIELDS copies the bytes now; a real pointer even for an empty body,
@@ -303,8 +304,8 @@ final class CurlMultiLoop: @unchecked Sendable {
                 }
             }
             // Setting a body turns GET/HEAD into POST; keep the verb the caller asked for.
-            if request.method == "GET" || request.method == "HEAD" {
-                set(CCurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
+            if request.method == .get || request.method == .head {
+                set(CCurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method.rawValue))
             }
         }
         return failure

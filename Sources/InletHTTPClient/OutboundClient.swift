@@ -1,5 +1,6 @@
 internal import CCurl
 internal import Foundation
+internal import HTTPTypes
 
 /// An async HTTP client on libcurl's multi interface.
 ///
@@ -96,21 +97,27 @@ public final class OutboundClient: Sendable {
 
     /// Refuses what would be sent wrongly: header injection through CR/LF, C strings cut
     /// at a NUL, timeouts that libcurl reads as "wait forever".
+    ///
+    /// `HTTPRequest.Method` and `HTTPFields` already hold only tokens and legal values; the
+    /// method and header checks restate that at the point where the strings become curl's
+    /// request line and header lines, so the client stays safe whatever builds them.
     private static func validate(_ request: OutboundRequest) throws {
-        func clean(_ text: String) -> Bool {
-            !text.utf8.contains { $0 == 0 || $0 == 10 || $0 == 13 }
+        func clean(_ bytes: some Sequence<UInt8>) -> Bool {
+            !bytes.contains { $0 == 0 || $0 == 10 || $0 == 13 }
         }
-        guard !request.method.isEmpty, request.method.utf8.allSatisfy(Self.isTokenByte) else {
+        let method = request.method.rawValue
+        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenByte) else {
             throw OutboundError.invalidRequest("method is not an HTTP token")
         }
-        guard !request.url.isEmpty, clean(request.url) else {
+        guard !request.url.isEmpty, clean(request.url.utf8) else {
             throw OutboundError.invalidRequest("URL is empty or holds a control character")
         }
-        for (name, value) in request.headers {
+        for field in request.headers {
+            let name = field.name.canonicalName
             guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
                 throw OutboundError.invalidRequest("a header name is not an HTTP token")
             }
-            guard clean(value) else {
+            guard field.withUnsafeBytesOfValue({ clean($0) }) else {
                 throw OutboundError.invalidRequest("the value of header \(name) holds CR, LF or NUL")
             }
         }

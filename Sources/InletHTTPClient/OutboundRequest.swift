@@ -1,27 +1,33 @@
 internal import CCurl
 internal import Foundation
+public import HTTPTypes
 
 /// One outbound HTTP request, as ``OutboundClient`` sends it.
 ///
-/// Named `OutboundRequest` so it never clashes with the server framework's `HTTPRequest`.
-/// Every request carries a connect timeout and a total timeout (libcurl's defaults wait
-/// forever), and a bound on the response body, so a misbehaving peer can neither hang a
-/// handler nor fill memory.
+/// Named `OutboundRequest` so it never clashes with swift-http-types' `HTTPRequest`, whose
+/// method and field types it uses. Every request carries a connect timeout and a total
+/// timeout (libcurl's defaults wait forever), and a bound on the response body, so a
+/// misbehaving peer can neither hang a handler nor fill memory.
 ///
 /// ```swift
 /// let request = OutboundRequest(
-///     method: "POST", url: "https://example.com/hook",
-///     headers: [("content-type", "application/json")], body: Array(json.utf8),
+///     method: .post, url: "https://example.com/hook",
+///     headers: [.contentType: "application/json"], body: Array(json.utf8),
 ///     timeout: 10
 /// )
 /// ```
 public struct OutboundRequest: Sendable {
-    /// The HTTP method, sent as written (`GET`, `POST`, `PATCH`, ...).
-    public var method: String
+    /// The HTTP method (`.get`, `.post`, `.patch`, ...), sent as its `rawValue`.
+    public var method: HTTPRequest.Method
     /// An `http://` or `https://` URL; other schemes are refused.
     public var url: String
-    /// Request headers in order. Values may hold secrets: they never appear in errors.
-    public var headers: [(String, String)]
+    /// Request headers in order, sent with lower-cased names (the field names'
+    /// `canonicalName`). Values may hold secrets: they never appear in errors.
+    ///
+    /// Neither names nor values can smuggle in another header: `HTTPField.Name.init?`
+    /// refuses a name that is not an HTTP token, and `HTTPField` replaces the bytes a value
+    /// may not hold (CR, LF and NUL among them) with spaces.
+    public var headers: HTTPFields
     /// The request body; `nil` sends none (a `POST` then sends `Content-Length: 0`).
     public var body: [UInt8]?
     /// Seconds allowed to establish the connection (TCP and TLS).
@@ -35,9 +41,9 @@ public struct OutboundRequest: Sendable {
     public static let defaultMaxResponseBytes = 1 << 20
 
     public init(
-        method: String = "GET",
+        method: HTTPRequest.Method = .get,
         url: String,
-        headers: [(String, String)] = [],
+        headers: HTTPFields = [:],
         body: [UInt8]? = nil,
         connectTimeout: Double = 10,
         timeout: Double = 30,
@@ -52,10 +58,3 @@ public struct OutboundRequest: Sendable {
         self.maxResponseBytes = maxResponseBytes
     }
 }
-
-/// The answer to an ``OutboundRequest``: any status, including 4xx and 5xx.
-///
-/// ```swift
-/// let response = try await client.execute(request)
-/// if response.status == 429, let wait = response.header("Retry-After") { ... }
-/// ```

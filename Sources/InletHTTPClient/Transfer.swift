@@ -1,5 +1,6 @@
 internal import CCurl
 internal import Foundation
+internal import HTTPTypes
 
 /// The state of one request while libcurl runs it; C callbacks reach it through an
 /// unretained pointer (CURLOPT_WRITEDATA / CURLOPT_HEADERDATA) while the loop's `active`
@@ -16,7 +17,9 @@ final class Transfer: @unchecked Sendable {
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
     let errorBuffer: UnsafeMutablePointer<CChar>
-    var responseHeaders: [(String, String)] = []
+    var responseHeaders = HTTPFields()
+    /// The last header line was dropped, so folded lines after it are dropped too.
+    private var droppedLastHeader = false
     var body: [UInt8] = []
     var exceededLimit = false
 
@@ -51,20 +54,27 @@ final class Transfer: @unchecked Sendable {
         while let last = line.last, last == "\r\n" || last == "\n" || last == "\r" { line.removeLast() }
         if line.isEmpty { return }
         if line.hasPrefix("HTTP/") {
-            self.responseHeaders.removeAll()
+            self.responseHeaders = HTTPFields()
+            self.droppedLastHeader = false
             return
         }
-        if let first = line.first, first == " " || first == "\t", !self.responseHeaders.isEmpty {
+        if let first = line.first, first == " " || first == "\t" {
             // Obsolete line folding: continues the previous value.
-            let index = self.responseHeaders.count - 1
+            guard !self.droppedLastHeader, let last = self.responseHeaders.indices.last else { return }
             let more = line.trimmingCharacters(in: .whitespaces)
-            self.responseHeaders[index].1 += " " + more
+            self.responseHeaders[last].value += " " + more
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        // A name that is not an HTTP token cannot be an `HTTPField.Name`: the line is dropped.
+        guard let colon = line.firstIndex(of: ":"),
+              let name = HTTPField.Name(line[..<colon].trimmingCharacters(in: .whitespaces).lowercased())
+        else {
+            self.droppedLastHeader = true
+            return
+        }
+        self.droppedLastHeader = false
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        self.responseHeaders.append((name, value))
+        self.responseHeaders.append(HTTPField(name: name, value: value))
     }
 
     /// Body bytes from libcurl; false once the limit is passed (the transfer then aborts).

@@ -96,6 +96,22 @@ struct ManagementClientTests {
         }
     }
 
+    @Test func anAccessTokenThatCannotTravelInAHeaderIsRefused() async throws {
+        // HTTPFields would send the CR LF as spaces; the token manager refuses the token instead.
+        let answer: JSONValue = ["access_token": "fake-token\r\nX-Injected: 1", "expires_in": 86_400, "token_type": "Bearer"]
+        let body = answer.serialized()
+        try await withLoopback(script: { _ in .respond(status: 200, headers: [("content-type", "application/json")], body: body) }) { server, http in
+            let tokens = TokenManager(
+                tokenURL: server.url("/oauth/token"), clientID: FakeTenant.clientID, clientSecret: Secret(FakeTenant.clientSecret),
+                audience: "https://tenant.example/api/v2/", http: http
+            )
+            let error = await expectManagementError { _ = try await tokens.token() }
+            #expect(error?.operation == "POST /oauth/token")
+            #expect(error?.isTokenError == false)
+            #expect(server.requests.map(\.uri) == ["/oauth/token"])
+        }
+    }
+
     @Test func a429WaitsForRetryAfter() async throws {
         try await withTenant { tenant, http in
             let sleeper = SleepRecorder()

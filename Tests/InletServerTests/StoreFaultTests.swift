@@ -31,8 +31,8 @@ import Testing
         let body = #"{"auth0Id":"auth0|fault-\#(index)","email":"f\#(index)@example.com","name":"F"}"#
         let response = try? await client.execute(
             OutboundRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/internal/auth/sync-user",
-                headers: [("authorization", "Bearer \(internalToken)"), ("content-type", "application/json")], body: Array(body.utf8),
+                method: .post, url: "http://127.0.0.1:\(port)/internal/auth/sync-user",
+                headers: [.authorization: "Bearer \(internalToken)", .contentType: "application/json"], body: Array(body.utf8),
                 connectTimeout: 2, timeout: 10
             )
         )
@@ -230,10 +230,12 @@ import Testing
                 // committed either way (checked below, after the restarts).
                 let response = try? await client.execute(
                     OutboundRequest(
-                        method: "POST", url: "http://127.0.0.1:\(port)/hooks/productivity",
+                        method: .post, url: "http://127.0.0.1:\(port)/hooks/productivity",
                         headers: [
-                            ("content-type", "application/json"), ("webhook-id", id), ("webhook-timestamp", timestamp),
-                            ("webhook-signature", try WebhookSecret(webhookSecret).sign(id: id, timestamp: timestamp, body: Array(body.utf8))),
+                            .contentType: "application/json", HTTPField.Name("webhook-id")!: id,
+                            HTTPField.Name("webhook-timestamp")!: timestamp,
+                            HTTPField.Name("webhook-signature")!:
+                                try WebhookSecret(webhookSecret).sign(id: id, timestamp: timestamp, body: Array(body.utf8)),
                         ],
                         body: Array(body.utf8), timeout: 10
                     )
