@@ -268,13 +268,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Access tokens, the Management API client, and the handlers that use it (against a
-        // fake tenant on loopback).
         .testTarget(
-            name: "Auth0Tests",
+            name: "AccessTokensTests",
             dependencies: [
-                "InletCore", "InletSQLite", "InletHTTPClient", "AccessTokens", "Auth0Management", "Auth0HandlerSupport",
+                "InletCore", "InletHTTPClient", "AccessTokens", "InletTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Management API client and the handlers built on it (provisioning,
+        // metadata-sync), against a fake tenant on loopback.
+        .testTarget(
+            name: "Auth0ManagementTests",
+            dependencies: [
+                "InletCore", "InletSQLite", "InletHTTPClient", "Auth0Management", "Auth0HandlerSupport",
                 "ProvisioningHandler", "MetadataSyncHandler", "InletTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

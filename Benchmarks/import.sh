@@ -6,8 +6,8 @@
 #   EMPLOYEES=200 BURST=2 RATE=2 Benchmarks/import.sh     # a free tenant
 #   SKIP_BUILD=1 Benchmarks/import.sh
 #
-# Runs the gated test Auth0Tests.ProvisioningImportBenchmark (INLET_BENCH_IMPORT=1): it
-# starts the fake tenant of Tests/Auth0Tests/FakeTenant.swift with a token bucket of
+# Runs the gated test Auth0ManagementTests.ProvisioningImportBenchmark (INLET_BENCH_IMPORT=1): it
+# starts the fake tenant of Tests/Auth0ManagementTests/FakeTenant.swift with a token bucket of
 # BURST and RATE requests/s on /api/v2, appends EMPLOYEES employee.created events in one
 # transaction (as POST /admin/employees/import does), runs the real dispatcher and
 # provisioning handler (create user + assign role, so two API calls per employee) until

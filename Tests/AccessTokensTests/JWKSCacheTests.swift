@@ -1,9 +1,7 @@
 import AccessTokens
-import Auth0Management
 import InletHTTPClient
 import Foundation
 import InletCore
-import InletSQLite
 import InletTestSupport
 import Logging
 import ServiceLifecycle

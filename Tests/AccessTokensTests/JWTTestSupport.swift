@@ -1,8 +1,6 @@
 import AccessTokens
-import Auth0Management
 import InletHTTPClient
 import InletCore
-import InletSQLite
 import Logging
 import Testing
 

@@ -1,4 +1,4 @@
-import AccessTokens
+
 import Auth0Management
 import InletHTTPClient
 import CoreMetrics
