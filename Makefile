@@ -14,6 +14,7 @@ run: deps
 ## Build once, then run the whole suite (unit and end-to-end over loopback), then the
 ## contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
 test: deps
+	scripts/check-architecture.py
 	swift build --build-tests
 	swift test --skip-build
 	scripts/contract-test.sh
