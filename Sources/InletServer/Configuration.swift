@@ -118,10 +118,8 @@ public struct Configuration: Sendable {
         Setting(secret: "ADMIN_API_TOKEN", "bearer token of `/admin/*`; unset disables it"),
     ])
 
-    private static let fileKeys: Set<String> = [
-        "listen", "database", "body_limit", "json_max_depth", "synchronous", "log_level", "accept_unknown_types", "handlers",
-        "auth_rate_limit", "retention_days", "http_idle_timeout", "http_read_timeout", "max_connections", "trusted_proxies", "http_proxy",
-    ]
+    /// The keys a config file may hold: those the catalogue gives a key.
+    private static let fileKeys = Set(Self.settings.settings.compactMap(\.key))
 
     /// Reads the optional config file, then the environment.
     public static func load(environment: [String: String], configFile: String? = nil) throws -> Configuration {

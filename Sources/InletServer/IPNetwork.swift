@@ -19,14 +19,14 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: some StringProtocol) {
         let text = String(text)
-        var v4 = in_addr()
+        // Byte arrays rather than `in_addr`/`in6_addr`: network order, as the kernel's structs are.
+        var v4 = [UInt8](repeating: 0, count: 4)
         if inet_pton(AF_INET, text, &v4) == 1 {
-            self.bytes = withUnsafeBytes(of: &v4) { Array($0) }
+            self.bytes = v4
             return
         }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard inet_pton(AF_INET6, text, &bytes) == 1 else { return nil }
         let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
         self.bytes = bytes.starts(with: mappedPrefix) ? Array(bytes[12...]) : bytes
     }

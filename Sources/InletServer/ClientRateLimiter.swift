@@ -4,43 +4,6 @@ internal import InletCore
 public import NIOCore
 internal import Synchronization
 
-/// The client a request counts for, as the key of per-client limits.
-///
-/// The TCP peer, unless the peer is one of `trustedProxies` (`INLET_TRUSTED_PROXIES`):
-/// then the right-most `X-Forwarded-For` address that is not a trusted proxy, since each
-/// proxy appends the address it received the request from and everything left of the
-/// first untrusted hop is the client's to invent. IPv6 clients are keyed by their /64.
-///
-/// ```swift
-/// let clients = ClientAddressResolver(trustedProxies: [IPNetwork("10.0.0.0/8")!])
-/// clients.key(peer: "10.0.0.2", forwardedFor: ["198.51.100.7, 10.0.0.9"])   // "198.51.100.7"
-/// ```
-struct ClientAddressResolver: Sendable {
-    let trustedProxies: [IPNetwork]
-
-    func key(peer: String?, forwardedFor: [String]) -> String {
-        guard let peer, let peerAddress = IPAddress(peer) else { return peer ?? "unknown" }
-        guard self.isTrusted(peerAddress), !forwardedFor.isEmpty else { return peerAddress.clientKey }
-        // Several header lines are one list, in order (RFC 9110, section 5.3).
-        let hops = forwardedFor.flatMap { $0.split(separator: ",") }
-        var client = peerAddress
-        for hop in hops.reversed() {
-            guard let address = IPAddress(hop.filter { $0 != " " && $0 != "\t" }) else { break }
-            client = address
-            if !self.isTrusted(address) { break }
-        }
-        return client.clientKey
-    }
-
-    func key(_ request: Request, peer: SocketAddress?) -> String {
-        self.key(peer: peer?.ipAddress, forwardedFor: self.trustedProxies.isEmpty ? [] : request.headers[values: .xForwardedFor])
-    }
-
-    private func isTrusted(_ address: IPAddress) -> Bool {
-        self.trustedProxies.contains { $0.contains(address) }
-    }
-}
-
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }
@@ -190,57 +153,3 @@ final class ClientRateLimiter: Sendable {
 
 // MARK: - Middleware
 
-/// Applies the per-client limits by route.
-///
-/// - `/auth/*`: at most `INLET_AUTH_RATE_LIMIT` requests a minute per client (0 turns
-///   it off); the next ones get 429 `rate_limited` with `Retry-After` until the window ends.
-/// - Bearer routes (`/internal/auth/sync-user`, `/admin/*`, `/hooks/productivity`): failed
-///   authentications (401) are counted per client; once a client has `failureGuard.limit`
-///   in a minute, its further failures are answered 429 for the rest of that minute. A
-///   request that authenticates is never refused or counted, so a flood of bad tokens
-///   from an address (or a proxy) shared with the real caller cannot lock it out; the
-///   tokens' length (checked at start-up) is what makes guessing hopeless.
-///
-/// Routes are told apart by the endpoint the router matched, so `//auth/sync` or
-/// `/auth/sync/` cannot slip past. Must be added after ``APIErrorMiddleware`` and before
-/// the routes.
-struct ClientLimitsMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
-    /// Nil when the `/auth/*` limit is off.
-    let authLimiter: ClientRateLimiter?
-    let failureGuard: ClientRateLimiter
-    let clients: ClientAddressResolver
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let endpoint = context.endpointPath ?? request.uri.path
-        if endpoint == "/auth" || endpoint.hasPrefix("/auth/") {
-            if let limiter = self.authLimiter, let wait = limiter.allow(self.clients.key(request, peer: context.remoteAddress)) {
-                throw Self.rateLimited("too many requests from this address; retry in \(wait) s", retryAfter: wait)
-            }
-            return try await next(request, context)
-        }
-        guard endpoint == "/internal/auth/sync-user" || endpoint == "/hooks/productivity" || endpoint.hasPrefix("/admin/") else {
-            return try await next(request, context)
-        }
-        do {
-            let response = try await next(request, context)
-            if response.status == .unauthorized { try self.countFailure(request, context: context) }
-            return response
-        } catch let error as APIError where error.status == .unauthorized {
-            try self.countFailure(request, context: context)
-            throw error
-        }
-    }
-
-    /// Counts a failed authentication, or refuses it with 429 when the client is over the limit.
-    private func countFailure(_ request: Request, context: Context) throws(APIError) {
-        let client = self.clients.key(request, peer: context.remoteAddress)
-        if let wait = self.failureGuard.blocked(client) {
-            throw Self.rateLimited("too many failed authentications from this address; retry in \(wait) s", retryAfter: wait)
-        }
-        self.failureGuard.recordFailure(client)
-    }
-
-    static func rateLimited(_ message: String, retryAfter seconds: Int) -> APIError {
-        APIError(status: .tooManyRequests, code: "rate_limited", message: message, headers: [.retryAfter: String(seconds)])
-    }
-}
