@@ -12,11 +12,13 @@ run: deps
 	.build/release/inlet serve
 
 ## Build once, then run the whole suite (unit and end-to-end over loopback), then the
+## example package's (Examples/custom-inlet, built in the same .build), then the
 ## contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
 test: deps
 	scripts/check-architecture.py
 	swift build --build-tests
 	swift test --skip-build
+	scripts/example-test.sh
 	scripts/contract-test.sh
 	timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
 

@@ -178,7 +178,8 @@ let package = Package(
             path: "Handlers/Forward",
             swiftSettings: swiftSettings
         ),
-        // The example of docs/writing-a-handler.md, built and run by the tests.
+        // `welcome-note`, a handler run through the dispatcher by HandlerTests (the guide's own
+        // example is the separate package Examples/custom-inlet).
         .target(
             name: "ExampleHandler",
             dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],

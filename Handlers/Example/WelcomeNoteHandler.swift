@@ -2,8 +2,8 @@ public import InletCore
 internal import Foundation
 internal import Logging
 
-/// `welcome-note`: appends one line per new employee to a file, the example of
-/// docs/writing-a-handler.md (the test suite builds and runs it).
+/// `welcome-note`: appends one line per new employee to a file; `HandlerTests` runs it
+/// through the dispatcher. (docs/writing-a-handler.md follows `Examples/custom-inlet`.)
 ///
 /// ```json
 /// "handlers": {"welcome-note": {"path": "/var/lib/inlet/welcome.txt"}}

@@ -5,8 +5,8 @@ import InletSQLite
 import Logging
 import Testing
 
-/// The handler of docs/writing-a-handler.md, registered and run by the real dispatcher
-/// against a real store, exactly as the guide describes.
+/// A handler of the guide's kind (`welcome-note`), registered through its factory and run by
+/// the real dispatcher against a real store.
 @Suite struct ExampleHandlerTests {
     @Test func theGuidesHandlerRunsThroughThePipelineOncePerEmployee() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-example-\(UUID().uuidString)")
