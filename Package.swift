@@ -178,14 +178,6 @@ let package = Package(
             path: "Handlers/Forward",
             swiftSettings: swiftSettings
         ),
-        // `welcome-note`, a handler run through the dispatcher by HandlerTests (the guide's own
-        // example is the separate package Examples/custom-inlet).
-        .target(
-            name: "ExampleHandler",
-            dependencies: ["InletCore", .product(name: "Logging", package: "swift-log")],
-            path: "Handlers/Example",
-            swiftSettings: swiftSettings
-        ),
         // `inlet`: the command line with the built-in handlers.
         .executableTarget(
             name: "inlet",
@@ -297,7 +289,7 @@ let package = Package(
         .testTarget(
             name: "HandlerTests",
             dependencies: [
-                "InletCore", "InletSQLite", "InletHTTPClient", "AuditHandler", "CommandHandler", "ForwardHandler", "ExampleHandler",
+                "InletCore", "InletSQLite", "InletHTTPClient", "AuditHandler", "CommandHandler", "ForwardHandler",
                 "InletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(name: "inlet", path: "../.."),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The team's handler: a library that sees Inlet's handler kit (InletCore) only.
@@ -53,6 +54,7 @@ let package = Package(
                 "StarterLogHandler",
                 .product(name: "InletCore", package: "inlet"),
                 .product(name: "InletHTTPClient", package: "inlet"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,5 @@
 public import Auth0Management
-public import Auth0HandlerSupport
+internal import Auth0HandlerSupport
 public import InletCore
 internal import Foundation
 internal import Logging

@@ -1,5 +1,5 @@
 public import Auth0Management
-public import Auth0HandlerSupport
+internal import Auth0HandlerSupport
 public import CoreMetrics
 public import InletCore
 internal import Logging

@@ -1,5 +1,5 @@
-public import InletHTTPClient
-public import InletCore
+internal import InletHTTPClient
+internal import InletCore
 
 /// Why a JWKS, or one key in it, could not be used.
 ///

@@ -1,6 +1,6 @@
 public import InletHTTPClient
 public import CoreMetrics
-public import InletCore
+internal import InletCore
 public import Logging
 internal import Synchronization
 

@@ -1,5 +1,5 @@
-public import InletHTTPClient
-public import InletCore
+internal import InletHTTPClient
+internal import InletCore
 
 /// A failed Auth0 call: the token endpoint or the Management API.
 ///

@@ -1,4 +1,4 @@
-public import InletCore
+internal import InletCore
 /// The schema, as numbered migrations applied in order at start-up.
 ///
 /// `PRAGMA user_version` records the last one applied. A migration is never edited once

@@ -1,4 +1,4 @@
-public import InletCore
+internal import InletCore
 internal import CSQLite3
 internal import Foundation
 

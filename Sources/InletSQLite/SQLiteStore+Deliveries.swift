@@ -1,4 +1,4 @@
-public import InletCore
+package import InletCore
 /// Events, deliveries and the audit log in SQLite.
 extension SQLiteStore {
     /// Appends events in one transaction, each with one delivery per handler it names; a

@@ -1,7 +1,7 @@
-public import Hummingbird
+internal import Hummingbird
 internal import HTTPTypes
 internal import InletCore
-public import NIOCore
+internal import NIOCore
 internal import Synchronization
 
 extension HTTPField.Name {

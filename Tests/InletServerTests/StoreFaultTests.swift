@@ -111,7 +111,7 @@ import Testing
         let folder = try TemporaryFolder()
         let shim = try Self.buildShim(in: folder.path)
         try FileManager.default.createDirectory(atPath: folder.path + "/real", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: folder.path + "/real/inlet.sqlite", contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.path + "/real/inlet.sqlite", contents: nil)
         let link = folder.path + "/link.sqlite"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: folder.path + "/real/inlet.sqlite")
         let config = folder.path + "/inlet.json"
@@ -152,7 +152,7 @@ import Testing
 
         // A second server on the same file fails at once, naming the first.
         let secondLog = folder.path + "/second.log"
-        FileManager.default.createFile(atPath: secondLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: secondLog, contents: nil)
         let second = Process()
         second.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
         second.arguments = ["serve", "--config", config, "--database", folder.databasePath, "--listen", "127.0.0.1:0"]

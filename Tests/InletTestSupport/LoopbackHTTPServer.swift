@@ -1,8 +1,8 @@
 import Foundation
 public import InletHTTPClient
 import InletCore
-public import NIOCore
-public import NIOHTTP1
+import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// A request as the loopback server received it.

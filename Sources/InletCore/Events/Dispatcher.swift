@@ -1,5 +1,5 @@
-public import CoreMetrics
-public import Logging
+package import CoreMetrics
+package import Logging
 public import ServiceLifecycle
 internal import Synchronization
 

@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 
 /// The handlers of this process: which run, with what options, and why the others do not.
 public struct HandlerRegistry: Sendable {

@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 public import ServiceLifecycle
 
 /// Deletes finished events older than the retention period, with their deliveries and

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import InletHTTPClient
 import Testing
 
@@ -93,8 +94,8 @@ func post(_ body: String, port: Int) async throws -> (status: Int, body: String)
     do {
         let response = try await client.execute(
             OutboundRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/hooks/productivity",
-                headers: [("Authorization", "Bearer \(CustomInletTests.token)"), ("Content-Type", "application/json")],
+                method: .post, url: "http://127.0.0.1:\(port)/hooks/productivity",
+                headers: [.authorization: "Bearer \(CustomInletTests.token)", .contentType: "application/json"],
                 body: Array(body.utf8), timeout: 30
             )
         )
