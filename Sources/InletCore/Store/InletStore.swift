@@ -1,3 +1,5 @@
+
+
 /// Where Inlet keeps events and their deliveries: the one way to storage for everything
 /// above it (the intake, the dispatcher, the admin API, the command line). `InletSQLite`
 /// implements it; nothing above the store knows which implementation runs.
@@ -74,44 +76,5 @@ extension InletStore {
     }
 }
 
-/// An error of a storage backend; one that says `isUnavailable` (busy, locked, out of
-/// space, stopped) is answered 503 with `Retry-After`, never 500.
-public protocol StorageFailure: Error {
-    var isUnavailable: Bool { get }
-}
-
-/// The users Inlet keeps (one row per Auth0 account), for `GET /auth/verify`.
-public protocol UserStore: Sendable {
-    /// The user with this Auth0 id, or nil; sees every committed login.
-    func user(auth0ID: String) async throws -> UserRecord?
-}
-
 /// Everything a storage backend provides: events and deliveries, users, employees.
 package typealias StoreBackend = InletStore & UserStore & EmployeeStore
-
-/// Event ids Inlet generates: `evt_`, the time in milliseconds as 12 hex digits, and 12
-/// random hex digits. Ids made later sort later, so they land at the end of the events
-/// index instead of on a random page of it (one page written per commit, not one per event).
-public enum EventID {
-    /// Whether `id` may name an event: 1 to 256 of `A-Z a-z 0-9 . _ : -`.
-    ///
-    /// Ids travel on as the forward handler's `webhook-id` header, in log metadata and in
-    /// `INLET_EVENT_ID`; this alphabet is safe in all three.
-    public static func isValid(_ id: some StringProtocol) -> Bool {
-        let bytes = id.utf8
-        return (1...256).contains(bytes.count) && bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
-    }
-
-    public static func generate(at time: Timestamp = WallClock.system.now()) -> String {
-        let milliseconds = String(UInt64(max(0, time.millisecondsSinceEpoch)) & 0xFFFF_FFFF_FFFF, radix: 16)
-        return "evt_" + String(repeating: "0", count: 12 - milliseconds.count) + milliseconds + Crypto.randomHex(byteCount: 6)
-    }
-}

@@ -1,0 +1,30 @@
+/// A delivery as operators see it.
+public struct DeliveryRecord: Sendable, Equatable {
+    public let id: Int64
+    public let handler: String
+    public let state: DeliveryState
+    public let attempts: Int
+    public let nextAttemptAt: Timestamp
+    public let lastError: String?
+    public let deadReason: String?
+    public let updatedAt: String
+
+    public var json: JSONValue {
+        [
+            "handler": .string(self.handler), "state": .string(self.state.rawValue), "attempts": .int(self.attempts),
+            "next_attempt_at": .string(self.state == .pending ? self.nextAttemptAt.description : nil),
+            "last_error": .string(self.lastError), "dead_reason": .string(self.deadReason), "updated_at": .string(self.updatedAt),
+        ]
+    }
+
+    package init(id: Int64, handler: String, state: DeliveryState, attempts: Int, nextAttemptAt: Timestamp, lastError: String?, deadReason: String?, updatedAt: String) {
+        self.id = id
+        self.handler = handler
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.deadReason = deadReason
+        self.updatedAt = updatedAt
+    }
+}
