@@ -120,7 +120,7 @@ public func buildApplication(
         received: ReceivedEventCounters(factory: metricsFactory)
     ).register(on: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
-    AdminRoutes(store: store, dispatcher: dispatcher, authenticator: admin, clock: clock).register(on: routes)
+    AdminRoutes(store: store, intake: intake, authenticator: admin, clock: clock).register(on: routes)
     EmployeeAdminRoutes(
         intake: intake, employees: store, authenticator: admin,
         body: body,

@@ -1,10 +1,10 @@
-/// The one way in for events: every route that receives one hands it here.
+/// The one way in for events: every route that receives one hands it here, and every
+/// replay goes through it.
 ///
 /// It generates missing ids (with the injected clock, so ids sort by arrival), finds the
 /// handlers subscribed to the event's type (or waiting on it), writes the event with one
 /// delivery per handler in one transaction, and wakes those handlers' workers once the
-/// write is durable. Nothing else looks up subscribers or wakes the dispatcher for new
-/// events.
+/// write is durable. Nothing else looks up subscribers or wakes the dispatcher.
 ///
 /// ```swift
 /// let received = try await intake.receive(NewEvent(source: .productivity, id: id, type: .employeeCreated, payload: body))
@@ -53,6 +53,21 @@ package struct EventIntake: Sendable {
         let result = try await self.store.recordLogin(login, event: event)
         self.wake(Set(event.handlers))
         return result
+    }
+
+    /// Makes every delivery of the event with `id` due now and wakes the workers; nil when
+    /// there is no such event.
+    package func replay(eventID id: String) async throws -> Int? {
+        let count = try await self.store.replay(eventID: id)
+        if count != nil { self.dispatcher.notify() }
+        return count
+    }
+
+    /// Makes every dead delivery due now and wakes the workers; returns how many.
+    package func replayDead() async throws -> Int {
+        let count = try await self.store.replayDead()
+        self.dispatcher.notify()
+        return count
     }
 
     private func planned(_ event: NewEvent) -> NewEvent {

@@ -7,7 +7,7 @@ internal import InletCore
 /// server holds the database.
 struct AdminRoutes: Sendable {
     let store: any InletStore
-    let dispatcher: Dispatcher
+    let intake: EventIntake
     let authenticator: BearerTokenAuthenticator
     let clock: WallClock
 
@@ -38,8 +38,7 @@ struct AdminRoutes: Sendable {
         routes.post("/admin/events/{id}/replay") { request, context in
             try self.authenticator.authenticate(request)
             let id = try context.parameters.require("id")
-            guard let count = try await self.store.replay(eventID: id) else { throw APIError.notFound("no event with id \(id)") }
-            self.dispatcher.notify()
+            guard let count = try await self.intake.replay(eventID: id) else { throw APIError.notFound("no event with id \(id)") }
             return Response.json(["replayed": .int(count), "event_id": .string(id)], status: .accepted)
         }
         routes.post("/admin/deliveries/replay") { request, _ in
@@ -47,8 +46,7 @@ struct AdminRoutes: Sendable {
             guard request.uri.queryParameters["state"] == "dead" else {
                 throw APIError.badRequest("only state=dead can be replayed in bulk")
             }
-            let count = try await self.store.replayDead()
-            self.dispatcher.notify()
+            let count = try await self.intake.replayDead()
             return Response.json(["replayed": .int(count)], status: .accepted)
         }
         routes.post("/admin/deliveries/purge") { request, _ in
