@@ -51,6 +51,6 @@ while remaining > 0 && ContinuousClock.now < deadline {
 }
 let drain = ContinuousClock.now - drainStart
 runner.cancel()
-let audited = try await store.read { try $0.row("SELECT count(*) FROM audit_log")?.first?.int ?? 0 }
+let audited = try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM audit_log").int("count") }
 print("drained \(total - remaining) deliveries through audit in \(drain): \(Int(Double(total - remaining) / drain.seconds)) deliveries/s (audit rows: \(audited), synchronous=\(synchronous.rawValue))")
 await store.close()

@@ -162,7 +162,7 @@ public enum Migrations {
     /// applied. Runs inside the caller's transaction, so a failure applies none.
     @discardableResult
     public static func apply(on connection: SQLiteConnection) throws -> [Int] {
-        let current = try connection.row("PRAGMA user_version")?.first?.int ?? 0
+        let current = try connection.requiredRow("PRAGMA user_version").int("user_version")
         guard current <= latestVersion else {
             throw SQLiteError(
                 code: 1,

@@ -9,11 +9,15 @@ public struct SQLiteError: StorageFailure, CustomStringConvertible, Sendable, Eq
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// The result column a read by name failed on (missing, NULL where required, or of
+    /// another type; see ``SQLiteRow``); nil for errors from SQLite itself.
+    public let column: String?
 
-    public init(code: Int32, message: String, sql: String? = nil) {
+    public init(code: Int32, message: String, sql: String? = nil, column: String? = nil) {
         self.code = code
         self.message = message
         self.sql = sql
+        self.column = column
     }
 
     public var description: String {
@@ -63,6 +67,12 @@ public enum SQLiteSynchronous: String, Sendable, CaseIterable {
     case normal
 }
 
+/// A cached prepared statement and the names of its result columns.
+private struct PreparedStatement {
+    let handle: OpaquePointer
+    var columns: SQLiteColumns
+}
+
 /// One SQLite connection with a cache of prepared statements.
 ///
 /// Opened with `SQLITE_OPEN_NOMUTEX`: a connection is confined to one thread (the
@@ -70,7 +80,7 @@ public enum SQLiteSynchronous: String, Sendable, CaseIterable {
 /// value may be handed to that thread, and only that thread ever calls into it.
 public final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: PreparedStatement] = [:]
     public let path: String
     /// Frames in the WAL after this connection's last commit: what a checkpoint would copy.
     public private(set) var walFrames = 0
@@ -117,7 +127,7 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     deinit {
         for statement in self.statements.values {
-            sqlite3_finalize(statement)
+            sqlite3_finalize(statement.handle)
         }
         sqlite3_close_v2(self.handle)
     }
@@ -127,13 +137,14 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// A cached prepared statement, reset and with its bindings cleared.
-    private func prepare(_ sql: String) throws(SQLiteError) -> OpaquePointer {
+    private func prepare(_ sql: String) throws(SQLiteError) -> PreparedStatement {
         if let statement = self.statements[sql] {
             return statement
         }
-        var statement: OpaquePointer?
-        let status = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard status == SQLITE_OK, let statement else { throw self.error(status, sql) }
+        var handle: OpaquePointer?
+        let status = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard status == SQLITE_OK, let handle else { throw self.error(status, sql) }
+        let statement = PreparedStatement(handle: handle, columns: SQLiteColumns(statement: handle, sql: sql))
         self.statements[sql] = statement
         return statement
     }
@@ -171,33 +182,62 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs one statement and returns its rows.
+    /// Runs one statement and returns its rows, read by column name (``SQLiteRow``).
+    ///
+    /// ```swift
+    /// let seqs = try connection.query("SELECT seq FROM events WHERE type = ?", [.text(type)]).map { try $0.int64("seq") }
+    /// ```
     @discardableResult
-    public func query(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> [[SQLiteValue]] {
-        let statement = try self.prepare(sql)
+    public func query(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteRow] {
+        var statement = try self.prepare(sql)
+        let handle = statement.handle
         defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
         }
-        try self.bind(values, to: statement, sql: sql)
-        var rows: [[SQLiteValue]] = []
-        let columns = sqlite3_column_count(statement)
+        try self.bind(values, to: handle, sql: sql)
+        var rows: [SQLiteRow] = []
         while true {
-            let status = sqlite3_step(statement)
+            let status = sqlite3_step(handle)
             if status == SQLITE_DONE { return rows }
             guard status == SQLITE_ROW else { throw self.error(status, sql) }
-            rows.append((0..<columns).map { self.column(statement, $0) })
+            let count = sqlite3_column_count(handle)
+            if Int(count) != statement.columns.names.count {
+                // SQLite re-prepared the statement after a schema change, and its result
+                // has another shape (`SELECT *` after `ALTER TABLE ... ADD COLUMN`).
+                statement.columns = SQLiteColumns(statement: handle, sql: sql)
+                self.statements[sql] = statement
+            }
+            rows.append(SQLiteRow(values: (0..<count).map { self.column(handle, $0) }, columns: statement.columns))
         }
     }
 
-    /// Runs one statement for its effect.
+    /// Runs one statement for its effect (a write); any rows it returns are dropped.
     public func execute(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) {
         try self.query(sql, values)
     }
 
     /// The first row of a query, if any.
-    public func row(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteValue]? {
+    ///
+    /// ```swift
+    /// guard let row = try connection.row("SELECT seq FROM events WHERE id = ?", [.text(id)]) else { return nil }
+    /// let seq = try row.int64("seq")
+    /// ```
+    public func row(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteRow? {
         try self.query(sql, values).first
+    }
+
+    /// The first row of a query that always returns one (an aggregate, a pragma); throws
+    /// when it returned none instead of making up a value.
+    ///
+    /// ```swift
+    /// let version = try connection.requiredRow("PRAGMA user_version").int("user_version")
+    /// ```
+    public func requiredRow(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteRow {
+        guard let row = try self.row(sql, values) else {
+            throw SQLiteError(code: SQLITE_ERROR, message: "the statement returned no row", sql: sql)
+        }
+        return row
     }
 
     /// Runs a script of several statements (migrations), without caching.

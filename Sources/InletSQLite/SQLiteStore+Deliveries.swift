@@ -19,10 +19,11 @@ extension SQLiteStore {
             [.text(event.source.rawValue), .text(event.id), .text(event.type.rawValue), .text(text), .text(event.payload)]
         )
         guard connection.changes == 1 else {
-            let seq = try connection.row(
+            // The conflicting row is there: the insert did nothing because of it.
+            let seq = try connection.requiredRow(
                 "SELECT seq FROM events WHERE source = ? AND id = ?", [.text(event.source.rawValue), .text(event.id)]
-            )?.first
-            return AppendResult(seq: Int64(seq?.int ?? 0), eventID: event.id, duplicate: true)
+            ).int64("seq")
+            return AppendResult(seq: seq, eventID: event.id, duplicate: true)
         }
         let seq = connection.lastInsertRowID
         for handler in event.handlers {
@@ -52,7 +53,7 @@ extension SQLiteStore {
             let nowMs = now.millisecondsSinceEpoch
             let rows = try connection.query(
                 """
-                SELECT d.id, d.attempts, d.state, e.seq, e.source, e.id, e.type, e.received_at, e.payload
+                SELECT d.id AS delivery_id, d.attempts, d.state, e.seq, e.source, e.id, e.type, e.received_at, e.payload
                 FROM deliveries d JOIN events e ON e.seq = d.event_seq
                 WHERE d.handler = ?1 AND d.state IN ('pending', 'running') AND d.next_attempt_at <= ?2
                 ORDER BY d.next_attempt_at LIMIT ?3
@@ -65,13 +66,11 @@ extension SQLiteStore {
             let lease = now.adding(seconds: leaseSeconds).millisecondsSinceEpoch
             let text = now.description
             for row in rows where claims.count < limit {
-                guard case .integer(let deliveryID) = row[0], case .integer(let seq) = row[3], !excluding.contains(deliveryID) else { continue }
-                let attempts = row[1].int ?? 0
-                let event = Event(
-                    seq: seq, source: row[4].string ?? "", id: row[5].string ?? "", type: row[6].string ?? "",
-                    receivedAt: row[7].string ?? "", payload: row[8].string ?? ""
-                )
-                if row[2].string == DeliveryState.running.rawValue && attempts >= maxAttempts {
+                let deliveryID = try row.int64("delivery_id")
+                guard !excluding.contains(deliveryID) else { continue }
+                let attempts = try row.int("attempts")
+                let event = try Self.event(row)
+                if try row.string("state", as: DeliveryState.self) == .running && attempts >= maxAttempts {
                     let error = DeliveryOutcome.abandonedError(attempts: attempts)
                     try connection.execute(
                         "UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
@@ -93,10 +92,11 @@ extension SQLiteStore {
                 claims.append(Claim(deliveryID: deliveryID, token: token, attempt: attempts + 1, event: event))
             }
             if !claims.isEmpty { return (claims, nil as Timestamp?, abandoned) }
-            let next = try connection.row(
-                "SELECT min(next_attempt_at) FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')", [.text(handler)]
-            )?.first
-            guard case .integer(let nextMs) = next else { return ([], nil, abandoned) }
+            let next = try connection.requiredRow(
+                "SELECT min(next_attempt_at) AS next_attempt_at FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')",
+                [.text(handler)]
+            )
+            guard let nextMs = try next.optionalInt64("next_attempt_at") else { return ([], nil, abandoned) }
             return ([], Timestamp(millisecondsSinceEpoch: nextMs), abandoned)
         }
         self.adjustDepth(by: -result.2)
@@ -216,12 +216,13 @@ extension SQLiteStore {
     package func replay(eventID id: String) async throws -> Int? {
         let now = self.clock.now()
         let result = try await self.write { connection -> (replayed: Int, reopened: Int)? in
-            guard let seq = try connection.row(Self.eventByID, [.text(id)])?.first else {
+            guard let event = try connection.row(Self.eventByID, [.text(id)]) else {
                 return nil
             }
-            let reopened = try connection.row(
-                "SELECT count(*) FROM deliveries WHERE event_seq = ? AND state IN ('done', 'dead')", [seq]
-            )?.first?.int ?? 0
+            let seq = SQLiteValue.integer(try event.int64("seq"))
+            let reopened = try connection.requiredRow(
+                "SELECT count(*) AS count FROM deliveries WHERE event_seq = ? AND state IN ('done', 'dead')", [seq]
+            ).int("count")
             try connection.execute(
                 """
                 UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, lease_token = NULL,
@@ -269,7 +270,7 @@ extension SQLiteStore {
                 ORDER BY seq LIMIT ?2
                 """,
                 [.text(cutoff.description), .integer(limit)]
-            ).compactMap { row -> SQLiteValue? in row.first }
+            ).map { row in SQLiteValue.integer(try row.int64("seq")) }
             for seq in seqs {
                 try connection.execute("DELETE FROM audit_log WHERE event_seq = ?", [seq])
                 try connection.execute("DELETE FROM deliveries WHERE event_seq = ?", [seq])
@@ -282,7 +283,7 @@ extension SQLiteStore {
     /// Events, newest first, optionally those with a delivery in `state` or of `type`.
     package func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
         try await self.read { connection in
-            let rows: [[SQLiteValue]]
+            let rows: [SQLiteRow]
             switch state {
             case .pending?, .running?, .dead?:
                 // From the deliveries in that state, newest event first, through the partial
@@ -345,20 +346,25 @@ extension SQLiteStore {
         }
     }
 
-    private static func record(_ connection: SQLiteConnection, row: [SQLiteValue]) throws -> EventRecord {
-        guard case .integer(let seq) = row[0] else { throw SQLiteError(code: 1, message: "event row without seq") }
-        let event = Event(
-            seq: seq, source: row[1].string ?? "", id: row[2].string ?? "", type: row[3].string ?? "",
-            receivedAt: row[4].string ?? "", payload: row[5].string ?? ""
+    /// The event of a row with the columns `seq, source, id, type, received_at, payload`.
+    private static func event(_ row: SQLiteRow) throws(SQLiteError) -> Event {
+        Event(
+            seq: try row.int64("seq"), source: try row.string("source"), id: try row.string("id"), type: try row.string("type"),
+            receivedAt: try row.string("received_at"), payload: try row.string("payload")
         )
+    }
+
+    private static func record(_ connection: SQLiteConnection, row: SQLiteRow) throws -> EventRecord {
+        let event = try Self.event(row)
         let deliveries = try connection.query(
             "SELECT id, handler, state, attempts, next_attempt_at, last_error, dead_reason, updated_at FROM deliveries WHERE event_seq = ? ORDER BY handler",
-            [.integer(seq)]
+            [.integer(event.seq)]
         ).map { d in
             DeliveryRecord(
-                id: Int64(d[0].int ?? 0), handler: d[1].string ?? "", state: DeliveryState(rawValue: d[2].string ?? "") ?? .pending,
-                attempts: d[3].int ?? 0, nextAttemptAt: Timestamp(millisecondsSinceEpoch: Int64(d[4].int ?? 0)),
-                lastError: d[5].string, deadReason: d[6].string, updatedAt: d[7].string ?? ""
+                id: try d.int64("id"), handler: try d.string("handler"), state: try d.string("state", as: DeliveryState.self),
+                attempts: try d.int("attempts"), nextAttemptAt: Timestamp(millisecondsSinceEpoch: try d.int64("next_attempt_at")),
+                lastError: try d.optionalString("last_error"), deadReason: try d.optionalString("dead_reason"),
+                updatedAt: try d.string("updated_at")
             )
         }
         return EventRecord(event: event, deliveries: deliveries)
@@ -381,11 +387,12 @@ extension SQLiteStore {
                 )
                 SELECT (SELECT next_attempt_at FROM deliveries
                         WHERE handler = handlers.name AND state IN ('pending', 'running') AND state = 'pending'
-                        ORDER BY next_attempt_at LIMIT 1)
+                        ORDER BY next_attempt_at LIMIT 1) AS next_attempt_at
                 FROM handlers WHERE handlers.name IS NOT NULL
                 """
             )
-            return rows.compactMap { row -> Int64? in if case .integer(let v) = row[0] { v } else { nil } }.min()
+            // NULL for a handler whose backlog is all running.
+            return try rows.compactMap { row in try row.optionalInt64("next_attempt_at") }.min()
         }
         return (depth, oldest)
     }

@@ -6,16 +6,20 @@ extension SQLiteStore: EmployeeStore {
         auth0_create_email, auth0_create_attempted_at, employee_id_is_number
         """
 
-    private static func record(_ row: [SQLiteValue]) -> EmployeeRecord {
+    /// The record of a row with ``columns``.
+    private static func record(_ row: SQLiteRow) throws(SQLiteError) -> EmployeeRecord {
         EmployeeRecord(
             employee: Employee(
-                employeeID: row[0].string ?? "", name: row[1].string ?? "", email: row[2].string ?? "", department: row[3].string ?? "",
-                phoneNumber: row[4].string, connecteamID: row[5].string, roleCode: row[6].string, employeeIDIsNumber: row[18].int == 1
+                employeeID: try row.string("employee_id"), name: try row.string("name"), email: try row.string("email"),
+                department: try row.string("department"), phoneNumber: try row.optionalString("phone_number"),
+                connecteamID: try row.optionalString("connecteam_id"), roleCode: try row.optionalString("role_code"),
+                employeeIDIsNumber: try row.bool("employee_id_is_number")
             ),
-            auth0UserID: row[7].string, syncStatus: Auth0SyncStatus(rawValue: row[8].string ?? "") ?? .pending,
-            accountCreatedAt: row[9].string, auth0Email: row[10].string, assignedRole: row[11].string,
-            roleAssignedAt: row[12].string, blocked: (row[13].int ?? 0) != 0, lastError: row[14].string, updatedAt: row[15].string ?? "",
-            createIntentEmail: row[16].string, createIntentAt: row[17].string
+            auth0UserID: try row.optionalString("auth0_user_id"), syncStatus: try row.string("auth0_sync_status", as: Auth0SyncStatus.self),
+            accountCreatedAt: try row.optionalString("auth0_account_created_at"), auth0Email: try row.optionalString("auth0_email"),
+            assignedRole: try row.optionalString("assigned_role"), roleAssignedAt: try row.optionalString("role_assigned_at"),
+            blocked: try row.bool("blocked"), lastError: try row.optionalString("last_error"), updatedAt: try row.string("updated_at"),
+            createIntentEmail: try row.optionalString("auth0_create_email"), createIntentAt: try row.optionalString("auth0_create_attempted_at")
         )
     }
 
@@ -52,19 +56,19 @@ extension SQLiteStore: EmployeeStore {
             guard let row = try connection.row("SELECT \(Self.columns) FROM employees WHERE employee_id = ?", [.text(employee.employeeID)]) else {
                 throw SQLiteError(code: 1, message: "the employee row vanished after its upsert")
             }
-            return Self.record(row)
+            return try Self.record(row)
         }
     }
 
     public func employee(id: String) async throws -> EmployeeRecord? {
         try await self.read { connection in
-            try connection.row("SELECT \(Self.columns) FROM employees WHERE employee_id = ?", [.text(id)]).map(Self.record)
+            try connection.row("SELECT \(Self.columns) FROM employees WHERE employee_id = ?", [.text(id)]).map { try Self.record($0) }
         }
     }
 
     public func employee(auth0UserID: String) async throws -> EmployeeRecord? {
         try await self.read { connection in
-            try connection.row("SELECT \(Self.columns) FROM employees WHERE auth0_user_id = ?", [.text(auth0UserID)]).map(Self.record)
+            try connection.row("SELECT \(Self.columns) FROM employees WHERE auth0_user_id = ?", [.text(auth0UserID)]).map { try Self.record($0) }
         }
     }
 
@@ -81,8 +85,8 @@ extension SQLiteStore: EmployeeStore {
     public func linkAuth0Account(employeeID: String, auth0UserID: String, status: Auth0SyncStatus, email: String) async throws -> Bool {
         let now = self.clock.now().description
         return try await self.write { connection in
-            if let holder = try connection.row("SELECT employee_id FROM employees WHERE auth0_user_id = ?", [.text(auth0UserID)])?.first?.string,
-                holder != employeeID
+            if let holder = try connection.row("SELECT employee_id FROM employees WHERE auth0_user_id = ?", [.text(auth0UserID)]),
+                try holder.string("employee_id") != employeeID
             {
                 return false
             }

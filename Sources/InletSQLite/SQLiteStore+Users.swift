@@ -12,13 +12,14 @@ extension SQLiteStore: UserStore {
                     FROM users WHERE auth0_id = ?
                     """,
                     [.text(auth0ID)]
-                ),
-                case .integer(let id) = row[0]
+                )
             else { return nil }
             return UserRecord(
-                id: id, auth0ID: row[1].string ?? auth0ID, email: row[2].string, name: row[3].string, picture: row[4].string,
-                emailVerified: (row[5].int ?? 0) != 0, loginsCount: row[6].int ?? 0, lastLoginAt: row[7].string,
-                createdAt: row[8].string ?? "", updatedAt: row[9].string ?? ""
+                id: try row.int64("id"), auth0ID: try row.string("auth0_id"), email: try row.optionalString("email"),
+                name: try row.optionalString("name"), picture: try row.optionalString("picture"),
+                emailVerified: try row.bool("email_verified"), loginsCount: try row.int("logins_count"),
+                lastLoginAt: try row.optionalString("last_login_at"), createdAt: try row.string("created_at"),
+                updatedAt: try row.string("updated_at")
             )
         }
     }
@@ -29,9 +30,8 @@ extension SQLiteStore: UserStore {
         let result = try await self.write { connection in
             let userID: Int64
             let created: Bool
-            if let existing = try connection.row("SELECT id, email FROM users WHERE auth0_id = ?", [.text(login.auth0ID)]),
-                case .integer(let id) = existing[0]
-            {
+            if let existing = try connection.row("SELECT id, email FROM users WHERE auth0_id = ?", [.text(login.auth0ID)]) {
+                let id = try existing.int64("id")
                 try connection.execute(
                     """
                     UPDATE users SET
@@ -48,7 +48,7 @@ extension SQLiteStore: UserStore {
                 )
                 // Apart, so that a login with the same email leaves the email index alone. A
                 // new address is unverified unless the login says otherwise.
-                if let email = login.email, existing[1].string != email {
+                if let email = login.email, try existing.optionalString("email") != email {
                     try connection.execute(
                         "UPDATE users SET email = ?, email_verified = ? WHERE id = ?",
                         [.text(email), .bool(login.emailVerified ?? false), .integer(id)]

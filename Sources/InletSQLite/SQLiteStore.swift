@@ -109,7 +109,7 @@ public final class SQLiteStore: InletStore {
             // The count of the backlog, once: from then on the writer keeps it (O(pending)).
             let depth = try await writer.run { connection in
                 try Migrations.apply(on: connection)
-                return try connection.row("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'running')")?.first?.int ?? 0
+                return try connection.requiredRow("SELECT count(*) AS count FROM deliveries WHERE state IN ('pending', 'running')").int("count")
             }
             let reader = try await Self.openReader(path: path)
             let store = SQLiteStore(path: path, writer: writer, reader: reader, clock: options.clock, lock: lock, failure: failure)
@@ -129,7 +129,7 @@ public final class SQLiteStore: InletStore {
             throw SQLiteError(code: 14, message: "no database at \(path)")  // SQLITE_CANTOPEN
         }
         let reader = try await Self.openReader(path: path)
-        let version = try await reader.run { try $0.row("PRAGMA user_version")?.first?.int ?? 0 }
+        let version = try await reader.run { try $0.requiredRow("PRAGMA user_version").int("user_version") }
         guard version == Migrations.latestVersion else {
             await reader.close()
             throw SQLiteError(
@@ -198,7 +198,7 @@ public final class SQLiteStore: InletStore {
     /// holding frames back) only leaves frames for the next checkpoint.
     static func checkpoint(_ connection: SQLiteConnection, mode: String) throws(SQLiteError) {
         do {
-            _ = try connection.row("PRAGMA wal_checkpoint(\(mode))")
+            try connection.execute("PRAGMA wal_checkpoint(\(mode))")
         } catch where error.isIOError {
             throw error
         } catch {}

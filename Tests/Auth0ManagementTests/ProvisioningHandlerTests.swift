@@ -47,11 +47,11 @@ struct ProvisioningHandlerTests {
                 #expect(tenant.users.count == 1)
                 #expect(user.roles == [tenant.roleID("production_associate")!])
                 let row = try employeeRow(path, "EMP-1")
-                #expect(row["auth0_user_id"]?.string == user.id)
-                #expect(row["auth0_sync_status"]?.string == "created")
-                #expect(row["auth0_account_created_at"]?.string != nil)
-                #expect(row["role_assigned_at"]?.string != nil)
-                #expect(row["assigned_role"]?.string == "production_associate")
+                #expect(try row.optionalString("auth0_user_id") == user.id)
+                #expect(try row.optionalString("auth0_sync_status") == "created")
+                #expect(try row.optionalString("auth0_account_created_at") != nil)
+                #expect(try row.optionalString("role_assigned_at") != nil)
+                #expect(try row.optionalString("assigned_role") == "production_associate")
                 // The audit row, written by the dispatcher with the outcome.
                 let audit = context.auditNotes
                 #expect(audit.map(\.outcome) == ["account_created"])
@@ -99,7 +99,7 @@ struct ProvisioningHandlerTests {
                 // Queued before the department changed: its copy still says Production.
                 let stale = try await storedEvent(store, type: "employee.provision", data: employeeData(department: "Production"))
                 try await handler.handle(stale, context: handlerContext())
-                #expect(try employeeRow(path, "EMP-1")["department"] == .text("Shipping"))
+                #expect(try employeeRow(path, "EMP-1").value("department") == .text("Shipping"))
                 #expect(tenant.users.first?.appMetadata?["department"] == "Shipping")
             }
         }
@@ -141,8 +141,8 @@ struct ProvisioningHandlerTests {
                 #expect(tenant.users.count == 1)
                 #expect(tenant.users.first?.roles.count == 1)
                 let row = try employeeRow(path, "EMP-1")
-                #expect(row["auth0_user_id"]?.string == existing)
-                #expect(row["auth0_sync_status"]?.string == "linked")
+                #expect(try row.optionalString("auth0_user_id") == existing)
+                #expect(try row.optionalString("auth0_sync_status") == "linked")
                 #expect(context.auditNotes.map(\.outcome) == ["account_linked"])
             }
         }
@@ -163,9 +163,9 @@ struct ProvisioningHandlerTests {
                     #expect(error.message.contains("does not exist"))
                 }
                 let row = try employeeRow(path, "EMP-1")
-                #expect(row["auth0_user_id"]?.string != nil)
-                #expect(row["role_assigned_at"] == .null)
-                #expect(row["last_error"]?.string?.contains("production_associate") == true)
+                #expect(try row.optionalString("auth0_user_id") != nil)
+                #expect(try row.value("role_assigned_at") == .null)
+                #expect(try row.optionalString("last_error")?.contains("production_associate") == true)
                 #expect(context.auditNotes.map(\.outcome) == ["provision_failed"])
 
                 // The operator creates the role and replays: the same account gets it.
@@ -173,7 +173,7 @@ struct ProvisioningHandlerTests {
                 try await handler.handle(event, context: handlerContext(attempt: 2))
                 #expect(tenant.users.count == 1)
                 #expect(tenant.users.first?.roles == ["rol_new"])
-                #expect(try employeeRow(path, "EMP-1")["role_assigned_at"] != .null)
+                #expect(try employeeRow(path, "EMP-1").value("role_assigned_at") != .null)
             }
         }
     }
@@ -189,16 +189,16 @@ struct ProvisioningHandlerTests {
                 try await eventually("the tenant stored the user") { tenant.users.count == 1 }
                 attempt.cancel()
                 _ = await attempt.result
-                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"] == .null)
+                #expect(try employeeRow(path, "EMP-1").value("auth0_user_id") == .null)
 
                 // Re-delivery: 409, found by email, recognised as Inlet's own, role assigned.
                 try await handler.handle(event, context: handlerContext(attempt: 2))
                 #expect(tenant.users.count == 1)
                 #expect(tenant.users.first?.roles == [tenant.roleID("production_associate")!])
                 let row = try employeeRow(path, "EMP-1")
-                #expect(row["auth0_user_id"]?.string == tenant.users.first?.id)
-                #expect(row["auth0_sync_status"]?.string == "created")
-                #expect(row["role_assigned_at"] != .null)
+                #expect(try row.optionalString("auth0_user_id") == tenant.users.first?.id)
+                #expect(try row.optionalString("auth0_sync_status") == "created")
+                #expect(try row.value("role_assigned_at") != .null)
             }
         }
     }
@@ -216,12 +216,12 @@ struct ProvisioningHandlerTests {
                 try await eventually("the tenant stored the user") { tenant.users.count == 1 }
                 attempt.cancel()
                 _ = await attempt.result
-                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"] == .null)
+                #expect(try employeeRow(path, "EMP-1").value("auth0_user_id") == .null)
 
                 // The email changes meanwhile; metadata-sync only records it (no account yet).
                 let moved = try await storedEvent(store, type: "employee.updated", data: employeeData(email: "Ada.King@Example.com"))
                 try await MetadataSyncHandler(client: client, store: store).handle(moved, context: handlerContext())
-                #expect(try employeeRow(path, "EMP-1")["email"]?.string == "Ada.King@Example.com")
+                #expect(try employeeRow(path, "EMP-1").optionalString("email") == "Ada.King@Example.com")
 
                 // The retry: the same employee.created redelivered (its copy is stale), or an
                 // operator's employee.provision (it reads the row: the new email).
@@ -233,10 +233,10 @@ struct ProvisioningHandlerTests {
                 #expect(user.email == "ada.king@example.com")
                 #expect(user.roles == [tenant.roleID("production_associate")!])
                 let row = try employeeRow(path, "EMP-1")
-                #expect(row["auth0_user_id"]?.string == user.id)
-                #expect(row["auth0_sync_status"]?.string == "created")
-                #expect(row["email"]?.string == "Ada.King@Example.com")
-                #expect(row["auth0_email"]?.string == "ada.king@example.com")
+                #expect(try row.optionalString("auth0_user_id") == user.id)
+                #expect(try row.optionalString("auth0_sync_status") == "created")
+                #expect(try row.optionalString("email") == "Ada.King@Example.com")
+                #expect(try row.optionalString("auth0_email") == "ada.king@example.com")
             }
         }
     }
@@ -261,7 +261,7 @@ struct ProvisioningHandlerTests {
                 #expect(search.query == "q=app_metadata.employee_id%3A42&search_engine=v3")
                 #expect(tenant.createRequests.map(\.status) == [201])
                 #expect(tenant.users.count == 2)
-                #expect(try employeeRow(path, "42")["auth0_user_id"]?.string == tenant.user(email: "ada.lovelace@example.com")?.id)
+                #expect(try employeeRow(path, "42").optionalString("auth0_user_id") == tenant.user(email: "ada.lovelace@example.com")?.id)
             }
         }
     }
@@ -280,8 +280,8 @@ struct ProvisioningHandlerTests {
                 // `inlet replay` of the old employee.created.
                 try await provisioning.handle(created, context: handlerContext())
                 var row = try employeeRow(path, "EMP-1")
-                #expect(row["email"]?.string == "ada.king@example.com")
-                #expect(row["department"]?.string == "Shipping")
+                #expect(try row.optionalString("email") == "ada.king@example.com")
+                #expect(try row.optionalString("department") == "Shipping")
                 #expect(tenant.users.count == 1)
                 #expect(tenant.users.first?.email == "ada.king@example.com")
 
@@ -290,7 +290,7 @@ struct ProvisioningHandlerTests {
                 try await sync.handle(newer, context: handlerContext())
                 try await sync.handle(updated, context: handlerContext(attempt: 2))
                 row = try employeeRow(path, "EMP-1")
-                #expect(row["department"]?.string == "Quality")
+                #expect(try row.optionalString("department") == "Quality")
                 #expect(tenant.users.first?.appMetadata?["department"] == "Quality")
             }
         }
@@ -312,7 +312,7 @@ struct ProvisioningHandlerTests {
                     store, type: "employee.created", data: employeeData(department: "Production"), extra: [("occurred_at", "2026-11-20T10:00:00Z")]
                 )
                 try await provisioning.handle(created, context: handlerContext())
-                #expect(try employeeRow(path, "EMP-1")["department"]?.string == "Shipping")
+                #expect(try employeeRow(path, "EMP-1").optionalString("department") == "Shipping")
                 #expect(tenant.createRequests.first?.json?["app_metadata"]?["department"] == "Shipping")
 
                 // A later occurred_at applies.
@@ -320,7 +320,7 @@ struct ProvisioningHandlerTests {
                     store, type: "employee.updated", data: employeeData(department: "Quality"), extra: [("occurred_at", "2026-11-20T10:06:00.5Z")]
                 )
                 try await sync.handle(later, context: handlerContext())
-                #expect(try employeeRow(path, "EMP-1")["department"]?.string == "Quality")
+                #expect(try employeeRow(path, "EMP-1").optionalString("department") == "Quality")
             }
         }
     }
@@ -372,25 +372,25 @@ struct ProvisioningHandlerTests {
                     _ = try await store.appendEvents(planned([event], for: "provisioning"))
                     dispatcher.notify()
                     try await eventually("the delivery finished") {
-                        try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state IN ('done', 'dead')") == 1
+                        try sqlCount(path, "SELECT count(*) AS count FROM deliveries WHERE state IN ('done', 'dead')") == 1
                     }
                 }
-                #expect(try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state = 'dead' AND dead_reason = 'permanent'") == 1)
-                let reason = try #require(try SQLiteConnection(path: path, readOnly: true).row("SELECT last_error FROM deliveries")?.first?.string)
+                #expect(try sqlCount(path, "SELECT count(*) AS count FROM deliveries WHERE state = 'dead' AND dead_reason = 'permanent'") == 1)
+                let reason = try #require(try SQLiteConnection(path: path, readOnly: true).row("SELECT last_error FROM deliveries")?.optionalString("last_error"))
                 #expect(reason.contains(stranger))
                 #expect(reason.contains("not linked"))
                 let row = try employeeRow(path, "EMP-1")
-                #expect(row["auth0_user_id"] == .null)
-                #expect(row["auth0_sync_status"]?.string == "failed")
-                #expect(row["last_error"]?.string?.contains(stranger) == true)
+                #expect(try row.value("auth0_user_id") == .null)
+                #expect(try row.optionalString("auth0_sync_status") == "failed")
+                #expect(try row.optionalString("last_error")?.contains(stranger) == true)
                 #expect(tenant.users.first?.roles == [])
 
                 // Once the owner verifies the address, a replay links it.
                 tenant.configure { $0.users[stranger]?.set("email_verified", true) }
                 let replay = try await storedEvent(store, type: "employee.created", data: employeeData())
                 try await handler.handle(replay, context: handlerContext(attempt: 2))
-                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"]?.string == stranger)
-                #expect(try employeeRow(path, "EMP-1")["auth0_sync_status"]?.string == "linked")
+                #expect(try employeeRow(path, "EMP-1").optionalString("auth0_user_id") == stranger)
+                #expect(try employeeRow(path, "EMP-1").optionalString("auth0_sync_status") == "linked")
                 #expect(tenant.users.count == 1)
                 #expect(tenant.users.first?.roles.count == 1)
             }
@@ -412,7 +412,7 @@ struct ProvisioningHandlerTests {
                 } catch let error as HandlerError {
                     #expect(!error.isPermanent)
                 }
-                #expect(try employeeRow(path, "EMP-1")["auth0_user_id"] == .null)
+                #expect(try employeeRow(path, "EMP-1").value("auth0_user_id") == .null)
                 #expect(tenant.users.allSatisfy { $0.roles.isEmpty })
             }
         }
@@ -441,7 +441,7 @@ struct ProvisioningHandlerTests {
                 #expect(tenant.createRequests.isEmpty)
                 #expect(tenant.users.count == 1)
                 #expect(tenant.users.first?.roles.count == 1)
-                #expect(try employeeRow(path, "EMP-1")["role_assigned_at"] != .null)
+                #expect(try employeeRow(path, "EMP-1").value("role_assigned_at") != .null)
             }
         }
     }
@@ -492,11 +492,11 @@ struct ProvisioningHandlerTests {
                     _ = try await store.appendEvents(planned(events, for: "provisioning"))
                     dispatcher.notify()
                     try await eventually(timeout: .seconds(45), "all deliveries finished") {
-                        try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state IN ('done', 'dead')") == 20
+                        try sqlCount(path, "SELECT count(*) AS count FROM deliveries WHERE state IN ('done', 'dead')") == 20
                     }
                 }
-                #expect(try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state = 'dead'") == 0)
-                #expect(try sqlCount(path, "SELECT count(*) FROM employees WHERE auth0_sync_status = 'created'") == 20)
+                #expect(try sqlCount(path, "SELECT count(*) AS count FROM deliveries WHERE state = 'dead'") == 0)
+                #expect(try sqlCount(path, "SELECT count(*) AS count FROM employees WHERE auth0_sync_status = 'created'") == 20)
                 #expect(tenant.users.count == 20)
                 #expect(tenant.createRequests.filter { $0.status == 201 }.count == 20)
                 // Each account's audit row, committed by the dispatcher with the delivery's outcome.
@@ -541,7 +541,7 @@ struct MetadataSyncHandlerTests {
                 #expect(patches[1].json?["email"] == "ada.king@example.com")
                 #expect(patches[2].json?["email"] == nil)
                 #expect(tenant.users.first?.email == "ada.king@example.com")
-                #expect(try employeeRow(path, "EMP-1")["auth0_email"]?.string == "ada.king@example.com")
+                #expect(try employeeRow(path, "EMP-1").optionalString("auth0_email") == "ada.king@example.com")
 
                 // A verified login marks the employee verified.
                 let login = try await store.appendEvent(
@@ -553,14 +553,14 @@ struct MetadataSyncHandlerTests {
                           payload: JSONValue.object([("auth0Id", .string(userID)), ("emailVerified", true)]).serializedString),
                     context: handlerContext()
                 )
-                #expect(try employeeRow(path, "EMP-1")["auth0_sync_status"]?.string == "verified")
+                #expect(try employeeRow(path, "EMP-1").optionalString("auth0_sync_status") == "verified")
 
                 // Deactivation blocks the account.
                 let gone = try await storedEvent(store, type: "employee.deactivated", data: employeeData(email: "ada.king@example.com"))
                 try await sync.handle(gone, context: handlerContext())
                 #expect(tenant.requests("PATCH", "/api/v2/users/").last?.json == ["blocked": true])
                 #expect(tenant.users.first?.blocked == true)
-                #expect(try employeeRow(path, "EMP-1")["blocked"]?.int == 1)
+                #expect(try employeeRow(path, "EMP-1").optionalInt("blocked") == 1)
                 #expect(tenant.users.count == 1)
             }
         }
@@ -572,7 +572,7 @@ struct MetadataSyncHandlerTests {
                 let sync = MetadataSyncHandler(client: try makeClient(tenant, http: http), store: store)
                 try await sync.handle(try await storedEvent(store, type: "employee.updated", data: employeeData("EMP-9")), context: handlerContext())
                 #expect(tenant.requests.isEmpty)
-                #expect(try employeeRow(path, "EMP-9")["auth0_sync_status"]?.string == "pending")
+                #expect(try employeeRow(path, "EMP-9").optionalString("auth0_sync_status") == "pending")
             }
         }
     }

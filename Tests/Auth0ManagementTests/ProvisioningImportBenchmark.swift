@@ -41,7 +41,7 @@ import Testing
                     _ = try await store.appendEvents(planned(events, for: "provisioning"))
                     dispatcher.notify()
                     try await eventually(timeout: .seconds(600), "all deliveries finished") {
-                        try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state IN ('done', 'dead')") == count
+                        try sqlCount(path, "SELECT count(*) AS count FROM deliveries WHERE state IN ('done', 'dead')") == count
                     }
                 }
                 let elapsed = started.duration(to: .now)
@@ -50,7 +50,7 @@ import Testing
                 let limited = api.filter { $0.status == 429 }.count
                 let admitted = api.count - limited
                 let least = max(0, (Double(admitted) - burst) / rate)
-                let dead = try sqlCount(path, "SELECT count(*) FROM deliveries WHERE state = 'dead'")
+                let dead = try sqlCount(path, "SELECT count(*) AS count FROM deliveries WHERE state = 'dead'")
                 let report = String(
                     format: "import bench: employees=%d burst=%.0f rate=%.0f/s concurrency=%d roles=%@ api_calls=%d admitted=%d 429s=%d (%.2f%%) wall=%.2fs least=%.2fs ratio=%.3f dead=%d estimated_rate=%.1f",
                     count, burst, rate, concurrency, roles ? "on" : "off", api.count, admitted, limited,

@@ -53,21 +53,22 @@ func storedEvent(_ store: SQLiteStore, type: String, data: JSONValue, id: String
     return Event(seq: result.seq, source: "productivity", id: id, type: type, receivedAt: "", payload: payload)
 }
 
-func employeeRow(_ path: String, _ id: String) throws -> [String: SQLiteValue] {
+/// The employee's row, read by column name; throws when there is none.
+func employeeRow(_ path: String, _ id: String) throws -> SQLiteRow {
     let connection = try SQLiteConnection(path: path, readOnly: true)
     let names = ["auth0_user_id", "auth0_sync_status", "auth0_account_created_at", "role_assigned_at", "assigned_role", "last_error", "blocked", "email", "auth0_email", "department"]
-    guard let row = try connection.row("SELECT \(names.joined(separator: ", ")) FROM employees WHERE employee_id = ?", [.text(id)]) else { return [:] }
-    return Dictionary(uniqueKeysWithValues: zip(names, row))
+    return try #require(try connection.row("SELECT \(names.joined(separator: ", ")) FROM employees WHERE employee_id = ?", [.text(id)]))
 }
 
 func auditRows(_ path: String, handler: String) throws -> [(outcome: String, detail: String)] {
     let connection = try SQLiteConnection(path: path, readOnly: true)
     return try connection.query("SELECT outcome, detail FROM audit_log WHERE handler = ? ORDER BY id", [.text(handler)])
-        .map { ($0[0].string ?? "", $0[1].string ?? "") }
+        .map { (try $0.string("outcome"), try $0.optionalString("detail") ?? "") }
 }
 
+/// The count a `SELECT count(*) AS count ...` returns.
 func sqlCount(_ path: String, _ sql: String) throws -> Int {
-    try SQLiteConnection(path: path, readOnly: true).row(sql)?.first?.int ?? -1
+    try SQLiteConnection(path: path, readOnly: true).requiredRow(sql).int("count")
 }
 
 /// Runs the dispatcher over `handlers` until `body` returns, then shuts it down gracefully.

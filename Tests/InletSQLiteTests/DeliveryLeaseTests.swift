@@ -22,8 +22,9 @@ import Testing
         await store.close()
     }
 
-    static func state(_ store: SQLiteStore) async throws -> [SQLiteValue] {
-        try await store.read { try $0.row("SELECT state, attempts, last_error, dead_reason FROM deliveries") ?? [] }
+    /// The (only) delivery's row.
+    static func state(_ store: SQLiteStore) async throws -> SQLiteRow {
+        try #require(try await store.read { try $0.row("SELECT state, attempts, last_error, dead_reason FROM deliveries") })
     }
 
     @Test func aWorkerThatLostItsLeaseCannotOverwriteTheNewerClaim() async throws {
@@ -40,14 +41,14 @@ import Testing
             #expect(try await store.renewLeases([second], leaseSeconds: 10).isEmpty)
             let stale = Completion(claim: first, handler: "command", outcome: .dead(error: "stale", reason: .permanent), auditOutcome: true)
             #expect(try await store.complete([stale]) == [first.deliveryID])
-            #expect(try await Self.state(store)[0] == .text("running"))
+            #expect(try await Self.state(store).string("state") == "running")
             #expect(try await store.complete([Completion(claim: second, handler: "command", outcome: .done, auditOutcome: true)]).isEmpty)
-            #expect(try await Self.state(store)[0] == .text("done"))
+            #expect(try await Self.state(store).string("state") == "done")
             // Once done, the stale outcome still cannot turn it back.
             #expect(try await store.complete([stale]) == [first.deliveryID])
-            #expect(try await Self.state(store)[0] == .text("done"))
-            let audit = try await store.read { try $0.query("SELECT outcome FROM audit_log").map { $0[0] } }
-            #expect(audit == [.text("delivered")], "the discarded outcome left no audit row")
+            #expect(try await Self.state(store).string("state") == "done")
+            let audit = try await store.read { try $0.query("SELECT outcome FROM audit_log").map { try $0.string("outcome") } }
+            #expect(audit == ["delivered"], "the discarded outcome left no audit row")
             #expect(try await store.queueStatus().depth == 0)
         }
     }
@@ -65,10 +66,11 @@ import Testing
             #expect(try await store.queueStatus().depth == 1)
             let claims = try await store.claimDue(handler: "command", limit: 1, leaseSeconds: 5, maxAttempts: 3, excluding: []).claims
             #expect(claims.isEmpty)
-            #expect(
-                try await Self.state(store)
-                    == [.text("dead"), .integer(3), .text("no outcome after 3 attempts (the process stopped while running it)"), .text("exhausted")]
-            )
+            let dead = try await Self.state(store)
+            #expect(try dead.string("state") == "dead")
+            #expect(try dead.int("attempts") == 3)
+            #expect(try dead.optionalString("last_error") == "no outcome after 3 attempts (the process stopped while running it)")
+            #expect(try dead.optionalString("dead_reason") == "exhausted")
             #expect(try await store.queueStatus().depth == 0)
         }
     }
@@ -158,7 +160,7 @@ import Testing
             try await eventually("the lease to lapse") { ContinuousClock.now >= lapsed }
             handler.release.withLock { $0 = true }
             try await eventually("the delivery to be done") {
-                try await sqlite.read { try $0.row("SELECT state FROM deliveries")?.first } == .text("done")
+                try await sqlite.read { try $0.row("SELECT state FROM deliveries")?.string("state") } == "done"
             }
             let runs = handler.runs.withLock { $0 }
             #expect(runs.count == 1, "the worker claimed the delivery again while running it")
@@ -205,17 +207,17 @@ import Testing
             #expect(try await retention.purgeOnce() == 1)
             let left = try await store.read { connection in
                 (
-                    events: try connection.query("SELECT id FROM events ORDER BY seq").map { $0[0] },
-                    deliveries: try connection.row("SELECT count(*) FROM deliveries")?.first,
-                    audit: try connection.query("SELECT event_id FROM audit_log ORDER BY id").map { $0[0] }
+                    events: try connection.query("SELECT id FROM events ORDER BY seq").map { try $0.string("id") },
+                    deliveries: try connection.requiredRow("SELECT count(*) AS count FROM deliveries").int("count"),
+                    audit: try connection.query("SELECT event_id FROM audit_log ORDER BY id").map { try $0.optionalString("event_id") }
                 )
             }
-            #expect(left.events == [.text("old-dead"), .text("new-done")])
-            #expect(left.deliveries == .integer(2))
-            #expect(left.audit == [.text("old-dead"), .text("new-done")])
+            #expect(left.events == ["old-dead", "new-done"])
+            #expect(left.deliveries == 2)
+            #expect(left.audit == ["old-dead", "new-done"])
             // The operator's purge takes the dead one too.
             #expect(try await purgeFinished(store, olderThanDays: 30, includingDead: true, clock: time.clock) == 1)
-            #expect(try await store.read { try $0.query("SELECT id FROM events").map { $0[0] } } == [.text("new-done")])
+            #expect(try await store.read { try $0.query("SELECT id FROM events").map { try $0.string("id") } } == ["new-done"])
             #expect(try await Retention(store: store, days: 0, clock: time.clock, logger: Logger(label: "test")).purgeOnce() == 0)
         }
     }
@@ -236,12 +238,12 @@ import Testing
                     try await store.complete(claims.map { Completion(claim: $0, handler: "audit", outcome: .done, auditOutcome: true) })
                 }
                 try await retention.purgeOnce()
-                pages.append(try await store.read { try $0.row("PRAGMA page_count")?.first?.int ?? 0 })
+                pages.append(try await store.read { try $0.requiredRow("PRAGMA page_count").int("page_count") })
                 time.advance(seconds: 86_400 + 1)
             }
             // After the first two days the file reuses the pages the purge freed.
             #expect(pages[9] <= pages[2] + pages[2] / 10, "page counts by day: \(pages)")
-            #expect(try await store.read { try $0.row("SELECT count(*) FROM events")?.first?.int } ?? 0 <= 600)
+            #expect(try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM events").int("count") } <= 600)
         }
     }
 
@@ -267,7 +269,7 @@ import Testing
             #expect(try await store.replay(eventID: "a") == 2)
             #expect(try await store.queueStatus().depth == 3)
             // The count kept by the writer matches a count of the table.
-            let counted = try await store.read { try $0.row("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'running')")?.first?.int }
+            let counted = try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM deliveries WHERE state IN ('pending', 'running')").int("count") }
             #expect(counted == 3)
         }
     }

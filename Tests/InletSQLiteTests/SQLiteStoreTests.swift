@@ -13,12 +13,12 @@ import Testing
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let store = try await SQLiteStore.open(path: path)
-        let mode = try await store.read { try $0.row("PRAGMA journal_mode")?.first?.string }
+        let mode = try await store.read { try $0.row("PRAGMA journal_mode")?.string("journal_mode") }
         #expect(mode == "wal")
         await store.close()
         // Opening again applies nothing new and keeps the version.
         let again = try await SQLiteStore.open(path: path)
-        let version = try await again.read { try $0.row("PRAGMA user_version")?.first?.int }
+        let version = try await again.read { try $0.row("PRAGMA user_version")?.int("user_version") }
         #expect(version == Migrations.latestVersion)
         await again.close()
     }
@@ -48,7 +48,7 @@ import Testing
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(results.filter { $0 }.count == 200)
-        let stored = try await store.read { try $0.row("SELECT count(*) FROM store_meta WHERE key LIKE 'k%'")?.first?.int }
+        let stored = try await store.read { try $0.row("SELECT count(*) AS count FROM store_meta WHERE key LIKE 'k%'")?.int("count") }
         #expect(stored == 200)
         await store.close()
     }
@@ -63,7 +63,7 @@ import Testing
                 try connection.execute("INSERT INTO users (auth0_id, created_at, updated_at) VALUES ('a', 'now', 'now')")
             }
         }
-        let users = try await store.read { try $0.row("SELECT count(*) FROM users")?.first?.int }
+        let users = try await store.read { try $0.row("SELECT count(*) AS count FROM users")?.int("count") }
         #expect(users == 0)
         await store.close()
         await #expect(throws: SQLiteError.closed) { try await store.checkWritable() }
@@ -78,8 +78,9 @@ import Testing
         let result = try await store.recordLogin(UserLogin(auth0ID: "auth0|t"), event: event)
         #expect(result.created)
         #expect(result.eventID == event.id)
-        let row = try await store.read { try $0.row("SELECT last_login_at, created_at FROM users") }
-        #expect(row == [.text("2026-11-18T11:06:40.123Z"), .text("2026-11-18T11:06:40.123Z")])
+        let row = try #require(try await store.read { try $0.row("SELECT last_login_at, created_at FROM users") })
+        #expect(try row.optionalString("last_login_at") == "2026-11-18T11:06:40.123Z")
+        #expect(try row.string("created_at") == "2026-11-18T11:06:40.123Z")
         await store.close()
     }
 

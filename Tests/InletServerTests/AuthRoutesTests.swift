@@ -99,7 +99,9 @@ extension TestClientProtocol {
         /// "email verified-flag" of the user's row.
         @Sendable func verified() throws -> String {
             let row = try query(db, "SELECT email, email_verified FROM users WHERE auth0_id = ?", [.text(Self.sub)]).first
-            return "\(row?[0].string ?? "-") \(row?[1].int ?? -1)"
+            let email = try row?.optionalString("email") ?? "-"
+            let verified = try row?.int("email_verified") ?? -1
+            return "\(email) \(verified)"
         }
         try await withAuthInlet(folder: folder) { client in
             // The Action records the user with a verified address.
@@ -156,11 +158,14 @@ extension TestClientProtocol {
             #expect(json["user"]?["name"] == "Maria Lopez")
 
             let row = try #require(try query(db, "SELECT id, auth0_id, email, name FROM users").first)
-            #expect(row == [.integer(Int64(id)), .text(Self.sub), .text("maria.lopez@example.com"), .text("Maria Lopez")])
+            #expect(try row.int64("id") == Int64(id))
+            #expect(try row.string("auth0_id") == Self.sub)
+            #expect(try row.optionalString("email") == "maria.lopez@example.com")
+            #expect(try row.optionalString("name") == "Maria Lopez")
             let events = try query(db, "SELECT source, type, payload FROM events")
             #expect(events.count == 1)
-            #expect(events.first?[1].string == "auth0.user.login")
-            #expect(events.first?[2].string?.contains(Self.sub) == true)
+            #expect(try events.first?.string("type") == "auth0.user.login")
+            #expect(try events.first?.string("payload").contains(Self.sub) == true)
         }
     }
 
@@ -176,7 +181,7 @@ extension TestClientProtocol {
             #expect(json["email"] == "new@example.com")
             #expect(json["name"] == "Maria")  // kept: the body did not send one
             #expect(try count(db, "users") == 1)
-            #expect(try query(db, "SELECT logins_count FROM users").first?.first?.int == 2)
+            #expect(try query(db, "SELECT logins_count FROM users").first?.int("logins_count") == 2)
             // And the other way round: the Action after the frontend.
             let again = try await client.syncUser(#"{"auth0Id":"\#(Self.sub)"}"#).json
             #expect(again["created"] == false)

@@ -109,13 +109,13 @@ import Testing
         // Kill it while command deliveries are running.
         let db = folder.databasePath
         try await eventually("a command delivery running") {
-            try query(db, "SELECT count(*) FROM deliveries WHERE handler = 'command' AND state = 'running'").first?.first?.int ?? 0 > 0
+            try sqlCount(db, "SELECT count(*) AS count FROM deliveries WHERE handler = 'command' AND state = 'running'") > 0
         }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let runningAtKill = Set(try query(
             db, "SELECT e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.handler = 'command' AND d.state = 'running'"
-        ).compactMap { $0.first?.string })
+        ).map { try $0.string("id") })
 
         let (second, secondPort) = try await Self.start(config: config, database: db, log: log)
         defer {
@@ -127,7 +127,7 @@ import Testing
         try await Self.waitUntilServing(port: secondPort, log: log)
         do {
             try await eventually(timeout: .seconds(60), "every delivery done") {
-                try query(db, "SELECT count(*) FROM deliveries WHERE state = 'done'").first?.first?.int == ids.count * 2
+                try sqlCount(db, "SELECT count(*) AS count FROM deliveries WHERE state = 'done'") == ids.count * 2
             }
         } catch {
             let rows = try query(db, "SELECT handler, state, attempts, last_error FROM deliveries")
@@ -139,7 +139,7 @@ import Testing
         #expect(Set(ranFor) == Set(ids), "every acknowledged event reached the command handler")
         let repeated = Set(ranFor.filter { id in ranFor.filter { $0 == id }.count > 1 })
         #expect(repeated.isSubset(of: runningAtKill), "only deliveries whose lease expired ran twice")
-        let audited = try query(db, "SELECT count(DISTINCT event_id) FROM audit_log WHERE outcome = 'received'").first?.first?.int
+        let audited = try sqlCount(db, "SELECT count(DISTINCT event_id) AS count FROM audit_log WHERE outcome = 'received'")
         #expect(audited == ids.count)
 
         // SIGTERM ends it gracefully.

@@ -42,7 +42,7 @@ extension TestClientProtocol {
             #expect(try again.json["accepted"] == 0)
             #expect(try again.json["duplicates"] == 3)
 
-            let ids = try query(db, "SELECT id FROM events WHERE source = 'admin' AND type = 'employee.created' ORDER BY id").compactMap { $0.first?.string }
+            let ids = try query(db, "SELECT id FROM events WHERE source = 'admin' AND type = 'employee.created' ORDER BY id").map { try $0.string("id") }
             #expect(ids == ["import:E1", "import:E2", "import:E4"])
             try await eventually("the imported events are delivered") {
                 try ["import:E1", "import:E2", "import:E4"].allSatisfy { try deliveryState(db, event: $0, handler: "scripted")?.state == "done" }
@@ -97,9 +97,9 @@ extension TestClientProtocol {
             let eventID = try #require(try response.json["event_id"]?.stringValue)
             #expect(try response.json["handlers"] == ["scripted"])
             let row = try #require(try query(db, "SELECT source, type, payload FROM events WHERE id = ?", [.text(eventID)]).first)
-            #expect(row[0].string == "admin")
-            #expect(row[1].string == "employee.provision")
-            let payload = try JSONDocument.parse(row[2].string ?? "").root.value
+            #expect(try row.string("source") == "admin")
+            #expect(try row.string("type") == "employee.provision")
+            let payload = try JSONDocument.parse(try row.string("payload")).root.value
             #expect(payload["force"] == true)
             #expect(payload["data"]?["employee_id"] == "E7")
             #expect(payload["data"]?["email"] == "grace@example.com")
@@ -111,7 +111,7 @@ extension TestClientProtocol {
             let plain = try await client.admin(.post, "/admin/employees/E7/provision")
             #expect(plain.status == .accepted, "\(plain.text)")
             let plainID = try #require(try plain.json["event_id"]?.stringValue)
-            let plainPayload = try query(db, "SELECT payload FROM events WHERE id = ?", [.text(plainID)]).first?.first?.string ?? ""
+            let plainPayload = try #require(try query(db, "SELECT payload FROM events WHERE id = ?", [.text(plainID)]).first).string("payload")
             #expect(try JSONDocument.parse(plainPayload).root.value["force"] == false)
         }
     }

@@ -51,7 +51,7 @@ func deliveryState(_ db: String, event id: String, handler: String) throws -> (s
     try query(
         db, "SELECT d.state, d.attempts, d.last_error, d.dead_reason FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.id = ? AND d.handler = ?",
         [.text(id), .text(handler)]
-    ).first.map { ($0[0].string ?? "", $0[1].int ?? 0, $0[2].string) }
+    ).first.map { (try $0.string("state"), try $0.int("attempts"), try $0.optionalString("last_error")) }
 }
 
 func configurePipeline(_ configuration: inout Configuration) {
@@ -82,10 +82,10 @@ func configurePipeline(_ configuration: inout Configuration) {
             }
             #expect(handler.recorded.map(\.id) == ["msg_fanout"])
             #expect(try count(db, "events") == 1)
-            let payload = try query(db, "SELECT payload FROM events").first?.first?.string
+            let payload = try query(db, "SELECT payload FROM events").first?.string("payload")
             #expect(payload == body)
             try await eventually("audit rows") {
-                try query(db, "SELECT outcome FROM audit_log WHERE event_id = 'msg_fanout' ORDER BY outcome").compactMap { $0.first?.string }
+                try query(db, "SELECT outcome FROM audit_log WHERE event_id = 'msg_fanout' ORDER BY outcome").map { try $0.string("outcome") }
                     .contains("received")
             }
         }
@@ -107,7 +107,8 @@ func configurePipeline(_ configuration: inout Configuration) {
             #expect(try deliveryState(db, event: "msg_retry", handler: "scripted")?.attempts == 3)
             // What the handler audited is stored with each attempt's outcome, failed ones too.
             let rows = try query(db, "SELECT handler, detail FROM audit_log WHERE event_id = 'msg_retry' AND outcome = 'attempt_ran' ORDER BY id")
-            #expect(rows == [1, 2, 3].map { [.text("scripted"), .text("attempt \($0)")] })
+            #expect(try rows.map { try $0.optionalString("handler") } == ["scripted", "scripted", "scripted"])
+            #expect(try rows.map { try $0.optionalString("detail") } == ["attempt 1", "attempt 2", "attempt 3"])
         }
     }
 
@@ -162,7 +163,7 @@ func configurePipeline(_ configuration: inout Configuration) {
             #expect(try await client.postSigned(employeeEvent(), id: "msg_exhaust").status == .accepted)
             try await eventually("dead") { try deliveryState(db, event: "msg_exhaust", handler: "scripted")?.state == "dead" }
             #expect(handler.recorded.count == 3)
-            let reason = try query(db, "SELECT dead_reason FROM deliveries").first?.first?.string
+            let reason = try query(db, "SELECT dead_reason FROM deliveries").first?.optionalString("dead_reason")
             #expect(reason == "exhausted")
         }
     }
@@ -179,10 +180,10 @@ func configurePipeline(_ configuration: inout Configuration) {
             }
             // Held at the gate: two run, eight wait their turn.
             try await eventually("both slots busy") { handler.running == 2 }
-            #expect(try query(db, "SELECT count(*) FROM deliveries WHERE state = 'pending'").first?.first?.int == 8)
+            #expect(try sqlCount(db, "SELECT count(*) AS count FROM deliveries WHERE state = 'pending'") == 8)
             handler.gate.withLock { $0 = true }
             try await eventually("all done") {
-                try query(db, "SELECT count(*) FROM deliveries WHERE state = 'done'").first?.first?.int == 10
+                try sqlCount(db, "SELECT count(*) AS count FROM deliveries WHERE state = 'done'") == 10
             }
             #expect(handler.peak == 2)
         }
@@ -197,7 +198,7 @@ func configurePipeline(_ configuration: inout Configuration) {
         try await withInlet(folder: folder, handlers: [handler.factory(options: options)], configure: configurePipeline) { client in
             #expect(try await client.postSigned(employeeEvent(), id: "msg_long").status == .accepted)
             try await eventually("running") { handler.running == 1 }
-            let lease = { try query(db, "SELECT lease_until FROM deliveries").first?.first?.int ?? 0 }
+            let lease = { try query(db, "SELECT lease_until FROM deliveries").first?.optionalInt("lease_until") ?? 0 }
             let first = try lease()
             // Renewed until well past the first lease's end, while the worker polls every 200 ms.
             try await eventually("lease renewed past its first end") { try lease() >= first + 2_000 }
@@ -215,7 +216,7 @@ func configurePipeline(_ configuration: inout Configuration) {
         try await withInlet(folder: folder, handlers: [AuditHandler.factory], configure: configurePipeline) { client in
             #expect(try await client.syncUser(#"{"auth0Id":"auth0|audited"}"#).status == .ok)
             try await eventually("audited") {
-                try query(db, "SELECT count(*) FROM audit_log WHERE event_type = 'auth0.user.login' AND outcome = 'received'").first?.first?.int == 1
+                try sqlCount(db, "SELECT count(*) AS count FROM audit_log WHERE event_type = 'auth0.user.login' AND outcome = 'received'") == 1
             }
         }
     }

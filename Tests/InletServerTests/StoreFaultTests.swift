@@ -100,11 +100,11 @@ import Testing
             restarted.waitUntilExit()
         }
         try await CrashRecoveryTests.waitUntilServing(port: restartedPort, log: log)
-        let stored = Set(try query(folder.databasePath, "SELECT auth0_id FROM users").compactMap { $0.first?.string })
+        let stored = Set(try query(folder.databasePath, "SELECT auth0_id FROM users").map { try $0.string("auth0_id") })
         for index in acknowledged {
             #expect(stored.contains("auth0|fault-\(index)"), "acknowledged login \(index) was lost")
         }
-        #expect(try query(folder.databasePath, "PRAGMA integrity_check").first?.first == .text("ok"))
+        #expect(try query(folder.databasePath, "PRAGMA integrity_check").map { try $0.string("integrity_check") } == ["ok"])
     }
 
     @Test func aSymlinkedDatabaseIsSyncedThroughItsRealWAL() async throws {
@@ -168,9 +168,9 @@ import Testing
         #expect(await Self.login(client, port: port, 1) == 200)
         let db = folder.databasePath
         try await eventually("the audit delivery to be done") {
-            try query(db, "SELECT count(*) FROM deliveries WHERE state = 'done'").first?.first?.int == 1
+            try sqlCount(db, "SELECT count(*) AS count FROM deliveries WHERE state = 'done'") == 1
         }
-        let eventID = try #require(try query(db, "SELECT id FROM events").first?.first?.string)
+        let eventID = try #require(try query(db, "SELECT id FROM events").first?.string("id"))
 
         // Reading beside it writes nothing: neither the database nor its WAL changes.
         func stamp() throws -> [String] {
@@ -193,7 +193,7 @@ import Testing
         // Both of the login's deliveries: audit, and metadata-sync (waiting for Auth0 credentials).
         #expect(try JSONDocument.parse(replayed.output).root.value["replayed"] == 2, "\(replayed.output)")
         try await eventually("the replayed delivery to run again") {
-            try query(db, "SELECT count(*) FROM audit_log WHERE event_id = ? AND outcome = 'received'", [.text(eventID)]).first?.first?.int == 2
+            try sqlCount(db, "SELECT count(*) AS count FROM audit_log WHERE event_id = ? AND outcome = 'received'", [.text(eventID)]) == 2
         }
         // An unknown id is the server's 404, said as such.
         let unknown = try CLITests.inlet(["replay", "no-such-event", "--database", db], environment: cli)
@@ -247,15 +247,18 @@ import Testing
                 try await eventually(timeout: .seconds(30), "the poison delivery to kill inlet (round \(round))") { !server.isRunning }
             } else {
                 try await eventually(timeout: .seconds(30), "the delivery to be dead-lettered") {
-                    try query(db, "SELECT state FROM deliveries WHERE handler = 'command'").first?.first == .text("dead")
+                    try query(db, "SELECT state FROM deliveries WHERE handler = 'command'").first?.string("state") == "dead"
                 }
                 #expect(server.isRunning)
                 kill(server.processIdentifier, SIGTERM)
                 server.waitUntilExit()
             }
         }
-        #expect(try query(db, "SELECT id FROM events") == [[.text(id)]])
-        let row = try query(db, "SELECT state, attempts, last_error FROM deliveries WHERE handler = 'command'")
-        #expect(row == [[.text("dead"), .integer(2), .text("no outcome after 2 attempts (the process stopped while running it)")]])
+        #expect(try query(db, "SELECT id FROM events").map { try $0.string("id") } == [id])
+        let rows = try query(db, "SELECT state, attempts, last_error FROM deliveries WHERE handler = 'command'")
+        #expect(rows.count == 1)
+        #expect(try rows.first?.string("state") == "dead")
+        #expect(try rows.first?.int("attempts") == 2)
+        #expect(try rows.first?.optionalString("last_error") == "no outcome after 2 attempts (the process stopped while running it)")
     }
 }

@@ -83,13 +83,18 @@ extension TestResponse {
 }
 
 /// Reads the database directly, read-only, the way an operator would.
-func query(_ path: String, _ sql: String, _ values: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+func query(_ path: String, _ sql: String, _ values: [SQLiteValue] = []) throws -> [SQLiteRow] {
     let connection = try SQLiteConnection(path: path, readOnly: true)
     return try connection.query(sql, values)
 }
 
+/// The `count` column of `sql` (`SELECT count(*) AS count FROM ...`), read directly.
+func sqlCount(_ path: String, _ sql: String, _ values: [SQLiteValue] = []) throws -> Int {
+    try SQLiteConnection(path: path, readOnly: true).requiredRow(sql, values).int("count")
+}
+
 func count(_ path: String, _ table: String) throws -> Int {
-    try query(path, "SELECT count(*) FROM \(table)").first?.first?.int ?? -1
+    try sqlCount(path, "SELECT count(*) AS count FROM \(table)")
 }
 
 /// A fixture's text from `fixtures/`.

@@ -25,22 +25,22 @@ import Testing
             let userID = try #require(json["user_id"]?.intValue)
 
             let row = try #require(try query(db, "SELECT id, auth0_id, email, name, picture, email_verified, logins_count, auth0_logins_count, last_ip, last_login_at FROM users").first)
-            #expect(row[0].int == userID)
-            #expect(row[1].string == "auth0|6745a1f0c2d94e0012ab34cd")
-            #expect(row[2].string == "maria.lopez@example.com")
-            #expect(row[3].string == "Maria Lopez")
-            #expect(row[4].string?.hasPrefix("https://s.gravatar.com/") == true)
-            #expect(row[5].int == 1)
-            #expect(row[6].int == 1)
-            #expect(row[7].int == 42)
-            #expect(row[8].string == "203.0.113.24")
-            #expect(row[9].string != nil)
+            #expect(try row.int("id") == userID)
+            #expect(try row.string("auth0_id") == "auth0|6745a1f0c2d94e0012ab34cd")
+            #expect(try row.optionalString("email") == "maria.lopez@example.com")
+            #expect(try row.optionalString("name") == "Maria Lopez")
+            #expect(try row.optionalString("picture")?.hasPrefix("https://s.gravatar.com/") == true)
+            #expect(try row.int("email_verified") == 1)
+            #expect(try row.int("logins_count") == 1)
+            #expect(try row.optionalInt("auth0_logins_count") == 42)
+            #expect(try row.optionalString("last_ip") == "203.0.113.24")
+            #expect(try row.optionalString("last_login_at") != nil)
 
             let events = try query(db, "SELECT source, type, payload FROM events")
             #expect(events.count == 1)
-            #expect(events.first?[0].string == "auth0")
-            #expect(events.first?[1].string == "auth0.user.login")
-            #expect(events.first?[2].string == body)
+            #expect(try events.first?.string("source") == "auth0")
+            #expect(try events.first?.string("type") == "auth0.user.login")
+            #expect(try events.first?.string("payload") == body)
         }
     }
 
@@ -58,7 +58,10 @@ import Testing
             #expect(first["user_id"] == second["user_id"])
             #expect(second["user_id"] == third["user_id"])
             let row = try #require(try query(db, "SELECT email, name, email_verified, logins_count FROM users").first)
-            #expect(row == [.text("new@example.com"), .text("Old"), .integer(1), .integer(3)])
+            #expect(try row.optionalString("email") == "new@example.com")
+            #expect(try row.optionalString("name") == "Old")
+            #expect(try row.int("email_verified") == 1)
+            #expect(try row.int("logins_count") == 3)
             #expect(try count(db, "users") == 1)
             #expect(try count(db, "events") == 3)
         }
@@ -73,7 +76,7 @@ import Testing
         try await withInlet(folder: folder) { client in
             let response = try await client.syncUser(body)
             #expect(response.status == .ok, "\(response.text)")
-            #expect(try query(db, "SELECT auth0_id FROM users").first?.first?.string == expectedID)
+            #expect(try query(db, "SELECT auth0_id FROM users").first?.string("auth0_id") == expectedID)
         }
     }
 
