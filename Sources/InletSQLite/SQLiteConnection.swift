@@ -54,9 +54,6 @@ public enum SQLiteValue: Sendable, Equatable {
     public static func text(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
     public static func integer(_ value: Int?) -> SQLiteValue { value.map { .integer(Int64($0)) } ?? .null }
     public static func bool(_ value: Bool?) -> SQLiteValue { value.map { .integer($0 ? 1 : 0) } ?? .null }
-
-    public var int: Int? { if case .integer(let v) = self { Int(v) } else { nil } }
-    public var string: String? { if case .text(let v) = self { v } else { nil } }
 }
 
 /// Synchronous durability of a connection, `PRAGMA synchronous`.
