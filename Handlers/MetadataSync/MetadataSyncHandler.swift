@@ -18,13 +18,14 @@ internal import Logging
 /// account from the updated row. Every step can be repeated safely.
 public struct MetadataSyncHandler: EventHandler {
     public static let name = "metadata-sync"
+    public static let defaultSubscriptions = [EventType.employeeUpdated, .employeeDeactivated, .userLogin].map(EventPattern.init)
     public let subscriptions: [EventPattern]
     let client: ManagementClient
     let store: any EmployeeStore
 
     public init(
         client: ManagementClient, store: any EmployeeStore,
-        subscriptions: [EventPattern] = ["employee.updated", "employee.deactivated", "auth0.user.login"]
+        subscriptions: [EventPattern] = Self.defaultSubscriptions
     ) {
         self.client = client
         self.store = store
@@ -36,7 +37,7 @@ public struct MetadataSyncHandler: EventHandler {
         var defaults = HandlerOptions()
         defaults.concurrency = 2
         return clients.handlerFactory(
-            Self.self, defaultOptions: defaults, subscriptions: ["employee.updated", "employee.deactivated", "auth0.user.login"]
+            Self.self, defaultOptions: defaults, subscriptions: Self.defaultSubscriptions
         ) { management in
             MetadataSyncHandler(client: management.client, store: management.employees, subscriptions: management.subscriptions)
         }

@@ -34,6 +34,7 @@ internal import Logging
 /// ```
 public struct ProvisioningHandler: EventHandler {
     public static let name = "provisioning"
+    public static let defaultSubscriptions = [EventType.employeeCreated, .employeeProvision].map(EventPattern.init)
 
     /// What the handler does, from `AUTH0_*` and the handler's settings.
     public struct Options: Sendable {
@@ -82,7 +83,7 @@ public struct ProvisioningHandler: EventHandler {
 
     public init(
         client: ManagementClient, store: any EmployeeStore, options: Options = Options(),
-        subscriptions: [EventPattern] = [EventPattern(EventType.employeeCreated.rawValue), EventPattern(EventType.employeeProvision.rawValue)], metrics: (any MetricsFactory)? = nil,
+        subscriptions: [EventPattern] = Self.defaultSubscriptions, metrics: (any MetricsFactory)? = nil,
         clock: WallClock = .system
     ) {
         self.client = client
@@ -99,7 +100,7 @@ public struct ProvisioningHandler: EventHandler {
         var defaults = HandlerOptions()
         defaults.concurrency = 4
         return clients.handlerFactory(
-            Self.self, defaultOptions: defaults, subscriptions: ["employee.created", "employee.provision"], settings: [Options.settings]
+            Self.self, defaultOptions: defaults, subscriptions: Self.defaultSubscriptions, settings: [Options.settings]
         ) { management in
             ProvisioningHandler(
                 client: management.client, store: management.employees, options: try Options(settings: management.setup.settings),

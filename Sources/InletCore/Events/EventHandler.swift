@@ -48,6 +48,11 @@ public struct EventPattern: Sendable, Hashable, ExpressibleByStringLiteral, Cust
         self.pattern = value
     }
 
+    /// Exactly `type`.
+    public init(_ type: EventType) {
+        self.pattern = type.rawValue
+    }
+
     public func matches(_ type: String) -> Bool {
         if self.pattern == "*" { return true }
         if self.pattern.hasSuffix(".*") {
