@@ -64,18 +64,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The worker thread (named, sized, joinable from async code) and the work queue of the
+        // classes that own a thread: the SQLite executor and its commit syncer, the curl
+        // multi loop, the command handler's supervisor. No dependencies.
+        .target(name: "InletThreads", swiftSettings: swiftSettings),
         // Outbound HTTP on libcurl's multi interface (handlers that call out, Auth0), with
         // swift-http-types' method and field types.
         .target(
             name: "InletHTTPClient",
-            dependencies: ["CCurl", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["CCurl", "InletThreads", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: swiftSettings
         ),
         // The SQLite store: connection, writer thread with group commit, commit syncer,
         // checkpoints, the process lock, migrations.
         .target(
             name: "InletSQLite",
-            dependencies: ["InletCore", "CSQLite3", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "InletThreads", "CSQLite3", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Auth0 access tokens for /auth/*: JWT, JWKS and its cache.
@@ -165,7 +169,7 @@ let package = Package(
         ),
         .target(
             name: "CommandHandler",
-            dependencies: ["InletCore", "CSpawn", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "InletThreads", "CSpawn", .product(name: "Logging", package: "swift-log")],
             path: "Handlers/Command",
             swiftSettings: swiftSettings
         ),
@@ -239,6 +243,11 @@ let package = Package(
         .testTarget(
             name: "FuzzCorpusTests",
             dependencies: ["InletFuzzEntries"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InletThreadsTests",
+            dependencies: ["InletThreads"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

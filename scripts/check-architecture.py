@@ -4,7 +4,8 @@ dependency added in passing cannot undo them:
 
 - InletCore (the handler kit) links no C library but jansson and libcrypto, and no Inlet
   module: the store protocols are its only way to storage;
-- InletHTTPClient depends on libcurl (and swift-http-types) only;
+- InletHTTPClient depends on libcurl (and swift-http-types) only, besides InletThreads;
+- InletThreads (the worker thread and work queue) depends on nothing;
 - no handler links SQLite, the server or the command line; a handler that makes no HTTP
   call does not link libcurl;
 - only InletServer and InletCommand see Hummingbird.
@@ -59,8 +60,10 @@ core = closure("InletCore")
 for name in core & (c_libraries | inlet_modules):
     if name not in {"CJansson", "COpenSSL"}:
         failures.append(f"InletCore depends on {name}: the handler kit sees JSON and crypto only, and storage only through its protocols")
-if {d for d in direct("InletHTTPClient") if d in targets} != {"CCurl"}:
-    failures.append(f"InletHTTPClient depends on {direct('InletHTTPClient')}: it may use libcurl and swift-http-types only")
+if {d for d in direct("InletHTTPClient") if d in targets} - {"InletThreads"} != {"CCurl"}:
+    failures.append(f"InletHTTPClient depends on {direct('InletHTTPClient')}: it may use libcurl, swift-http-types and InletThreads only")
+if direct("InletThreads"):
+    failures.append(f"InletThreads depends on {direct('InletThreads')}: the thread primitives depend on nothing")
 
 handlers = [name for name, target in targets.items() if (target.get("path") or "").startswith("Handlers/")]
 if not handlers:

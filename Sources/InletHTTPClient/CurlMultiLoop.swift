@@ -1,20 +1,20 @@
 internal import CCurl
 internal import Foundation
 internal import HTTPTypes
+internal import InletThreads
 
 /// The thread that owns the `CURLM` handle and runs every transfer.
 final class CurlMultiLoop: @unchecked Sendable {
     // @unchecked Sendable: `multi`, `active` and `idleHandles` are touched only by the
     // loop thread, except `curl_multi_wakeup`, which libcurl allows from any thread and
-    // which is called under `lock` only while `stopping` is false (the handle is then
-    // alive). `pending`, `cancellations`, `stopping`, `stopped` and `stopWaiters` are
-    // guarded by `lock`.
+    // which is called under `lock` only while `stopping` is false (the loop thread frees
+    // the handle only after it saw `stopping`). `pending`, `cancellations` and `stopping`
+    // are guarded by `lock`; `thread` and `configuration` are immutable.
     private let lock = NSLock()
     private var pending: [Transfer] = []
     private var cancellations: [Transfer] = []
     private var stopping = false
-    private var stopped = false
-    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    private let thread = WorkerThread(name: "inlet.http.curl", stackSize: 1 << 20)
 
     private let configuration: OutboundClient.Configuration
     private let multi: UnsafeMutableRawPointer
@@ -29,10 +29,11 @@ final class CurlMultiLoop: @unchecked Sendable {
         _ = CCurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, configuration.maxConnections))
         _ = CCurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, configuration.maxConnectionsPerHost))
         // The thread keeps the loop alive until it stops.
-        let thread = Thread { [self] in self.run() }
-        thread.name = "inlet.http.curl"
-        thread.stackSize = 1 << 20
-        thread.start()
+        do {
+            try self.thread.start { [self] in self.run() }
+        } catch {
+            preconditionFailure("\(error)")
+        }
     }
 
     // MARK: Called from any thread
@@ -74,21 +75,11 @@ final class CurlMultiLoop: @unchecked Sendable {
         self.lock.unlock()
     }
 
+    /// Fails every transfer with ``OutboundError/shutdown``, frees the handles, and returns
+    /// once the loop thread has ended.
     func stop() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            self.lock.lock()
-            if self.stopped {
-                self.lock.unlock()
-                continuation.resume()
-                return
-            }
-            self.stopWaiters.append(continuation)
-            if !self.stopping {
-                self.stopping = true
-                _ = curl_multi_wakeup(self.multi)
-            }
-            self.lock.unlock()
-        }
+        self.requestStop()
+        await self.thread.join()
     }
 
     // MARK: The loop thread
@@ -140,13 +131,6 @@ final class CurlMultiLoop: @unchecked Sendable {
         for easy in self.idleHandles { curl_easy_cleanup(easy) }
         self.idleHandles = []
         curl_multi_cleanup(self.multi)
-
-        self.lock.lock()
-        self.stopped = true
-        let waiters = self.stopWaiters
-        self.stopWaiters = []
-        self.lock.unlock()
-        for waiter in waiters { waiter.resume() }
     }
 
     /// The multi handle itself failed (out of memory): fail what it was running.

@@ -1,6 +1,8 @@
 internal import InletCore
 internal import CSQLite3
 internal import Foundation
+internal import InletThreads
+internal import Synchronization
 
 /// A dedicated thread that owns one ``SQLiteConnection`` and runs work on it.
 ///
@@ -29,8 +31,8 @@ internal import Foundation
 /// }
 /// ```
 public final class SQLiteExecutor: @unchecked Sendable {
-    // @unchecked Sendable: `connection` is touched only by `thread`; the queue and the
-    // flags are guarded by `condition`.
+    // @unchecked Sendable: the connection and `syncer` are touched only by `thread`; `jobs`
+    // is a WorkQueue (locked), `state` a Mutex, `mode` and `hooks` are immutable.
 
     public enum Mode: Sendable {
         /// Group waiting jobs into one transaction (group commit). With `syncWAL` (a
@@ -42,19 +44,19 @@ public final class SQLiteExecutor: @unchecked Sendable {
         case reader
     }
 
-    private struct Job {
+    private struct Job: Sendable {
         /// Runs the caller's body on the executor thread; returns how to answer it.
-        let run: (SQLiteConnection) -> Outcome
+        let run: @Sendable (SQLiteConnection) -> Outcome
         /// Answers the caller with `error` without running the body.
-        let reject: (any Error) -> Void
+        let reject: @Sendable (any Error) -> Void
     }
 
-    fileprivate struct Outcome {
+    fileprivate struct Outcome: Sendable {
         let succeeded: Bool
         /// Resumes the caller with the body's result or error.
-        let answer: () -> Void
+        let answer: @Sendable () -> Void
         /// Resumes the caller with `error` instead (the batch's commit failed).
-        let fail: (any Error) -> Void
+        let fail: @Sendable (any Error) -> Void
     }
 
     /// Hooks of a writer, run on its thread.
@@ -77,17 +79,18 @@ public final class SQLiteExecutor: @unchecked Sendable {
         }
     }
 
-    private let condition = NSCondition()
-    private var queue: [Job] = []
-    private var stopping = false
-    private var stopped = false
-    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private let thread: WorkerThread
+    /// Closed by `close()` and when the thread ends; refusing after an I/O error.
+    private let jobs = WorkQueue<Job>()
     private let mode: Mode
     private let hooks: Hooks
-    /// Why the connection could not be opened, once known.
-    private var openError: (any Error)?
-    /// The I/O error that stopped the writer, once one happened.
-    private var failure: SQLiteError?
+    private struct State {
+        /// Why the connection could not be opened, once known.
+        var openError: (any Error)?
+        /// The I/O error that stopped the writer, once one happened.
+        var failure: SQLiteError?
+    }
+    private let state = Mutex(State())
     /// Makes commits durable before they are answered (writer mode with `syncWAL`); made
     /// once the connection is open and knows where its WAL is. Touched only by the thread.
     private var syncer: CommitSyncer?
@@ -97,20 +100,27 @@ public final class SQLiteExecutor: @unchecked Sendable {
     public init(name: String, mode: Mode, hooks: Hooks = Hooks(), open: @escaping @Sendable () throws -> SQLiteConnection) {
         self.mode = mode
         self.hooks = hooks
-        let thread = Thread { [self] in
-            self.serve(name: name, open: open)
-            self.finish()
+        self.thread = WorkerThread(name: name, stackSize: 1 << 20)
+        // The thread keeps the executor alive until it ends.
+        do {
+            try self.thread.start { [self] in
+                self.serve(name: name, open: open)
+                self.finish()
+            }
+        } catch {
+            preconditionFailure("\(error)")
         }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// The I/O error that stopped this writer, if one did.
     public var stoppedBy: SQLiteError? {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        return self.failure
+        self.state.withLock { $0.failure }
+    }
+
+    /// Why a job is refused: the I/O error that stopped the writer, the connection that
+    /// could not be opened, or the executor being closed.
+    private var refusal: any Error {
+        self.state.withLock { $0.failure ?? $0.openError ?? SQLiteError.closed }
     }
 
     /// Runs `body` on the executor's connection and returns its result. For a writer,
@@ -135,16 +145,9 @@ public final class SQLiteExecutor: @unchecked Sendable {
                     )
                 }
             }, reject: { continuation.resume(throwing: $0) })
-            self.condition.lock()
-            if self.stopping || self.failure != nil {
-                let error = self.failure ?? self.openError ?? SQLiteError.closed
-                self.condition.unlock()
-                continuation.resume(throwing: error)
-                return
+            if !self.jobs.append(job) {
+                continuation.resume(throwing: self.refusal)
             }
-            self.queue.append(job)
-            self.condition.signal()
-            self.condition.unlock()
         }
     }
 
@@ -154,58 +157,38 @@ public final class SQLiteExecutor: @unchecked Sendable {
             body(connection)
             return Outcome(succeeded: true, answer: {}, fail: { _ in })
         }, reject: { _ in })
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        guard !self.stopping && self.failure == nil else { return }
-        self.queue.append(job)
-        self.condition.signal()
+        _ = self.jobs.append(job)
     }
 
     /// Finishes the queued jobs, closes the connection and ends the thread. The thread
     /// keeps the executor alive until this is called.
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            self.condition.lock()
-            if self.stopped {
-                self.condition.unlock()
-                continuation.resume()
-                return
-            }
-            self.stopping = true
-            self.closeWaiters.append(continuation)
-            self.condition.broadcast()
-            self.condition.unlock()
-        }
+        self.jobs.close()
+        await self.thread.join()
     }
 
     /// Stops the writer for good after an I/O error: answers everything queued with it,
-    /// refuses every later job, and tells `onFailure` (once).
+    /// refuses every later job, and tells `onFailure` (once). The thread goes on (refusing
+    /// whatever it still holds) until `close()`.
     fileprivate func fail(_ error: SQLiteError) {
-        self.condition.lock()
-        let first = self.failure == nil
-        if first { self.failure = error }
-        let orphans = self.queue
-        self.queue = []
-        self.condition.broadcast()
-        self.condition.unlock()
-        for job in orphans { job.reject(error) }
+        // The failure is recorded before the queue refuses, so a refused job reports it.
+        let first = self.state.withLock { state in
+            guard state.failure == nil else { return false }
+            state.failure = error
+            return true
+        }
+        for job in self.jobs.refuseAll() { job.reject(error) }
         if first { self.hooks.onFailure?(error) }
     }
 
-    /// Marks the thread stopped; answers `close()` callers and anything still queued.
+    /// The thread's last act: answers anything still queued (the connection could not be
+    /// opened). `close()` callers are answered when the thread's body has returned.
     private func finish() {
         self.syncer?.stop()
-        self.condition.lock()
-        self.stopping = true
-        self.stopped = true
-        let orphans = self.queue
-        let waiters = self.closeWaiters
-        let error = self.failure ?? self.openError ?? SQLiteError.closed
-        self.queue = []
-        self.closeWaiters = []
-        self.condition.unlock()
+        self.jobs.close()
+        let orphans = self.jobs.refuseAll()
+        let error = self.refusal
         for job in orphans { job.reject(error) }
-        for waiter in waiters { waiter.resume() }
     }
 
     /// Opens the connection and runs jobs until closed; the connection is closed when
@@ -215,9 +198,7 @@ public final class SQLiteExecutor: @unchecked Sendable {
         do {
             connection = try open()
         } catch {
-            self.condition.lock()
-            self.openError = error
-            self.condition.unlock()
+            self.state.withLock { $0.openError = error }
             return
         }
         if case .writer(_, true) = self.mode {
@@ -227,33 +208,12 @@ public final class SQLiteExecutor: @unchecked Sendable {
     }
 
     private func loop(_ connection: SQLiteConnection) {
-        while true {
-            self.condition.lock()
-            while self.queue.isEmpty && !self.stopping {
-                self.condition.wait()
-            }
-            if self.queue.isEmpty && self.stopping {
-                self.condition.unlock()
-                // Answer what waits on a sync while the connection is still open.
-                self.syncer?.stop()
-                if self.stoppedBy == nil {
-                    self.hooks.beforeClose?(connection)
-                } else {
-                    connection.disableCheckpointOnClose()
-                }
-                return
-            }
-            let batch: [Job]
-            switch self.mode {
-            case .writer(let maxBatch, _):
-                let count = min(maxBatch, self.queue.count)
-                batch = Array(self.queue.prefix(count))
-                self.queue.removeFirst(count)
-            case .reader:
-                batch = [self.queue.removeFirst()]
-            }
-            self.condition.unlock()
-
+        let maxBatch: Int
+        switch self.mode {
+        case .writer(let max, _): maxBatch = max
+        case .reader: maxBatch = 1
+        }
+        while let batch = self.jobs.next(max: maxBatch) {
             switch self.mode {
             case .writer:
                 guard let committed = self.runTransaction(batch, on: connection) else { continue }
@@ -270,6 +230,13 @@ public final class SQLiteExecutor: @unchecked Sendable {
                 } catch {}
             case .reader: batch[0].run(connection).answer()
             }
+        }
+        // Closed and drained. Answer what waits on a sync while the connection is still open.
+        self.syncer?.stop()
+        if self.stoppedBy == nil {
+            self.hooks.beforeClose?(connection)
+        } else {
+            connection.disableCheckpointOnClose()
         }
     }
 
@@ -354,55 +321,41 @@ public final class SQLiteExecutor: @unchecked Sendable {
 /// file took its place. The first failed sync stops the writer: that batch and every one
 /// after it is answered with the error, never with success.
 private final class CommitSyncer: @unchecked Sendable {
-    // @unchecked Sendable: `pending` and the flags are guarded by `condition`;
-    // `descriptor` and `failure` are touched only by the thread.
+    // @unchecked Sendable: `descriptor` and `failure` are touched only by the thread;
+    // `pending` is a WorkQueue (locked); the rest is immutable.
     private let path: String
     private unowned let executor: SQLiteExecutor
-    private let condition = NSCondition()
-    private var pending: [SQLiteExecutor.Outcome] = []
-    private var stopping = false
-    private var stopped = false
+    private let thread: WorkerThread
+    private let pending = WorkQueue<SQLiteExecutor.Outcome>()
     private var descriptor: Int32 = -1
     private var failure: SQLiteError?
 
     init(path: String, name: String, executor: SQLiteExecutor) {
         self.path = path
         self.executor = executor
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
-        thread.stackSize = 1 << 18
-        thread.start()
+        self.thread = WorkerThread(name: name, stackSize: 1 << 18)
+        do {
+            try self.thread.start { [self] in self.loop() }
+        } catch {
+            preconditionFailure("\(error)")
+        }
     }
 
+    /// Called by the writer thread only, before `stop()`.
     func submit(_ outcomes: [SQLiteExecutor.Outcome]) {
-        self.condition.lock()
-        self.pending += outcomes
-        self.condition.signal()
-        self.condition.unlock()
+        if !self.pending.append(contentsOf: outcomes) {
+            for outcome in outcomes { outcome.fail(SQLiteError.closed) }
+        }
     }
 
     /// Syncs and answers what is pending, ends the thread, and returns once it ended.
     func stop() {
-        self.condition.lock()
-        self.stopping = true
-        self.condition.broadcast()
-        while !self.stopped { self.condition.wait() }
-        self.condition.unlock()
+        self.pending.close()
+        self.thread.join()
     }
 
     private func loop() {
-        while true {
-            self.condition.lock()
-            while self.pending.isEmpty && !self.stopping { self.condition.wait() }
-            if self.pending.isEmpty {
-                self.stopped = true
-                self.condition.broadcast()
-                self.condition.unlock()
-                break
-            }
-            let batch = self.pending
-            self.pending = []
-            self.condition.unlock()
+        while let batch = self.pending.next() {
             if let error = self.failure ?? self.sync() {
                 for outcome in batch { outcome.fail(error) }
                 if self.failure == nil {

@@ -221,7 +221,9 @@ import Testing
         for round in 0..<3 {
             let (server, port) = try await CrashRecoveryTests.start(config: config, database: db, log: log)
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-            try await CrashRecoveryTests.waitUntilServing(port: port, log: log)
+            // Round 1 is not waited for: the delivery, due again once the lease of round 0
+            // lapsed, may kill inlet before its first answer (the attempt count checks it ran).
+            if round != 1 { try await CrashRecoveryTests.waitUntilServing(port: port, log: log) }
             if round == 0 {
                 let timestamp = String(Int(Date().timeIntervalSince1970))
                 let body = employeeEvent()

@@ -1,3 +1,5 @@
+internal import InletThreads
+
 /// One run of a program under supervision: spawned with pipes, fed its standard input,
 /// its output captured up to a bound, reaped; killed with its process group on timeout
 /// or when the awaiting task is cancelled.
@@ -61,11 +63,12 @@ struct ChildProcess: Sendable {
         let supervisor = ChildSupervisor(self)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcessResult, Never>) in
-                let started = SupervisorThread.start {
-                    continuation.resume(returning: supervisor.supervise())
-                }
-                if let code = started {
-                    continuation.resume(returning: ChildProcessResult(termination: .supervisorNotStarted(code)))
+                // 512 KiB: the supervision needs little, and one thread runs per program.
+                let thread = WorkerThread(name: "inlet.command", stackSize: 512 * 1024)
+                do throws(WorkerThread.StartError) {
+                    try thread.start { continuation.resume(returning: supervisor.supervise()) }
+                } catch {
+                    continuation.resume(returning: ChildProcessResult(termination: .supervisorNotStarted(error.code)))
                 }
             }
         } onCancel: {

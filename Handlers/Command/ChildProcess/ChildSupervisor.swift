@@ -15,7 +15,7 @@ internal import Glibc
 ///
 /// ```swift
 /// let supervisor = ChildSupervisor(process)
-/// _ = SupervisorThread.start { report(supervisor.supervise()) }
+/// try WorkerThread(name: "inlet.command", stackSize: 512 * 1024).start { report(supervisor.supervise()) }
 /// supervisor.cancel()   // from elsewhere: the child is killed within 50 ms
 /// ```
 final class ChildSupervisor: Sendable {
