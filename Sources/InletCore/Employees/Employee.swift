@@ -38,13 +38,13 @@ public struct Employee: Sendable, Equatable {
         do {
             let (id, isNumber) = try Self.id(in: node)
             func required(_ key: String) throws -> String {
-                guard let value = try node.string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                guard let value = try node.string(key).map({ Self.trimmed($0, newlines: true) }), !value.isEmpty else {
                     throw EmployeeValidationError("\(key) is missing or empty")
                 }
                 return value
             }
             func optional(_ key: String) throws -> String? {
-                guard let value = try node.string(key)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+                guard let value = try node.string(key).map({ Self.trimmed($0, newlines: false) }), !value.isEmpty else { return nil }
                 return value
             }
             let email = try required("email")
@@ -70,7 +70,7 @@ public struct Employee: Sendable, Equatable {
         let id: String
         var isNumber = false
         if let text = (try? node.string("employee_id")) ?? nil {
-            id = text.trimmingCharacters(in: .whitespaces)
+            id = Self.trimmed(text, newlines: false)
         } else if let number = (try? node.int("employee_id")) ?? nil {
             id = String(number)
             isNumber = true
@@ -122,7 +122,33 @@ public struct Employee: Sendable, Equatable {
         let domain = parts[1]
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }) else { return false }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-"))
-        return domain.unicodeScalars.allSatisfy { $0 == "." || allowed.contains($0) }
+        return domain.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", ".": true
+            default: scalar.isASCII ? false : Self.domainLetters.contains(scalar)
+            }
+        }
+    }
+
+    /// Letters and digits beyond ASCII (an internationalised domain), made once: building a
+    /// `CharacterSet` per call cost more than the rest of the check (every webhook runs it).
+    private static let domainLetters = CharacterSet.alphanumerics
+
+    /// `text` without the spaces (`newlines`: and line breaks) around it, as Foundation's
+    /// `.whitespaces` (Zs and tab) and `.whitespacesAndNewlines` (White_Space) trim (both
+    /// also count U+200B, as Foundation's tables do), without a bridge to `NSString` or a
+    /// copy when there is nothing to trim (the usual case).
+    static func trimmed(_ text: String, newlines: Bool) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            if scalar.isASCII {
+                return scalar == " " || scalar == "\t" || (newlines && (0x0A...0x0D).contains(scalar.value))
+            }
+            if scalar == "\u{200B}" { return true }
+            return newlines ? scalar.properties.isWhitespace : scalar.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, isSpace(first) || isSpace(last) else { return text }
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(scalars[start...end])
     }
 }
