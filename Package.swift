@@ -186,10 +186,9 @@ let package = Package(
         .executableTarget(
             name: "inlet",
             dependencies: [
-                "InletCommand", "InletCore", "InletHTTPClient", "Auth0Management", "AuditHandler", "CommandHandler", "ForwardHandler",
+                "InletCommand", "InletCore", "Auth0Management", "AuditHandler", "CommandHandler", "ForwardHandler",
                 "ProvisioningHandler", "MetadataSyncHandler",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -40,10 +40,7 @@ public struct AccessTokenSettings: Sendable {
 
     /// These settings, declared once for `--help` and the README.
     public static let settings = SettingsSection("Auth0 access tokens (`POST /auth/sync`, `GET /auth/verify`)", [
-        Setting(
-            "AUTH0_DOMAIN", default: "unset",
-            "the tenant (`tenant.eu.auth0.com`; may carry a port); the Management API handlers use it too, always over verified HTTPS"
-        ),
+        .auth0Domain,
         Setting(
             "AUTH0_API_IDENTIFIER", default: "unset",
             "audience of access tokens for `/auth/*`; with it or `AUTH0_DOMAIN` unset, `/auth/*` answers 503"

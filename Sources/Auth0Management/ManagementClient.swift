@@ -84,7 +84,7 @@ public struct ManagementSettings: Sendable {
     public static let settings = SettingsSection(
         "Auth0 Management API (provisioning and metadata-sync run only with `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET`)",
         [
-            Setting("AUTH0_DOMAIN", default: "unset", "the tenant (`tenant.eu.auth0.com`; may carry a port); always reached over verified HTTPS"),
+            .auth0Domain,
             Setting("AUTH0_CLIENT_ID", default: "unset", "Management API client id (client-credentials grant)"),
             Setting(secret: "AUTH0_CLIENT_SECRET", "Management API client secret"),
             Setting("AUTH0_AUDIENCE", default: "`https://$AUTH0_DOMAIN/api/v2/`", "Management API audience"),

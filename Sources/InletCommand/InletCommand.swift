@@ -33,15 +33,15 @@ public enum InletCommand {
     }
 
     /// The handlers of a build, from its resources.
-    public typealias Handlers = @Sendable (Resources) -> [HandlerFactory]
+    public typealias HandlerList = @Sendable (Resources) -> [HandlerFactory]
 
     /// Parses the command line and runs it with `handlers` registered; exits the process.
-    public static func main(handlers: @escaping Handlers) async {
+    public static func main(handlers: @escaping HandlerList) async {
         registered.withLock { $0 = handlers }
         await Inlet.main()
     }
 
-    static let registered = Mutex<Handlers>({ _ in [] })
+    static let registered = Mutex<HandlerList>({ _ in [] })
 
     /// The registered handler factories for `configuration`.
     static func factories(_ configuration: Configuration) -> [HandlerFactory] {
@@ -50,11 +50,12 @@ public enum InletCommand {
     }
 
     /// Every setting of this build: the receiver's, the access tokens', and each
-    /// registered handler's.
-    static var catalogue: SettingsCatalogue {
-        let factories = factories(Configuration())
-        return SettingsCatalogue([Configuration.settings, AccessTokenSettings.settings] + factories.flatMap(\.settings))
-    }
+    /// registered handler's. Made once, on first use (help and `inlet settings` only): the
+    /// factories built to read their settings are then released, with their HTTP client.
+    static let catalogue: SettingsCatalogue = {
+        let sections = factories(Configuration()).flatMap(\.settings)
+        return SettingsCatalogue([Configuration.settings, AccessTokenSettings.settings] + sections)
+    }()
 }
 
 struct Inlet: AsyncParsableCommand {

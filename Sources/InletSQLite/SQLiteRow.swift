@@ -149,7 +149,13 @@ public struct SQLiteRow: Sendable, CustomStringConvertible {
     /// A TEXT column holding a raw value of `type`, nil when NULL.
     public func optionalString<T: RawRepresentable>(_ column: String, as type: T.Type) throws(SQLiteError) -> T? where T.RawValue == String {
         guard let text = try self.optionalString(column) else { return nil }
-        guard let value = T(rawValue: text) else { throw self.mismatch(column, .text(text), expected: "a \(T.self)") }
+        guard let value = T(rawValue: text) else {
+            // A state or status column: its value names no one, and is the clue worth having.
+            throw SQLiteError(
+                code: SQLITE_MISMATCH, message: "column \"\(column)\" holds \"\(text.prefix(40))\", expected a \(T.self)",
+                sql: self.columns.sql, column: column
+            )
+        }
         return value
     }
 
@@ -180,7 +186,8 @@ extension SQLiteValue {
         case .null: "NULL"
         case .integer(let value): "INTEGER \(value)"
         case .real(let value): "REAL \(value)"
-        case .text(let value): value.count > 40 ? "TEXT \"\(value.prefix(40))…\"" : "TEXT \"\(value)\""
+        // Never the text itself: rows hold emails and payloads, and errors reach the logs.
+        case .text(let value): "TEXT of \(value.utf8.count) bytes"
         case .blob(let value): "BLOB of \(value.count) bytes"
         }
     }

@@ -105,7 +105,10 @@ public struct Configuration: Sendable {
             "extra PEM bundle trusted by outbound HTTPS (Auth0, JWKS, the forward handler); verification is always on"
         ),
         Setting("INLET_AUTH_RATE_LIMIT", key: "auth_rate_limit", default: "`10`", "requests a minute per client IP on `/auth/*`; 0 turns it off"),
-        Setting(nil, key: "handlers", default: "audit on", "per-handler settings, see [Handlers](#handlers)"),
+        Setting(
+            nil, key: "handlers", default: "audit on",
+            "per-handler settings (`enabled`, `subscriptions`, `max_attempts`, `concurrency`, `backoff_base_seconds`, `backoff_cap_seconds`, `lease_seconds`, and each handler's own): see Handlers below"
+        ),
         Setting(secret: "INTERNAL_API_TOKEN", "bearer token of the Post-Login Action; unset disables the route"),
         Setting(
             secret: "PRODUCTIVITY_WEBHOOK_SECRET",

@@ -1,4 +1,3 @@
-
 import Auth0Management
 import InletHTTPClient
 import Foundation

@@ -31,7 +31,7 @@ func expectClientError(
 // MARK: - Tests
 
 @Suite(.timeLimit(.minutes(1)))
-struct HTTPClientTests {
+struct OutboundClientTests {
     @Test func getRoundTripSendsHeadersAndParsesJSON() async throws {
         try await withLoopback(script: { _ in .echo }) { server, client in
             let response = try await client.execute(OutboundRequest(

@@ -1,8 +1,9 @@
 /// The one way in for events: every route that receives one hands it here, and every
 /// replay goes through it.
 ///
-/// It generates missing ids (with the injected clock, so ids sort by arrival), finds the
-/// handlers subscribed to the event's type (or waiting on it), writes the event with one
+/// It makes every id Inlet generates (``newEventID()``, with the injected clock, so ids
+/// sort by arrival; a sender's own id is kept), finds the handlers subscribed to the
+/// event's type (or waiting on it), writes the event with one
 /// delivery per handler in one transaction, and wakes those handlers' workers once the
 /// write is durable. Nothing else looks up subscribers or wakes the dispatcher.
 ///

@@ -43,8 +43,12 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
 /// let reader = EnvironmentReader(environment)
 /// let timeout = try reader.seconds("AUTH0_REQUEST_TIMEOUT") ?? 10
 /// ```
-public struct EnvironmentReader: Sendable {
+public struct EnvironmentReader: Sendable, CustomStringConvertible, CustomReflectable {
     public let environment: [String: String]
+
+    /// It may hold secrets: printing it prints `<environment>`, never a value.
+    public var description: String { "<environment>" }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 
     public init(_ environment: [String: String]) {
         self.environment = environment

@@ -37,6 +37,15 @@ public struct Setting: Sendable, Equatable {
     }
 }
 
+extension Setting {
+    /// The Auth0 tenant, read by the access-token verifier and by the Management API
+    /// client alike: declared once for both.
+    public static let auth0Domain = Setting(
+        "AUTH0_DOMAIN", default: "unset",
+        "the tenant (`tenant.eu.auth0.com`; may carry a port), for `/auth/*` and for the Management API handlers; always reached over verified HTTPS"
+    )
+}
+
 /// Settings of one part of Inlet, with a title: a table in the README, a block in `--help`.
 public struct SettingsSection: Sendable {
     public let title: String

@@ -1,5 +1,3 @@
-
-
 /// Where Inlet keeps events and their deliveries: the one way to storage for everything
 /// above it (the intake, the dispatcher, the admin API, the command line). `InletSQLite`
 /// implements it; nothing above the store knows which implementation runs.

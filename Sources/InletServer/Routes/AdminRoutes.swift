@@ -12,7 +12,6 @@ struct AdminRoutes: Sendable {
     let clock: WallClock
 
     func register(on routes: RouteTable) {
-
         routes.get("/admin/events") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters

@@ -1,11 +1,8 @@
 internal import AccessTokens
-internal import InletHTTPClient
 internal import HTTPTypes
 internal import Hummingbird
 internal import InletCore
 internal import Logging
-internal import NIOCore
-internal import ServiceLifecycle
 
 /// `POST /auth/sync` and `GET /auth/verify`: the frontend, with an Auth0 access token.
 ///

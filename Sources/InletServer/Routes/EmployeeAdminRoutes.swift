@@ -27,7 +27,6 @@ struct EmployeeAdminRoutes: Sendable {
     static let maxReportedErrors = 100
 
     func register(on routes: RouteTable) {
-
         routes.post("/admin/employees/{employee_id}/provision") { request, context in
             try self.authenticator.authenticate(request)
             let employeeID = try context.parameters.require("employee_id")

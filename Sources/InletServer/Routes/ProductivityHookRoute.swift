@@ -1,9 +1,7 @@
-internal import CoreMetrics
 internal import HTTPTypes
 internal import Hummingbird
 internal import InletCore
 internal import NIOCore
-internal import Synchronization
 
 /// `POST /hooks/productivity`: employee events from the productivity system.
 ///
