@@ -10,9 +10,16 @@ struct MetricsRoute: Sendable {
     let clock: WallClock
 
     func register(on routes: RouteTable) {
-        let depth = self.registry.makeGauge(name: "inlet_queue_depth", help: "Deliveries pending or running")
+        let depth = self.registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "inlet", metricName: "queue", unitName: "depth", helpText: "Deliveries pending or running"
+            )
+        )
         let oldest = self.registry.makeGauge(
-            name: "inlet_oldest_pending_delivery_age_seconds", help: "Age of the oldest pending delivery past its due time"
+            descriptor: MetricNameDescriptor(
+                namespace: "inlet", metricName: "oldest_pending_delivery_age", unitName: "seconds",
+                helpText: "Age of the oldest pending delivery past its due time"
+            )
         )
         routes.get("/metrics") { _, _ in
             let status = try await self.store.queueStatus()
