@@ -68,6 +68,9 @@ public enum SQLiteSynchronous: String, Sendable, CaseIterable {
 private struct PreparedStatement {
     let handle: OpaquePointer
     var columns: SQLiteColumns
+    /// How often SQLite had re-prepared the statement when `columns` was read: a schema
+    /// change re-prepares it, and its result columns may have new names or a new order.
+    var reprepares: Int32 = 0
 }
 
 /// One SQLite connection with a cache of prepared statements.
@@ -199,10 +202,13 @@ public final class SQLiteConnection: @unchecked Sendable {
             if status == SQLITE_DONE { return rows }
             guard status == SQLITE_ROW else { throw self.error(status, sql) }
             let count = sqlite3_column_count(handle)
-            if Int(count) != statement.columns.names.count {
-                // SQLite re-prepared the statement after a schema change, and its result
-                // has another shape (`SELECT *` after `ALTER TABLE ... ADD COLUMN`).
+            let reprepares = sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_REPREPARE, 0)
+            if reprepares != statement.reprepares {
+                // SQLite re-prepared the statement after a schema change: its result may
+                // have other columns (`SELECT *` after `ALTER TABLE ... ADD COLUMN`), or the
+                // same number under other names.
                 statement.columns = SQLiteColumns(statement: handle, sql: sql)
+                statement.reprepares = reprepares
                 self.statements[sql] = statement
             }
             rows.append(SQLiteRow(values: (0..<count).map { self.column(handle, $0) }, columns: statement.columns))

@@ -99,4 +99,18 @@ import Testing
         }
         await store.close()
     }
+
+    /// A cached statement that SQLite re-prepares after a schema change reads the new
+    /// column names, even when their number did not change.
+    @Test func aRenamedColumnIsReadByItsNewNameFromACachedStatement() throws {
+        try Self.withConnection { connection in
+            let sql = "SELECT * FROM people WHERE id = 2"
+            #expect(try connection.row(sql)?.string("email") == "b@example.com")
+            try connection.execute("ALTER TABLE people RENAME COLUMN email TO address")
+            let row = try #require(try connection.row(sql))
+            #expect(try row.string("address") == "b@example.com")
+            let error = #expect(throws: SQLiteError.self) { try row.string("email") }
+            #expect(error?.column == "email")
+        }
+    }
 }
