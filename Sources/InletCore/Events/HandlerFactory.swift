@@ -49,6 +49,16 @@ public struct HandlerFactory: Sendable {
         self.settings = settings
         self.make = { setup in try make(setup) }
     }
+
+    /// Builds the handler as `inlet serve` does, or throws ``HandlerUnavailable`` saying
+    /// what it still needs: for the tests of a package that defines its own factory.
+    ///
+    /// ```swift
+    /// let handler = try StarterLogHandler.factory.build(HandlerSetup(settings: HandlerSettings(name: "starter-log", values: ["path": "/tmp/x"])))
+    /// ```
+    public func build(_ setup: HandlerSetup) throws -> any EventHandler {
+        try self.make(setup)
+    }
 }
 
 /// What a factory builds its handler from: its settings, the secrets it may read, the
@@ -58,21 +68,35 @@ public struct HandlerSetup: Sendable {
     public let settings: HandlerSettings
     public let clock: WallClock
     public let logger: Logger
-    private let stores: any StoreBackend
+    private let employeeStore: (any EmployeeStore)?
+    private let userStore: (any UserStore)?
 
-    package init(settings: HandlerSettings, clock: WallClock, logger: Logger, stores: any StoreBackend) {
+    /// A setup with the stores a test gives (`inlet serve` gives its database's).
+    public init(
+        settings: HandlerSettings, clock: WallClock = .system, logger: Logger = Logger(label: "inlet.handlers"),
+        employees: (any EmployeeStore)? = nil, users: (any UserStore)? = nil
+    ) {
         self.settings = settings
         self.clock = clock
         self.logger = logger
-        self.stores = stores
+        self.employeeStore = employees
+        self.userStore = users
     }
 
     /// The variables and secrets the handler names (``SecretResolver``).
     public var secrets: SecretResolver { self.settings.secrets }
 
-    /// The employees Inlet keeps (provisioning, metadata-sync).
-    public func employees() -> any EmployeeStore { self.stores }
+    /// The employees Inlet keeps (provisioning, metadata-sync); ``HandlerUnavailable``
+    /// when this setup has none.
+    public func employees() throws -> any EmployeeStore {
+        guard let store = self.employeeStore else { throw HandlerUnavailable("no employee store was given to this handler") }
+        return store
+    }
 
-    /// The users Inlet keeps (one row per Auth0 account).
-    public func users() -> any UserStore { self.stores }
+    /// The users Inlet keeps (one row per Auth0 account); ``HandlerUnavailable`` when this
+    /// setup has none.
+    public func users() throws -> any UserStore {
+        guard let store = self.userStore else { throw HandlerUnavailable("no user store was given to this handler") }
+        return store
+    }
 }

@@ -40,7 +40,9 @@ public struct HandlerRegistry: Sendable {
                 continue
             }
             do {
-                let handler = try factory.make(HandlerSetup(settings: handlerSettings, clock: clock, logger: logger, stores: stores))
+                let handler = try factory.build(
+                    HandlerSetup(settings: handlerSettings, clock: clock, logger: logger, employees: stores, users: stores)
+                )
                 try self.add(handler, options: handlerSettings.options(default: factory.defaultOptions))
             } catch let unavailable as HandlerUnavailable {
                 self.inactive.append(Inactive(name: factory.name, reason: unavailable.reason, waitingOn: unavailable.waitingOn))

@@ -42,6 +42,24 @@ struct StarterLogHandlerTests {
         let error = await #expect(throws: HandlerError.self) { try await handler.handle(event, context: self.context) }
         #expect(error?.isPermanent == false)
     }
+
+    /// The factory as `inlet serve` runs it: a path from the file or the environment, and
+    /// without one, unavailable with its deliveries waiting.
+    @Test func theFactoryTakesItsPathAndWaitsWithoutOne() throws {
+        let configured = try StarterLogHandler.factory.build(
+            HandlerSetup(settings: HandlerSettings(name: "starter-log", values: ["path": "/tmp/starters.tsv"]))
+        )
+        #expect(configured.name == "starter-log")
+        #expect(configured.subscriptions == ["employee.created"])
+        let fromEnvironment = try StarterLogHandler.factory.build(
+            HandlerSetup(settings: HandlerSettings(name: "starter-log", secrets: SecretResolver(environment: ["STARTER_LOG_PATH": "/tmp/s.tsv"])))
+        )
+        #expect(fromEnvironment.name == "starter-log")
+        let unavailable = #expect(throws: HandlerUnavailable.self) {
+            try StarterLogHandler.factory.build(HandlerSetup(settings: HandlerSettings(name: "starter-log")))
+        }
+        #expect(unavailable?.waitingOn == ["employee.created"])
+    }
 }
 
 /// Runs `body` with a new empty folder, removed afterwards.
