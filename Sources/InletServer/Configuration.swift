@@ -152,20 +152,17 @@ public struct Configuration: Sendable {
             }
             throw ConfigurationError("the config file \(path) has an unknown setting `\(key)`")
         }
-        if let listen = try root.string("listen") { try self.setListen(listen, source: "listen") }
-        if let database = try root.string("database") { self.databasePath = database }
-        if let limit = try root.int("body_limit") { self.bodyLimit = try Self.positive(limit, "body_limit") }
-        if let depth = try root.int("json_max_depth") { self.jsonMaxDepth = try Self.positive(depth, "json_max_depth") }
-        if let synchronous = try root.string("synchronous") { self.synchronous = try Self.synchronous(synchronous, "synchronous") }
-        if let level = try root.string("log_level") { self.logLevel = level }
-        if let accept = try root.bool("accept_unknown_types") { self.acceptUnknownEventTypes = accept }
-        if let limit = try root.int("auth_rate_limit") { self.authRateLimit = try Self.nonNegative(limit, "auth_rate_limit") }
-        if let days = try root.int("retention_days") { self.retentionDays = try Self.nonNegative(days, "retention_days") }
-        if let seconds = try root.int("http_idle_timeout") { self.httpIdleTimeout = try Self.seconds(Double(seconds), "http_idle_timeout") }
-        if let seconds = try root.int("http_read_timeout") { self.httpReadTimeout = try Self.seconds(Double(seconds), "http_read_timeout") }
-        if let count = try root.int("max_connections") { self.maxConnections = try Self.positive(count, "max_connections") }
-        if let list = try root.string("trusted_proxies") { self.trustedProxies = try IPNetwork.list(list, setting: "trusted_proxies") }
-        if let proxy = try root.string("http_proxy") { self.httpProxy = proxy.isEmpty ? nil : proxy }
+        for (key, value) in members where key != "handlers" {
+            let text: String
+            switch value {
+            case .string(let string): text = string
+            case .int(let number): text = String(number)
+            case .double(let number): text = String(number)
+            case .bool(let flag): text = flag ? "true" : "false"
+            default: throw ConfigurationError("\(key) in the config file \(path) must be a string, a number or true/false")
+            }
+            try self.apply(key, text, source: key)
+        }
         if let handlers = try root.object("handlers") {
             guard case .object(let members) = handlers.value else { return }
             for (name, value) in members {
@@ -176,34 +173,43 @@ public struct Configuration: Sendable {
     }
 
     mutating func apply(environment: [String: String]) throws {
-        if let listen = environment["INLET_LISTEN"] { try self.setListen(listen, source: "INLET_LISTEN") }
-        if let database = environment["INLET_DATABASE"] { self.databasePath = database }
-        if let limit = environment["INLET_BODY_LIMIT"] { self.bodyLimit = try Self.positive(Int(limit), "INLET_BODY_LIMIT") }
-        if let depth = environment["INLET_JSON_MAX_DEPTH"] {
-            self.jsonMaxDepth = try Self.positive(Int(depth), "INLET_JSON_MAX_DEPTH")
+        // The environment wins: applied after the file, through the same parser.
+        for setting in Self.settings.settings {
+            guard let variable = setting.variable, let key = setting.key, let text = environment[variable] else { continue }
+            try self.apply(key, text, source: variable)
         }
-        if let synchronous = environment["INLET_DB_SYNCHRONOUS"] {
-            self.synchronous = try Self.synchronous(synchronous, "INLET_DB_SYNCHRONOUS")
-        }
-        if let level = environment["INLET_LOG_LEVEL"] { self.logLevel = level }
-        if let days = environment["INLET_RETENTION_DAYS"] { self.retentionDays = try Self.nonNegative(Int(days), "INLET_RETENTION_DAYS") }
-        if let text = environment["INLET_HTTP_IDLE_TIMEOUT"] { self.httpIdleTimeout = try Self.seconds(Double(text), "INLET_HTTP_IDLE_TIMEOUT") }
-        if let text = environment["INLET_HTTP_READ_TIMEOUT"] { self.httpReadTimeout = try Self.seconds(Double(text), "INLET_HTTP_READ_TIMEOUT") }
-        if let count = environment["INLET_MAX_CONNECTIONS"] { self.maxConnections = try Self.positive(Int(count), "INLET_MAX_CONNECTIONS") }
-        if let list = environment["INLET_TRUSTED_PROXIES"] { self.trustedProxies = try IPNetwork.list(list, setting: "INLET_TRUSTED_PROXIES") }
-        if let proxy = environment["INLET_HTTP_PROXY"] { self.httpProxy = proxy.isEmpty ? nil : proxy }
-        if let accept = environment["INLET_ACCEPT_UNKNOWN_TYPES"] { self.acceptUnknownEventTypes = ["1", "true", "yes"].contains(accept.lowercased()) }
         self.internalAPIToken = try Secret.read("INTERNAL_API_TOKEN", from: environment)
         self.adminAPIToken = try Secret.read("ADMIN_API_TOKEN", from: environment)
         self.productivityWebhookSecret = try Secret.read("PRODUCTIVITY_WEBHOOK_SECRET", from: environment)
         self.productivityAPIToken = try Secret.read("PRODUCTIVITY_API_TOKEN", from: environment)
-        let reader = EnvironmentReader(environment)
-        if let limit = reader.string("INLET_AUTH_RATE_LIMIT") {
-            self.authRateLimit = try Self.nonNegative(Int(limit), "INLET_AUTH_RATE_LIMIT")
-        }
-        if let bundle = reader.string("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
+        if let bundle = EnvironmentReader(environment).string("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
         self.accessTokens = try AccessTokenSettings(environment: environment)
         self.environment = environment
+    }
+
+    /// Applies one receiver setting, by its config key, from the file's value or its
+    /// variable's text; `source` (the key or the variable) names it in errors. Every
+    /// setting with both a key and a variable goes through here, whichever way it came.
+    private mutating func apply(_ key: String, _ text: String, source: String) throws {
+        switch key {
+        case "listen": try self.setListen(text, source: source)
+        case "database": self.databasePath = text
+        case "body_limit": self.bodyLimit = try Self.positive(Int(text), source)
+        case "json_max_depth": self.jsonMaxDepth = try Self.positive(Int(text), source)
+        case "synchronous": self.synchronous = try Self.synchronous(text, source)
+        case "retention_days": self.retentionDays = try Self.nonNegative(Int(text), source)
+        case "log_level": self.logLevel = text
+        case "accept_unknown_types":
+            guard let flag = try EnvironmentReader([source: text]).flag(source) else { return }
+            self.acceptUnknownEventTypes = flag
+        case "http_idle_timeout": self.httpIdleTimeout = try Self.seconds(Double(text), source)
+        case "http_read_timeout": self.httpReadTimeout = try Self.seconds(Double(text), source)
+        case "max_connections": self.maxConnections = try Self.positive(Int(text), source)
+        case "trusted_proxies": self.trustedProxies = try IPNetwork.list(text, setting: source)
+        case "http_proxy": self.httpProxy = text.isEmpty ? nil : text
+        case "auth_rate_limit": self.authRateLimit = try Self.nonNegative(Int(text), source)
+        default: throw ConfigurationError("\(source) is declared but not read; this is a bug")
+        }
     }
 
     /// Refuses secrets that are easy to guess or that stand in for one another: a bearer

@@ -131,4 +131,46 @@ import Testing
         #expect(ids.allSatisfy { $0.count == 24 && $0.allSatisfy(\.isHexDigit) })
         #expect(Crypto.hex(Crypto.sha256("abc") ?? []) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+
+    /// Every receiver setting with a config key and a variable is read from both, by the
+    /// one parser, and the environment wins; a setting added to the catalogue without a
+    /// sample here fails this test.
+    @Test func everyKeyedSettingIsReadFromTheFileAndTheEnvironment() throws {
+        let samples: [String: (file: String, environment: String)] = [
+            "listen": (#""0.0.0.0:9001""#, "127.0.0.1:9002"), "database": (#""/a.sqlite""#, "/b.sqlite"),
+            "body_limit": ("1000", "2000"), "json_max_depth": ("10", "20"), "synchronous": (#""normal""#, "full"),
+            "retention_days": ("7", "8"), "log_level": (#""debug""#, "error"), "accept_unknown_types": ("true", "false"),
+            "http_idle_timeout": ("5", "6"), "http_read_timeout": ("2.5", "3"), "max_connections": ("10", "11"),
+            "trusted_proxies": (#""10.0.0.0/8""#, "192.168.0.0/16"), "http_proxy": (#""http://p1:3128""#, "http://p2:3128"),
+            "auth_rate_limit": ("3", "4"),
+        ]
+        let keyed = Configuration.settings.settings.filter { $0.key != nil && $0.variable != nil }
+        #expect(Set(keyed.compactMap(\.key)) == Set(samples.keys))
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/inlet.json"
+        let body = samples.map { #""\#($0.key)": \#($0.value.file)"# }.joined(separator: ", ")
+        try Data("{\(body)}".utf8).write(to: URL(fileURLWithPath: path))
+        let defaults = try Configuration.load(environment: [:])
+        let fromFile = try Configuration.load(environment: [:], configFile: path)
+        let environment = Dictionary(uniqueKeysWithValues: keyed.map { ($0.variable!, samples[$0.key!]!.environment) })
+        let fromBoth = try Configuration.load(environment: environment, configFile: path)
+        for configuration in [fromFile, fromBoth] {
+            #expect(configuration.listenPort != defaults.listenPort)
+            #expect(configuration.databasePath != defaults.databasePath)
+            #expect(configuration.bodyLimit != defaults.bodyLimit)
+            #expect(configuration.jsonMaxDepth != defaults.jsonMaxDepth)
+            #expect(configuration.retentionDays != defaults.retentionDays)
+            #expect(configuration.logLevel != defaults.logLevel)
+            #expect(configuration.httpIdleTimeout != defaults.httpIdleTimeout)
+            #expect(configuration.httpReadTimeout != defaults.httpReadTimeout)
+            #expect(configuration.maxConnections != defaults.maxConnections)
+            #expect(configuration.trustedProxies != defaults.trustedProxies)
+            #expect(configuration.httpProxy != defaults.httpProxy)
+            #expect(configuration.authRateLimit != defaults.authRateLimit)
+        }
+        #expect(fromFile.synchronous == .normal && fromFile.acceptUnknownEventTypes)
+        #expect(fromBoth.listenPort == 9002 && fromBoth.databasePath == "/b.sqlite" && fromBoth.bodyLimit == 2000)
+        #expect(fromBoth.synchronous == .full && !fromBoth.acceptUnknownEventTypes && fromBoth.httpReadTimeout == 3)
+        #expect(fromBoth.httpProxy == "http://p2:3128" && fromBoth.authRateLimit == 4 && fromBoth.logLevel == "error")
+    }
 }
