@@ -51,9 +51,7 @@ public struct ProvisioningHandler: EventHandler {
         /// `AUTH0_ENABLE_ROLE_ASSIGNMENT`, `AUTH0_DEFAULT_ROLE` (read through the handler's
         /// secrets) and the handler's `timezone` and `default_role_code`.
         public init(settings: HandlerSettings) throws {
-            var environment: [String: String] = [:]
-            for name in Self.settings.settings.compactMap(\.variable) { environment[name] = try settings.secrets.value(name) }
-            let reader = EnvironmentReader(environment)
+            let reader = try settings.secrets.reader(for: Self.settings)
             if let connection = reader.string("AUTH0_CONNECTION") { self.connection = connection }
             if let flag = try reader.flag("AUTH0_SEND_VERIFICATION_EMAIL") { self.sendVerificationEmail = flag }
             if let flag = try reader.flag("AUTH0_ENABLE_ROLE_ASSIGNMENT") { self.enableRoleAssignment = flag }

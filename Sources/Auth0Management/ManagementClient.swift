@@ -47,12 +47,7 @@ public struct ManagementSettings: Sendable {
     /// ``HandlerUnavailable`` naming what is missing, ``ConfigurationError`` for a value
     /// that cannot be used.
     public init(secrets: SecretResolver) throws {
-        var environment: [String: String] = [:]
-        for setting in Self.settings.settings {
-            guard let name = setting.variable else { continue }
-            environment[name] = setting.isSecret ? try secrets.secret(name)?.value : try secrets.value(name)
-        }
-        try self.init(environment: environment)
+        try self.init(environment: try secrets.reader(for: Self.settings).environment)
     }
 
     /// From `AUTH0_*` in `environment` (``init(secrets:)``).

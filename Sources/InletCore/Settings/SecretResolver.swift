@@ -33,6 +33,18 @@ public struct SecretResolver: Sendable, CustomStringConvertible, CustomReflectab
         return self.environment[name]
     }
 
+    /// A reader of the variables `section` declares, as this resolver lets the handler see
+    /// them (secrets from `NAME` or `NAME_FILE`), for a module that reads its settings with
+    /// an ``EnvironmentReader``.
+    public func reader(for section: SettingsSection) throws -> EnvironmentReader {
+        var environment: [String: String] = [:]
+        for setting in section.settings {
+            guard let name = setting.variable else { continue }
+            environment[name] = setting.isSecret ? try self.secret(name)?.value : try self.value(name)
+        }
+        return EnvironmentReader(environment)
+    }
+
     private static func checkNotReserved(_ name: String) throws {
         let base = name.hasSuffix("_FILE") ? String(name.dropLast("_FILE".count)) : name
         guard !Self.reserved.contains(base) else {
