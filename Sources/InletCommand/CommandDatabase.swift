@@ -51,13 +51,15 @@ enum CommandDatabase {
     /// A PostgreSQL store for one command: two connections, no LISTEN (the command wakes
     /// nothing up and is woken by nothing), migrations applied under the advisory lock.
     static func openPostgres(_ location: PostgresLocation, _ configuration: Configuration) async throws -> PostgresStore {
-        try await PostgresStore.open(location, options: Self.postgresOptions, logger: Self.logger(configuration))
+        try await PostgresStore.open(location, options: Self.postgresOptions(location), logger: Self.logger(configuration))
     }
 
-    static var postgresOptions: PostgresStore.Options {
+    /// Two connections, no LISTEN, the URL's schema.
+    static func postgresOptions(_ location: PostgresLocation) -> PostgresStore.Options {
         var options = PostgresStore.Options()
         options.maximumConnections = 2
         options.listen = false
+        options.schema = location.schema
         return options
     }
 

@@ -40,7 +40,10 @@ func openStore(_ configuration: Configuration, clock: WallClock?, logger: Logger
                 metadata: ["database.url": "\(location)"]
             )
         }
-        let store = try await PostgresStore.open(location, options: .init(clock: clock), logger: logger)
+        var options = PostgresStore.Options()
+        options.clock = clock
+        options.schema = location.schema
+        let store = try await PostgresStore.open(location, options: options, logger: logger)
         let server: (version: String, synchronousCommit: String)
         do {
             server = try await store.serverSettings()
