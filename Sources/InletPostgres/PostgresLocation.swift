@@ -12,7 +12,7 @@ internal import PostgresNIO
 /// var location = try PostgresLocation(url: "postgres://inlet@db.internal/inlet?sslmode=verify-full")
 /// location.password = secret
 /// ```
-public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// How the connection uses TLS (libpq's `sslmode` names).
     public enum TLSMode: String, Sendable, CaseIterable {
         /// Plain TCP.
@@ -253,6 +253,18 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
         let schema = self.schema.map { "&options=-c%20search_path%3D\($0)" } ?? ""
         return "postgres://\(Self.percentEncoded(self.username))@\(host):\(self.port)/\(Self.percentEncoded(self.database))?sslmode=\(self.tls.rawValue)\(schema)"
+    }
+
+    /// ``description``: `debugPrint` and `String(reflecting:)` show no password either.
+    public var debugDescription: String { self.description }
+
+    /// The parts without the password, so that `dump` does not print it.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: ["host": self.host, "port": self.port, "username": self.username, "database": self.database, "tls": self.tls, "schema": self.schema as Any],
+            displayStyle: .struct
+        )
     }
 
     /// The client configuration of this location.
