@@ -271,7 +271,7 @@ public struct Configuration: Sendable {
     public mutating func setDatabase(_ text: String, source: String) throws {
         self.database = try DatabaseLocation(parsing: text, setting: source)
         self.databaseSource = source
-        if case .postgres(let location) = self.database { self.passwordInDatabaseURL = location.password != nil } else { self.passwordInDatabaseURL = false }
+        self.passwordInDatabaseURL = if case .postgres(let location) = self.database { location.password != nil } else { false }
         try self.addDatabasePassword()
     }
 
