@@ -54,12 +54,14 @@ enum CommandDatabase {
         try await PostgresStore.open(location, options: Self.postgresOptions(location), logger: Self.logger(configuration))
     }
 
-    /// Two connections, no LISTEN, the URL's schema.
+    /// Two connections, no LISTEN, the URL's schema; 30 s for each call (a person waits for
+    /// the answer, where a request would rather have its 503 quickly).
     static func postgresOptions(_ location: PostgresLocation) -> PostgresStore.Options {
         var options = PostgresStore.Options()
         options.maximumConnections = 2
         options.listen = false
         options.schema = location.schema
+        options.operationTimeout = .seconds(30)
         return options
     }
 

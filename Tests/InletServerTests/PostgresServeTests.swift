@@ -14,6 +14,9 @@ import Testing
     /// Starts the application from `environment` (read as `inlet serve` reads it), runs a
     /// readiness probe, a login and a metrics scrape, and returns the log lines.
     static func serve(_ environment: [String: String], database: TestPostgres) async throws -> [String] {
+        // The schema first, without the server's 5 s deadline (the suite runs many tests at
+        // once on two cores): the server's start then finds it up to date.
+        await (try await database.open()).close()
         var configuration = try Configuration.load(environment: environment)
         configuration.listenPort = 0
         configuration.internalAPIToken = Secret(internalToken)
