@@ -77,7 +77,7 @@ public struct Configuration: Sendable {
         Setting("INLET_LISTEN", key: "listen", default: "`127.0.0.1:8080`", "`host:port` to listen on"),
         Setting(
             "INLET_DATABASE", key: "database", default: "`./data/inlet.sqlite`",
-            "SQLite file (its folder is created), or a PostgreSQL database shared by several instances: `postgres://USER@HOST[:PORT][/DATABASE][?sslmode=MODE]` (see PostgreSQL below)"
+            "SQLite file (its folder is created), or a PostgreSQL database that several instances share: `postgres://USER@HOST[:PORT][/DATABASE]`, with `?sslmode=` `disable`, `prefer` (default), `require` or `verify-full` (the README's PostgreSQL section says more)"
         ),
         Setting(
             secret: "INLET_DATABASE_PASSWORD",
