@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func migrateEventsReplayPurgeAndHandlersWorkOnPostgreSQL() async throws {
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let environment = database.passwordEnvironment
         var printed = ""
         func inlet(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
@@ -160,7 +160,7 @@ import Testing
         #expect(expected.audit >= 3)
         #expect(try query(path, "SELECT DISTINCT state FROM deliveries ORDER BY state").map { try $0.string("state") } == ["dead", "done", "pending", "running"])
 
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let copied = try Self.inlet(["copy", "--from", path, "--to", database.url, "--batch-size", "2"], environment: database.passwordEnvironment)
         #expect(copied.status == 0, "\(copied.errors)")
         let report = try Self.json(copied.output)
@@ -228,7 +228,7 @@ import Testing
         _ = try await sqlite.appendEvent(source: "admin", id: "evt-nul", type: "note", payload: "{\"a\":\"\u{0}\"}", handlers: ["audit"])
         await sqlite.close()
 
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let failed = try Self.inlet(
             ["copy", "--from", folder.databasePath, "--to", database.url, "--batch-size", "1"], environment: database.passwordEnvironment
         )
@@ -248,7 +248,7 @@ import Testing
         _ = try await sqlite.appendEvent(source: "productivity", id: "evt-1", type: "employee.created", payload: employeeEvent(), handlers: ["audit"])
         await sqlite.close()
 
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let postgres = try await database.open()
         _ = try await postgres.recordLogin(
             UserLogin(auth0ID: "auth0|there"), event: NewEvent(source: .auth0, id: "login-there", type: .userLogin, payload: "{}")

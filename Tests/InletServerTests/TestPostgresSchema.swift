@@ -3,10 +3,10 @@ import InletCore
 import InletPostgres
 import Logging
 
-/// The PostgreSQL server of the test run: `make test` starts a throwaway one and exports
-/// `INLET_TEST_POSTGRES_URL` and `INLET_TEST_POSTGRES_PASSWORD`. Each test gets a schema of
-/// its own in it, so tests run side by side without seeing each other's rows.
-struct TestPostgres {
+/// A schema of its own for one test, in the PostgreSQL server of the test run (`make test`
+/// starts a throwaway one and exports `INLET_TEST_POSTGRES_URL` and
+/// `INLET_TEST_POSTGRES_PASSWORD`): tests run side by side without seeing each other's rows.
+struct TestPostgresSchema {
     /// The database with the password and this test's schema (created on first open).
     let location: PostgresLocation
 
