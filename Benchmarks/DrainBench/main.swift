@@ -70,19 +70,26 @@ func drain(_ store: some InletStore) async throws -> (Duration, Int) {
     return (elapsed, before - remaining)
 }
 
-/// Records, for each delivery it runs, the time from its event's receipt to its start.
+/// Records, for each delivery it runs, how long it waited to start: from the moment its
+/// append was acknowledged when this process appended it (commit to start), else from its
+/// event's receipt (an upper bound: it includes the other process's commit).
 struct LatencyHandler: EventHandler {
     static let name = "latency"
     let subscriptions: [EventPattern] = [EventPattern("employee.created")]
     final class Waits: Sendable {
-        let values = Mutex<[Double]>([])
+        let acknowledged = Mutex<[String: Int64]>([:])
+        let fromCommit = Mutex<[Double]>([])
+        let fromReceipt = Mutex<[Double]>([])
     }
     let waits = Waits()
 
     func handle(_ event: Event, context: HandlerContext) async throws {
-        guard let received = Timestamp(rfc3339: event.receivedAt) else { return }
-        let waited = Double(WallClock.system.now().millisecondsSinceEpoch - received.millisecondsSinceEpoch)
-        self.waits.values.withLock { $0.append(waited) }
+        let now = WallClock.system.now().millisecondsSinceEpoch
+        if let acknowledged = self.waits.acknowledged.withLock({ $0[event.id] }) {
+            self.waits.fromCommit.withLock { $0.append(Double(now - acknowledged)) }
+        } else if let received = Timestamp(rfc3339: event.receivedAt) {
+            self.waits.fromReceipt.withLock { $0.append(Double(now - received.millisecondsSinceEpoch)) }
+        }
     }
 }
 
@@ -102,7 +109,10 @@ func latency(_ store: some InletStore, rate: Int, seconds: Int, append: Bool) as
         let prefix = "lat_\(UInt32.random(in: 0...UInt32.max))"
         for index in 0..<(rate * seconds) {
             try await clock.sleep(until: start + .seconds(Double(index) / Double(rate)))
-            _ = try await store.appendEvent(source: "bench", id: "\(prefix)_\(index)", type: "employee.created", payload: payload, handlers: ["latency"])
+            let id = "\(prefix)_\(index)"
+            _ = try await store.appendEvent(source: "bench", id: id, type: "employee.created", payload: payload, handlers: ["latency"])
+            let acknowledged = WallClock.system.now().millisecondsSinceEpoch
+            handler.waits.acknowledged.withLock { $0[id] = acknowledged }
             dispatcher.notify(["latency"])
         }
         // Time for the last deliveries to be claimed.
@@ -111,13 +121,13 @@ func latency(_ store: some InletStore, rate: Int, seconds: Int, append: Bool) as
         try await clock.sleep(until: start + .seconds(seconds + 2))
     }
     runner.cancel()
-    let waits = handler.waits.values.withLock { $0 }.sorted()
-    guard !waits.isEmpty else {
-        print("no deliveries ran here")
-        return
+    for (label, waits) in [
+        ("acknowledged append to start", handler.waits.fromCommit.withLock { $0 }.sorted()),
+        ("another process's receipt to start", handler.waits.fromReceipt.withLock { $0 }.sorted()),
+    ] where !waits.isEmpty {
+        func percentile(_ p: Double) -> Double { waits[min(waits.count - 1, Int(Double(waits.count) * p))] }
+        print("\(waits.count) deliveries, \(label): p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(waits.last ?? 0) ms")
     }
-    func percentile(_ p: Double) -> Double { waits[min(waits.count - 1, Int(Double(waits.count) * p))] }
-    print("claimed \(waits.count) deliveries here: commit-to-start p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(waits.last ?? 0) ms")
 }
 
 /// The phase the arguments name, on the database the environment names.
