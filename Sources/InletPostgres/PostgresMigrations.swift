@@ -149,6 +149,7 @@ enum PostgresMigrations {
     static func apply(on connection: PostgresConnection, schema: String?, logger: Logger) async throws -> [Int] {
         if let schema {
             try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: quoted(schema))", logger: logger)
+            try await connection.query("SET search_path TO \(unescaped: quoted(schema))", logger: logger)
         }
         try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey), hashtext(current_schema()))", logger: logger)
         do {
