@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries, by Debian package: module map and shim header only.
@@ -80,6 +81,19 @@ let package = Package(
         .target(
             name: "InletSQLite",
             dependencies: ["InletCore", "InletThreads", "CSQLite3", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL store (postgres-nio): the same protocols on a database that several
+        // inlet processes share; migrations under an advisory lock, claims with SKIP LOCKED,
+        // wake-ups by LISTEN/NOTIFY.
+        .target(
+            name: "InletPostgres",
+            dependencies: [
+                "InletCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Auth0 access tokens for /auth/*: JWT, JWKS and its cache.
