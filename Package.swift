@@ -214,7 +214,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "inlet-drain-bench",
-            dependencies: ["InletCore", "InletSQLite", "AuditHandler", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["InletCore", "InletSQLite", "InletPostgres", "AuditHandler", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/DrainBench",
             swiftSettings: swiftSettings
         ),

@@ -1,56 +1,92 @@
-// Drains N committed events through the audit handler with the real dispatcher and a
-// real SQLite file, and reports deliveries per second.
+// Drains committed events through the audit handler with the real dispatcher and a real
+// database, and reports deliveries per second.
 //
 //   swift build -c release --product inlet-drain-bench
-//   .build/release/inlet-drain-bench [events=100000] [synchronous=full]
+//   .build/release/inlet-drain-bench [events=100000] [synchronous=full]      SQLite: fill, then drain
+//
+// With INLET_DATABASE=postgres://… (password in INLET_DATABASE_PASSWORD), the phases run
+// apart, so that several processes can drain one database (Benchmarks/postgres.sh):
+//   inlet-drain-bench fill N      append N events, each with an audit delivery
+//   inlet-drain-bench drain       run a dispatcher until no delivery is pending or running
 import AuditHandler
 import Foundation
 import InletCore
+import InletPostgres
 import InletSQLite
 import Logging
 
 let arguments = CommandLine.arguments
-let total = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
-let synchronous = arguments.count > 2 ? SQLiteSynchronous(rawValue: arguments[2]) ?? .full : .full
-let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-drain-\(UUID().uuidString)")
-defer { try? FileManager.default.removeItem(at: folder) }
-let store = try await SQLiteStore.open(path: folder.appendingPathComponent("bench.sqlite").path, options: .init(synchronous: synchronous))
-
+let environment = ProcessInfo.processInfo.environment
 let payload = try String(contentsOfFile: "fixtures/productivity/employee-created.json", encoding: .utf8)
-var registry = HandlerRegistry()
-// The options `inlet serve` gives audit unless configured otherwise (AUDIT_CONCURRENCY overrides).
-var options = AuditHandler.defaultOptions
-options.concurrency = Int(ProcessInfo.processInfo.environment["AUDIT_CONCURRENCY"] ?? "") ?? options.concurrency
-try registry.add(AuditHandler(), options: options)
+/// The audit handler, with the options `inlet serve` gives it unless configured otherwise
+/// (AUDIT_CONCURRENCY overrides).
+func auditRegistry() throws -> HandlerRegistry {
+    var registry = HandlerRegistry()
+    var options = AuditHandler.defaultOptions
+    options.concurrency = Int(ProcessInfo.processInfo.environment["AUDIT_CONCURRENCY"] ?? "") ?? options.concurrency
+    try registry.add(AuditHandler(), options: options)
+    return registry
+}
 
-// Fill: many concurrent appends so they share transactions, as under HTTP load.
-let fillStart = ContinuousClock.now
-try await withThrowingTaskGroup(of: Void.self) { group in
-    let writers = 64
-    for writer in 0..<writers {
-        group.addTask {
-            for index in stride(from: writer, to: total, by: writers) {
-                _ = try await store.appendEvent(source: "bench", id: "evt_\(index)", type: "employee.created", payload: payload, handlers: ["audit"])
+/// Appends `total` events from 64 concurrent writers (as under HTTP load).
+func fill(_ store: some InletStore, total: Int, prefix: String) async throws {
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        let writers = 64
+        for writer in 0..<writers {
+            group.addTask {
+                for index in stride(from: writer, to: total, by: writers) {
+                    _ = try await store.appendEvent(source: "bench", id: "\(prefix)_\(index)", type: "employee.created", payload: payload, handlers: ["audit"])
+                }
             }
         }
+        try await group.waitForAll()
     }
-    try await group.waitForAll()
+    let elapsed = ContinuousClock.now - start
+    print("appended \(total) events with deliveries in \(elapsed) (\(Int(Double(total) / elapsed.seconds)) events/s)")
 }
-let fill = ContinuousClock.now - fillStart
-print("appended \(total) events with deliveries in \(fill) (\(Int(Double(total) / fill.seconds)) events/s)")
 
-// Outcomes are audited: the audit handler records them (as under `inlet serve`).
-let dispatcher = Dispatcher(store: store, registry: registry, logger: Logger(label: "bench"))
-let drainStart = ContinuousClock.now
-let runner = Task { try await dispatcher.run() }
-var remaining = total
-let deadline = ContinuousClock.now + .seconds(600)
-while remaining > 0 && ContinuousClock.now < deadline {
-    try await Task.sleep(for: .milliseconds(50))
-    remaining = try await store.queueStatus().depth
+/// Runs a dispatcher until the backlog is empty; returns how long it took.
+func drain(_ store: some InletStore) async throws -> (Duration, Int) {
+    let before = try await store.queueStatus().depth
+    let dispatcher = Dispatcher(store: store, registry: try auditRegistry(), logger: Logger(label: "bench"))
+    let start = ContinuousClock.now
+    let runner = Task { try await dispatcher.run() }
+    var remaining = before
+    let deadline = ContinuousClock.now + .seconds(600)
+    while remaining > 0 && ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+        remaining = try await store.queueStatus().depth
+    }
+    let elapsed = ContinuousClock.now - start
+    runner.cancel()
+    return (elapsed, before - remaining)
 }
-let drain = ContinuousClock.now - drainStart
-runner.cancel()
-let audited = try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM audit_log").int("count") }
-print("drained \(total - remaining) deliveries through audit in \(drain): \(Int(Double(total - remaining) / drain.seconds)) deliveries/s (audit rows: \(audited), synchronous=\(synchronous.rawValue))")
-await store.close()
+
+if let url = environment["INLET_DATABASE"], PostgresLocation.isPostgresURL(url) {
+    var location = try PostgresLocation(url: url)
+    location.password = environment["INLET_DATABASE_PASSWORD"] ?? location.password
+    let store = try await PostgresStore.open(location, logger: Logger(label: "bench"))
+    switch arguments.count > 1 ? arguments[1] : "" {
+    case "fill":
+        let total = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+        try await fill(store, total: total, prefix: "evt_\(UInt32.random(in: 0...UInt32.max))")
+    case "drain":
+        let (elapsed, drained) = try await drain(store)
+        print("backlog of \(drained) drained in \(elapsed) (\(Int(Double(drained) / elapsed.seconds)) deliveries/s, all instances)")
+    default:
+        print("usage: INLET_DATABASE=postgres://… inlet-drain-bench fill N | drain")
+    }
+    await store.close()
+} else {
+    let total = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+    let synchronous = arguments.count > 2 ? SQLiteSynchronous(rawValue: arguments[2]) ?? .full : .full
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-drain-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try await SQLiteStore.open(path: folder.appendingPathComponent("bench.sqlite").path, options: .init(synchronous: synchronous))
+    try await fill(store, total: total, prefix: "evt")
+    let (elapsed, drained) = try await drain(store)
+    let audited = try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM audit_log").int("count") }
+    print("drained \(drained) deliveries through audit in \(elapsed): \(Int(Double(drained) / elapsed.seconds)) deliveries/s (audit rows: \(audited), synchronous=\(synchronous.rawValue))")
+    await store.close()
+}

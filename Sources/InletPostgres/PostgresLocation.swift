@@ -51,10 +51,10 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a `postgres://` URL (percent-encoded user, password and database).
     public init(url: String) throws(Error) {
-        guard let schemeEnd = url.range(of: "://"), Self.isPostgresURL(url) else {
+        guard Self.isPostgresURL(url) else {
             throw Error(description: "a PostgreSQL URL starts with postgres:// or postgresql://")
         }
-        var rest = Substring(url[schemeEnd.upperBound...])
+        var rest = url.drop { $0 != ":" }.dropFirst(3)
         var query: Substring = ""
         if let mark = rest.firstIndex(of: "?") {
             query = rest[rest.index(after: mark)...]
@@ -178,10 +178,5 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return PostgresClient.Configuration(
             host: self.host, port: self.port, username: self.username, password: self.password, database: self.database, tls: tls
         )
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.host == rhs.host && lhs.port == rhs.port && lhs.username == rhs.username && lhs.database == rhs.database
-            && lhs.password == rhs.password && lhs.tls == rhs.tls
     }
 }

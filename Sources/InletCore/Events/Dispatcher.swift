@@ -75,15 +75,20 @@ public final class Dispatcher: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        await withTaskGroup(of: Void.self) { group in
-            for entry in self.registry.active {
-                group.addTask { await self.worker(for: entry)?.run() }
+        await withTaskGroup(of: Void.self) { watcher in
+            // Deliveries that other processes sharing the database planned.
+            watcher.addTask { await self.store.watchForWork { handlers in self.notify(handlers) } }
+            await withTaskGroup(of: Void.self) { group in
+                for entry in self.registry.active {
+                    group.addTask { await self.worker(for: entry)?.run() }
+                }
+                await withGracefulShutdownHandler {
+                    await group.waitForAll()
+                } onGracefulShutdown: {
+                    for signal in self.signals.values { signal.stop() }
+                }
             }
-            await withGracefulShutdownHandler {
-                await group.waitForAll()
-            } onGracefulShutdown: {
-                for signal in self.signals.values { signal.stop() }
-            }
+            watcher.cancelAll()
         }
     }
 

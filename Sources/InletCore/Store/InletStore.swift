@@ -61,11 +61,21 @@ package protocol InletStore: Sendable {
     /// is cancelled first.
     func waitForFailure() async -> (any Error)?
 
+    /// Runs until the calling task is cancelled, calling `wake` with the handlers that
+    /// another process sharing the database planned deliveries for (nil: any handler may
+    /// have some). A store that one process writes never calls it.
+    func watchForWork(_ wake: @escaping @Sendable ([String]?) -> Void) async
+
     /// Finishes queued work and releases the database.
     func close() async
 }
 
 extension InletStore {
+    /// A store that one process writes: nothing to watch; returns when cancelled.
+    package func watchForWork(_ wake: @escaping @Sendable ([String]?) -> Void) async {
+        await waitUntilCancelled()
+    }
+
     /// Appends one event (``appendEvents(_:)`` of one).
     package func appendEvent(
         source: EventSource, id: String, type: EventType, payload: String, handlers: [String]
@@ -76,3 +86,13 @@ extension InletStore {
 
 /// Everything a storage backend provides: events and deliveries, users, employees.
 package typealias StoreBackend = InletStore & UserStore & EmployeeStore
+
+/// Returns when the calling task is cancelled.
+package func waitUntilCancelled() async {
+    let (stream, continuation) = AsyncStream<Never>.makeStream()
+    await withTaskCancellationHandler {
+        for await _ in stream {}
+    } onCancel: {
+        continuation.finish()
+    }
+}

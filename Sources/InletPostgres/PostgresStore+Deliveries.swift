@@ -1,0 +1,417 @@
+package import InletCore
+internal import PostgresNIO
+
+/// Events, deliveries and the audit log in PostgreSQL.
+extension PostgresStore {
+    /// One event and its deliveries, in one statement: the insert does nothing for a
+    /// repeated `(source, id)` (it waits for a concurrent insert of the same key to commit,
+    /// then yields to it), and the deliveries are planned only for a new row.
+    private static func insertEvent(_ event: NewEvent, now: Int64?, text: String) -> PostgresQuery {
+        """
+        WITH e AS (
+            INSERT INTO events (source, id, type, received_at, payload)
+            VALUES (\(event.source.rawValue), \(event.id), \(event.type.rawValue), \(text), \(event.payload))
+            ON CONFLICT (source, id) DO NOTHING RETURNING seq
+        ), d AS (
+            INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at)
+            SELECT e.seq, h, coalesce(\(now)::bigint, inlet_now_ms()), \(text), \(text) FROM e, unnest(\(event.handlers)::text[]) AS h
+        )
+        SELECT seq FROM e
+        """
+    }
+
+    /// The seq of the stored `(source, id)` (after an insert that found it there). A
+    /// statement of its own: the insert's snapshot predates a conflicting row's commit.
+    private static func existingSeq(_ event: NewEvent) -> PostgresQuery {
+        "SELECT seq FROM events WHERE source = \(event.source.rawValue) AND id = \(event.id)"
+    }
+
+    package func appendEvents(_ events: [NewEvent]) async throws -> [AppendResult] {
+        let now = self.injectedNow
+        let text = self.nowText
+        let results: [AppendResult]
+        if events.count == 1 {
+            let event = events[0]
+            if let row = try await self.rows(Self.insertEvent(event, now: now, text: text)).first {
+                results = [AppendResult(seq: try row.decode(Int64.self), eventID: event.id, duplicate: false, handlers: event.handlers)]
+            } else {
+                results = [try await self.duplicate(event, rows: self.rows(Self.existingSeq(event)))]
+            }
+        } else {
+            results = try await self.transaction { connection, logger in
+                var results: [AppendResult] = []
+                for event in events {
+                    if let row = try await connection.query(Self.insertEvent(event, now: now, text: text), logger: logger).collect().first {
+                        results.append(AppendResult(seq: try row.decode(Int64.self), eventID: event.id, duplicate: false, handlers: event.handlers))
+                    } else {
+                        results.append(try await self.duplicate(event, rows: connection.query(Self.existingSeq(event), logger: logger).collect()))
+                    }
+                }
+                return results
+            }
+        }
+        self.announce(results.flatMap(\.handlers))
+        return results
+    }
+
+    private func duplicate(_ event: NewEvent, rows: [PostgresRow]) throws -> AppendResult {
+        guard let row = rows.first else {
+            throw PostgresStoreError("the event \(event.id) was neither inserted nor found", unavailable: true)
+        }
+        return AppendResult(seq: try row.decode(Int64.self), eventID: event.id, duplicate: true)
+    }
+
+    /// Claims up to `limit` of `handler`'s due (or lease-expired) deliveries in one
+    /// statement: `FOR UPDATE SKIP LOCKED` passes over rows another instance is claiming,
+    /// so no delivery is claimed twice. Each claim gets a token from one sequence shared by
+    /// every instance. Due times and leases are on the database's clock.
+    ///
+    /// A delivery whose lease expired after `maxAttempts` claims is dead-lettered (with an
+    /// audit row) in a transaction of its own; the claim statement leaves it alone.
+    package func claimDue(
+        handler: String, limit: Int, leaseSeconds: Double, maxAttempts: Int = .max, excluding: Set<Int64> = []
+    ) async throws -> (claims: [Claim], nextDue: Timestamp?) {
+        let now = self.injectedNow
+        let text = self.nowText
+        let leaseMs = Int64(leaseSeconds * 1000)
+        let maxAttempts = Int64(min(maxAttempts, Int(Int32.max)))
+        let rows = try await self.rows(
+            """
+            WITH due AS (
+                SELECT id, (state = 'running' AND attempts >= \(maxAttempts)) AS abandoned FROM deliveries
+                WHERE handler = \(handler) AND state IN ('pending', 'running')
+                  AND next_attempt_at <= coalesce(\(now)::bigint, inlet_now_ms()) AND id <> ALL(\(Array(excluding))::bigint[])
+                ORDER BY next_attempt_at LIMIT \(Int64(limit))
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE deliveries d SET state = 'running', attempts = d.attempts + 1,
+                    lease_until = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs),
+                    next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs),
+                    lease_token = nextval('lease_tokens'), updated_at = \(text)
+                FROM due WHERE d.id = due.id AND NOT due.abandoned
+                RETURNING d.id, d.attempts, d.lease_token, d.event_seq
+            )
+            SELECT c.id, c.attempts::bigint, c.lease_token, e.seq, e.source, e.id, e.type, e.received_at, e.payload
+            FROM claimed c JOIN events e ON e.seq = c.event_seq
+            UNION ALL
+            SELECT id, -1, 0, 0, '', '', '', '', '' FROM due WHERE abandoned
+            """
+        )
+        var claims: [Claim] = []
+        var abandoned: [Int64] = []
+        for row in rows {
+            let (deliveryID, attempts, token, seq, source, id, type, receivedAt, payload) = try row.decode(
+                (Int64, Int64, Int64, Int64, String, String, String, String, String).self
+            )
+            if attempts < 0 {
+                abandoned.append(deliveryID)
+                continue
+            }
+            let event = Event(seq: seq, source: source, id: id, type: type, receivedAt: receivedAt, payload: payload)
+            claims.append(Claim(deliveryID: deliveryID, token: token, attempt: Int(attempts), event: event))
+        }
+        if !abandoned.isEmpty {
+            try await self.deadLetterAbandoned(abandoned, handler: handler, maxAttempts: maxAttempts, now: now, text: text)
+        }
+        if !claims.isEmpty || !abandoned.isEmpty { return (claims, nil) }
+        let next = try await self.rows(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
+        )
+        guard let nextMs = try next.first?.decode(Int64?.self) else { return ([], nil) }
+        // On the database's clock: a skew with this machine's only moves the next look at
+        // the store, which the dispatcher's poll bounds anyway.
+        return ([], Timestamp(millisecondsSinceEpoch: nextMs))
+    }
+
+    /// Dead-letters deliveries claimed `maxAttempts` times with no outcome, with an audit
+    /// row each; rows another instance claimed or finished meanwhile are left alone.
+    private func deadLetterAbandoned(_ ids: [Int64], handler: String, maxAttempts: Int64, now: Int64?, text: String) async throws {
+        try await self.transaction { connection, logger in
+            let rows = try await connection.query(
+                """
+                SELECT d.id, d.attempts::bigint, e.seq, e.source, e.id, e.type, e.received_at, e.payload
+                FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                WHERE d.id = ANY(\(ids)::bigint[]) AND d.state = 'running' AND d.attempts >= \(maxAttempts)
+                  AND d.next_attempt_at <= coalesce(\(now)::bigint, inlet_now_ms())
+                FOR UPDATE OF d SKIP LOCKED
+                """,
+                logger: logger
+            ).collect()
+            for row in rows {
+                let (deliveryID, attempts, seq, source, id, type, receivedAt, payload) = try row.decode(
+                    (Int64, Int64, Int64, String, String, String, String, String).self
+                )
+                let error = DeliveryOutcome.abandonedError(attempts: Int(attempts))
+                let event = Event(seq: seq, source: source, id: id, type: type, receivedAt: receivedAt, payload: payload)
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = \(error),
+                        dead_reason = \(DeliveryOutcome.DeadReason.exhausted.rawValue), updated_at = \(text)
+                    WHERE id = \(deliveryID)
+                    """,
+                    logger: logger
+                )
+                try await connection.query(
+                    Self.insertAudit(at: text, event: event, handler: handler, outcome: "dead_exhausted", detail: error), logger: logger
+                )
+            }
+        }
+    }
+
+    private static func insertAudit(at: String, event: Event, handler: String?, outcome: String, detail: String?) -> PostgresQuery {
+        """
+        INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
+        VALUES (\(at), \(event.seq), \(event.id), \(event.type), \(handler), \(outcome), \(detail))
+        """
+    }
+
+    /// Records a batch of outcomes in one statement, fenced by each claim's token: an
+    /// outcome counts only while its claim still holds the lease. The audit rows (the
+    /// handler's notes, and the outcome's when asked) are written only for the outcomes that
+    /// counted, in the same statement. Returns the deliveries whose lease was lost.
+    ///
+    /// A retry's due time is the outcome's delay from now, added on the database's clock.
+    @discardableResult
+    package func complete(_ completions: [Completion]) async throws -> [Int64] {
+        guard !completions.isEmpty else { return [] }
+        let now = self.injectedNow
+        let instantNow = self.textClock.now()
+        let text = instantNow.description
+        var ids: [Int64] = [], tokens: [Int64] = [], states: [String] = [], delays: [Int64] = [], errors: [String] = [], reasons: [String] = []
+        // Audit rows, keyed by delivery.
+        var auditDelivery: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
+        var auditHandler: [String] = [], auditOutcome: [String] = [], auditDetail: [String] = []
+        for completion in completions {
+            let claim = completion.claim
+            ids.append(claim.deliveryID)
+            tokens.append(claim.token)
+            var detail: String?
+            switch completion.outcome {
+            case .done:
+                states.append("done"); delays.append(0); errors.append(""); reasons.append("")
+            case .retry(let at, let error):
+                states.append("pending"); delays.append(max(0, at.millisecondsSinceEpoch - instantNow.millisecondsSinceEpoch))
+                errors.append(error); reasons.append("")
+                detail = error
+            case .dead(let error, let reason):
+                states.append("dead"); delays.append(0); errors.append(error); reasons.append(reason.rawValue)
+                detail = error
+            }
+            func audit(_ outcome: String, _ detail: String?) {
+                auditDelivery.append(claim.deliveryID); auditSeq.append(claim.event.seq); auditEventID.append(claim.event.id)
+                auditType.append(claim.event.type); auditHandler.append(completion.handler); auditOutcome.append(outcome)
+                auditDetail.append(detail ?? "")
+            }
+            for note in completion.notes { audit(note.outcome, note.detail) }
+            if completion.auditOutcome {
+                let name: String
+                switch completion.outcome {
+                case .done: name = "delivered"
+                case .retry: name = "retry_scheduled"
+                case .dead(_, let reason): name = "dead_\(reason.rawValue)"
+                }
+                let attempt = "attempt \(claim.attempt)"
+                audit(name, detail.map { "\(attempt): \($0)" } ?? attempt)
+            }
+        }
+        let rows = try await self.rows(
+            """
+            WITH c AS (
+                SELECT * FROM unnest(\(ids)::bigint[], \(tokens)::bigint[], \(states)::text[], \(delays)::bigint[], \(errors)::text[],
+                    \(reasons)::text[]) AS c(id, token, state, delay, error, reason)
+            ), updated AS (
+                UPDATE deliveries d SET state = c.state, lease_until = NULL, lease_token = NULL,
+                    next_attempt_at = CASE WHEN c.state = 'pending' THEN coalesce(\(now)::bigint, inlet_now_ms()) + c.delay ELSE d.next_attempt_at END,
+                    last_error = nullif(c.error, ''), dead_reason = CASE WHEN c.state = 'dead' THEN c.reason ELSE d.dead_reason END,
+                    updated_at = \(text)
+                FROM c WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
+                RETURNING d.id
+            ), audited AS (
+                INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
+                SELECT \(text), a.seq, a.event_id, a.type, a.handler, a.outcome, nullif(a.detail, '')
+                FROM unnest(\(auditDelivery)::bigint[], \(auditSeq)::bigint[], \(auditEventID)::text[], \(auditType)::text[],
+                    \(auditHandler)::text[], \(auditOutcome)::text[], \(auditDetail)::text[])
+                    WITH ORDINALITY AS a(delivery, seq, event_id, type, handler, outcome, detail, n)
+                WHERE a.delivery IN (SELECT id FROM updated)
+                ORDER BY a.n
+            )
+            SELECT id FROM updated
+            """
+        )
+        let recorded = Set(try rows.map { try $0.decode(Int64.self) })
+        return ids.filter { !recorded.contains($0) }
+    }
+
+    /// Extends the leases of claims still running, in one statement, fenced like
+    /// ``complete(_:)``; returns the deliveries whose lease was already lost.
+    @discardableResult
+    package func renewLeases(_ claims: [Claim], leaseSeconds: Double) async throws -> [Int64] {
+        guard !claims.isEmpty else { return [] }
+        let now = self.injectedNow
+        let leaseMs = Int64(leaseSeconds * 1000)
+        let ids = claims.map(\.deliveryID)
+        let rows = try await self.rows(
+            """
+            UPDATE deliveries d SET lease_until = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs),
+                next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs)
+            FROM unnest(\(ids)::bigint[], \(claims.map(\.token))::bigint[]) AS c(id, token)
+            WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
+            RETURNING d.id
+            """
+        )
+        let renewed = Set(try rows.map { try $0.decode(Int64.self) })
+        return ids.filter { !renewed.contains($0) }
+    }
+
+    /// The first stored event with the id `$1`, whatever its source: the sources are
+    /// found by a loose scan of the UNIQUE (source, id) index (one probe each), then the id
+    /// is looked up under each. O(s · log n) for s sources, with no index of its own.
+    private static func eventByID(_ id: String) -> PostgresQuery {
+        """
+        WITH RECURSIVE sources(name) AS (
+            SELECT min(source) FROM events
+            UNION ALL
+            SELECT (SELECT min(source) FROM events WHERE source > sources.name) FROM sources WHERE sources.name IS NOT NULL
+        )
+        SELECT seq, source, id, type, received_at, payload FROM events
+        WHERE source IN (SELECT name FROM sources WHERE name IS NOT NULL) AND id = \(id) ORDER BY seq LIMIT 1
+        """
+    }
+
+    /// Makes every delivery of the event with `id` due now, with a fresh attempt budget
+    /// (running ones are left to finish). Returns how many; nil when there is no such event.
+    package func replay(eventID id: String) async throws -> Int? {
+        let now = self.injectedNow
+        let text = self.nowText
+        let result = try await self.transaction { connection, logger -> (Int, [String])? in
+            guard let event = try await connection.query(Self.eventByID(id), logger: logger).collect().first else { return nil }
+            let seq = try event.decode((Int64, String, String, String, String, String).self).0
+            let rows = try await connection.query(
+                """
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()),
+                    lease_until = NULL, lease_token = NULL, dead_reason = NULL, updated_at = \(text)
+                WHERE event_seq = \(seq) AND state <> 'running'
+                RETURNING handler
+                """,
+                logger: logger
+            ).collect()
+            return (rows.count, try rows.map { try $0.decode(String.self) })
+        }
+        guard let (count, handlers) = result else { return nil }
+        self.announce(handlers)
+        return count
+    }
+
+    /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
+    package func replayDead() async throws -> Int {
+        let now = self.injectedNow
+        let rows = try await self.rows(
+            """
+            WITH replayed AS (
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()),
+                    dead_reason = NULL, updated_at = \(self.nowText)
+                WHERE state = 'dead'
+                RETURNING handler
+            )
+            SELECT handler, count(*) FROM replayed GROUP BY handler
+            """
+        )
+        var total = 0
+        var handlers: [String] = []
+        for row in rows {
+            let (handler, count) = try row.decode((String, Int64).self)
+            handlers.append(handler)
+            total += Int(count)
+        }
+        self.announce(handlers)
+        return total
+    }
+
+    /// Deletes up to `limit` old finished events with their deliveries and audit rows, in
+    /// one statement; `SKIP LOCKED` lets two instances' retention run side by side.
+    package func purgeEvents(receivedBefore cutoff: Timestamp, includingDead: Bool, limit: Int) async throws -> Int {
+        let kept = includingDead ? "'pending', 'running'" : "'pending', 'running', 'dead'"
+        let rows = try await self.rows(
+            """
+            WITH old AS (
+                SELECT seq FROM events e
+                WHERE e.received_at < \(cutoff.description)
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state IN (\(unescaped: kept)))
+                ORDER BY seq LIMIT \(Int64(limit))
+                FOR UPDATE SKIP LOCKED
+            ), audit AS (
+                DELETE FROM audit_log WHERE event_seq IN (SELECT seq FROM old)
+            ), gone AS (
+                DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM old)
+            ), purged AS (
+                DELETE FROM events WHERE seq IN (SELECT seq FROM old) RETURNING seq
+            )
+            SELECT count(*) FROM purged
+            """
+        )
+        return Int(try rows.first?.decode(Int64.self) ?? 0)
+    }
+
+    /// Events, newest first, optionally those with a delivery in `state` or of `type`.
+    package func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
+        let rows = try await self.rows(
+            """
+            SELECT seq, source, id, type, received_at, payload FROM events e
+            WHERE (\(type)::text IS NULL OR type = \(type)::text)
+              AND (\(state?.rawValue)::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = \(state?.rawValue)::text))
+            ORDER BY seq DESC LIMIT \(Int64(limit))
+            """
+        )
+        let events = try rows.map(Self.event)
+        return try await self.records(events)
+    }
+
+    package func eventRecord(id: String) async throws -> EventRecord? {
+        guard let row = try await self.rows(Self.eventByID(id)).first else { return nil }
+        return try await self.records([try Self.event(row)]).first
+    }
+
+    /// The event of a row with the columns `seq, source, id, type, received_at, payload`.
+    private static func event(_ row: PostgresRow) throws -> Event {
+        let (seq, source, id, type, receivedAt, payload) = try row.decode((Int64, String, String, String, String, String).self)
+        return Event(seq: seq, source: source, id: id, type: type, receivedAt: receivedAt, payload: payload)
+    }
+
+    /// The events with their deliveries, read in one statement.
+    private func records(_ events: [Event]) async throws -> [EventRecord] {
+        guard !events.isEmpty else { return [] }
+        let rows = try await self.rows(
+            """
+            SELECT event_seq, id, handler, state, attempts::bigint, next_attempt_at, last_error, dead_reason, updated_at
+            FROM deliveries WHERE event_seq = ANY(\(events.map(\.seq))::bigint[]) ORDER BY event_seq, handler
+            """
+        )
+        var deliveries: [Int64: [DeliveryRecord]] = [:]
+        for row in rows {
+            let (seq, id, handler, state, attempts, next, lastError, deadReason, updatedAt) = try row.decode(
+                (Int64, Int64, String, String, Int64, Int64, String?, String?, String).self
+            )
+            guard let state = DeliveryState(rawValue: state) else {
+                throw PostgresStoreError("delivery \(id) has an unknown state \(state)", unavailable: false)
+            }
+            deliveries[seq, default: []].append(
+                DeliveryRecord(
+                    id: id, handler: handler, state: state, attempts: Int(attempts), nextAttemptAt: Timestamp(millisecondsSinceEpoch: next),
+                    lastError: lastError, deadReason: deadReason, updatedAt: updatedAt
+                )
+            )
+        }
+        return events.map { EventRecord(event: $0, deliveries: deliveries[$0.seq] ?? []) }
+    }
+
+    /// Deliveries pending or running, and the due time of the oldest pending one, across
+    /// every instance (O(backlog), through the partial due index).
+    package func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?) {
+        let rows = try await self.rows(
+            "SELECT count(*), min(next_attempt_at) FILTER (WHERE state = 'pending') FROM deliveries WHERE state IN ('pending', 'running')"
+        )
+        guard let row = rows.first else { return (0, nil) }
+        let (depth, oldest) = try row.decode((Int64, Int64?).self)
+        return (Int(depth), oldest)
+    }
+}

@@ -1,0 +1,63 @@
+public import InletCore
+internal import PostgresNIO
+
+/// Users in PostgreSQL.
+extension PostgresStore: UserStore {
+    public func user(auth0ID: String) async throws -> UserRecord? {
+        let rows = try await self.rows(
+            """
+            SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at
+            FROM users WHERE auth0_id = \(auth0ID)
+            """
+        )
+        guard let row = rows.first else { return nil }
+        let (id, auth0ID, email, name, picture, verified, logins, lastLogin, created, updated) = try row.decode(
+            (Int64, String, String?, String?, String?, Bool, Int64, String?, String, String).self
+        )
+        return UserRecord(
+            id: id, auth0ID: auth0ID, email: email, name: name, picture: picture, emailVerified: verified, loginsCount: Int(logins),
+            lastLoginAt: lastLogin, createdAt: created, updatedAt: updated
+        )
+    }
+
+    /// Upserts the user and appends the login's event with its deliveries, in one
+    /// statement: concurrent first logins of one user make one row (the second updates it).
+    /// An absent field keeps the stored value; a new email is unverified unless the login
+    /// says otherwise.
+    package func recordLogin(_ login: UserLogin, event: NewEvent) async throws -> UserLoginResult {
+        let now = self.injectedNow
+        let text = self.nowText
+        let logins = login.loginsCount.map(Int64.init)
+        let rows = try await self.rows(
+            """
+            WITH u AS (
+                INSERT INTO users AS u (auth0_id, email, name, picture, email_verified, logins_count, auth0_logins_count, last_ip,
+                    last_login_at, created_at, updated_at)
+                VALUES (\(login.auth0ID), \(login.email)::text, \(login.name)::text, \(login.picture)::text,
+                    coalesce(\(login.emailVerified)::boolean, false), 1, \(logins)::bigint, \(login.ip)::text, \(text), \(text), \(text))
+                ON CONFLICT (auth0_id) DO UPDATE SET
+                    name = coalesce(excluded.name, u.name), picture = coalesce(excluded.picture, u.picture),
+                    email = coalesce(excluded.email, u.email),
+                    email_verified = CASE WHEN excluded.email IS NOT NULL AND excluded.email IS DISTINCT FROM u.email
+                        THEN coalesce(\(login.emailVerified)::boolean, false)
+                        ELSE coalesce(\(login.emailVerified)::boolean, u.email_verified) END,
+                    logins_count = u.logins_count + 1, auth0_logins_count = coalesce(excluded.auth0_logins_count, u.auth0_logins_count),
+                    last_ip = coalesce(excluded.last_ip, u.last_ip), last_login_at = excluded.last_login_at, updated_at = excluded.updated_at
+                RETURNING id, (xmax = 0) AS created
+            ), e AS (
+                INSERT INTO events (source, id, type, received_at, payload)
+                VALUES (\(event.source.rawValue), \(event.id), \(event.type.rawValue), \(text), \(event.payload))
+                ON CONFLICT (source, id) DO NOTHING RETURNING seq
+            ), d AS (
+                INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at)
+                SELECT e.seq, h, coalesce(\(now)::bigint, inlet_now_ms()), \(text), \(text) FROM e, unnest(\(event.handlers)::text[]) AS h
+            )
+            SELECT u.id, u.created, (SELECT count(*) FROM e) FROM u
+            """
+        )
+        guard let row = rows.first else { throw PostgresStoreError("the login's user row was not written", unavailable: true) }
+        let (userID, created, inserted) = try row.decode((Int64, Bool, Int64).self)
+        if inserted > 0 { self.announce(event.handlers) }
+        return UserLoginResult(userID: userID, created: created, eventID: event.id)
+    }
+}
