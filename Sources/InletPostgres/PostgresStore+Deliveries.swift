@@ -113,7 +113,9 @@ extension PostgresStore {
         if !abandoned.isEmpty {
             try await self.deadLetterAbandoned(abandoned, handler: handler, maxAttempts: maxAttempts, now: now, text: text)
         }
-        if !claims.isEmpty || !abandoned.isEmpty { return (claims, nil) }
+        // Also after dead-lettering only: the caller learns when to look again (now, when
+        // the abandoned deliveries took the whole limit while others are due).
+        if !claims.isEmpty { return (claims, nil) }
         let next = try await self.rows(
             "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
         )
@@ -179,7 +181,7 @@ extension PostgresStore {
         let text = instantNow.description
         var ids: [Int64] = [], tokens: [Int64] = [], states: [String] = [], delays: [Int64] = [], errors: [String] = [], reasons: [String] = []
         // Audit rows, keyed by delivery.
-        var auditDelivery: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
+        var auditDelivery: [Int64] = [], auditToken: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
         var auditHandler: [String] = [], auditOutcome: [String] = [], auditDetail: [String] = []
         for completion in completions {
             let claim = completion.claim
@@ -198,7 +200,8 @@ extension PostgresStore {
                 detail = error
             }
             func audit(_ outcome: String, _ detail: String?) {
-                auditDelivery.append(claim.deliveryID); auditSeq.append(claim.event.seq); auditEventID.append(claim.event.id)
+                auditDelivery.append(claim.deliveryID); auditToken.append(claim.token); auditSeq.append(claim.event.seq)
+                auditEventID.append(claim.event.id)
                 auditType.append(claim.event.type); auditHandler.append(completion.handler); auditOutcome.append(outcome)
                 auditDetail.append(detail ?? "")
             }
@@ -225,21 +228,26 @@ extension PostgresStore {
                     last_error = nullif(c.error, ''), dead_reason = CASE WHEN c.state = 'dead' THEN c.reason ELSE d.dead_reason END,
                     updated_at = \(text)
                 FROM c WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-                RETURNING d.id
+                RETURNING d.id, c.token
             ), audited AS (
                 INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
                 SELECT \(text), a.seq, a.event_id, a.type, a.handler, a.outcome, nullif(a.detail, '')
-                FROM unnest(\(auditDelivery)::bigint[], \(auditSeq)::bigint[], \(auditEventID)::text[], \(auditType)::text[],
-                    \(auditHandler)::text[], \(auditOutcome)::text[], \(auditDetail)::text[])
-                    WITH ORDINALITY AS a(delivery, seq, event_id, type, handler, outcome, detail, n)
-                WHERE a.delivery IN (SELECT id FROM updated)
+                FROM unnest(\(auditDelivery)::bigint[], \(auditToken)::bigint[], \(auditSeq)::bigint[], \(auditEventID)::text[],
+                    \(auditType)::text[], \(auditHandler)::text[], \(auditOutcome)::text[], \(auditDetail)::text[])
+                    WITH ORDINALITY AS a(delivery, token, seq, event_id, type, handler, outcome, detail, n)
+                WHERE (a.delivery, a.token) IN (SELECT id, token FROM updated)
                 ORDER BY a.n
             )
-            SELECT id FROM updated
+            SELECT id, token FROM updated
             """
         )
-        let recorded = Set(try rows.map { try $0.decode(Int64.self) })
-        return ids.filter { !recorded.contains($0) }
+        // By delivery and token: a stale claim's outcome, beside the current one's in one
+        // batch, is lost (and its audit rows with it) although the delivery was updated.
+        let recorded = Set(try rows.map { row in
+            let (id, token) = try row.decode((Int64, Int64).self)
+            return ClaimKey(id: id, token: token)
+        })
+        return completions.map(\.claim).filter { !recorded.contains(ClaimKey(id: $0.deliveryID, token: $0.token)) }.map(\.deliveryID)
     }
 
     /// Extends the leases of claims still running, in one statement, fenced like
@@ -256,11 +264,14 @@ extension PostgresStore {
                 next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs)
             FROM unnest(\(ids)::bigint[], \(claims.map(\.token))::bigint[]) AS c(id, token)
             WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-            RETURNING d.id
+            RETURNING d.id, c.token
             """
         )
-        let renewed = Set(try rows.map { try $0.decode(Int64.self) })
-        return ids.filter { !renewed.contains($0) }
+        let renewed = Set(try rows.map { row in
+            let (id, token) = try row.decode((Int64, Int64).self)
+            return ClaimKey(id: id, token: token)
+        })
+        return claims.filter { !renewed.contains(ClaimKey(id: $0.deliveryID, token: $0.token)) }.map(\.deliveryID)
     }
 
     /// The first stored event with the id `$1`, whatever its source: the sources are
@@ -414,4 +425,10 @@ extension PostgresStore {
         let (depth, oldest) = try row.decode((Int64, Int64?).self)
         return (Int(depth), oldest)
     }
+}
+
+/// A claim as the fencing compares it: the delivery and the token it was claimed under.
+private struct ClaimKey: Hashable {
+    let id: Int64
+    let token: Int64
 }

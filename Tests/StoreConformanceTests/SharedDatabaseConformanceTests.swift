@@ -1,0 +1,66 @@
+import InletCore
+import InletTestSupport
+import Testing
+
+/// Two stores on one database, as two `inlet serve` processes: a claim's fencing holds
+/// across them, and concurrent claimers never take the same delivery.
+@Suite(.timeLimit(.minutes(2))) struct SharedDatabaseConformanceTests {
+    @Test(arguments: Backend.shared) func aLeaseLostToAnotherInstanceFencesTheFirst(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested in
+            let a = tested.store
+            let b = try await tested.openAnother()
+            try await a.append("evt-1", handlers: ["command"])
+            #expect(try await b.eventRecord(id: "evt-1") != nil, "B sees what A committed")
+            let first = try #require(try await a.claim("command", limit: 1, leaseSeconds: 10).first)
+            #expect(try await b.claim("command", leaseSeconds: 10).isEmpty, "A's lease holds for B too")
+            time.advance(seconds: 11)  // A stalls past its lease
+            let second = try #require(try await b.claim("command", limit: 1, leaseSeconds: 10).first)
+            #expect(second.deliveryID == first.deliveryID && second.token != first.token && second.attempt == 2)
+
+            #expect(try await a.renewLeases([first], leaseSeconds: 10) == [first.deliveryID])
+            #expect(try await a.finish([first], handler: "command", .dead(error: "stale", reason: .permanent)) == [first.deliveryID])
+            #expect(try await a.deliveries(of: "evt-1").first?.state == .running)
+            #expect(try await b.renewLeases([second], leaseSeconds: 10).isEmpty)
+            #expect(try await b.finish([second], handler: "command").isEmpty)
+            let delivery = try #require(try await a.deliveries(of: "evt-1").first)
+            #expect(delivery.state == .done && delivery.attempts == 2 && delivery.lastError == nil)
+            #expect(try await tested.auditRows() == [AuditRow(eventID: "evt-1", handler: "command", outcome: "delivered", detail: "attempt 2")])
+            #expect(try await a.queueStatus().depth == 0 && b.queueStatus().depth == 0)
+        }
+    }
+
+    @Test(arguments: Backend.shared) func concurrentClaimersOnTwoInstancesNeverTakeTheSameDelivery(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested in
+            let stores = [tested.store, try await tested.openAnother()]
+            let count = 300
+            for start in stride(from: 0, to: count, by: 100) {
+                _ = try await tested.store.appendEvents((start..<(start + 100)).map {
+                    NewEvent(source: .productivity, id: "evt-\($0)", type: .employeeCreated, payload: "{}", handlers: ["h"])
+                })
+            }
+            // Four claimers on each instance, small batches, until nothing is due.
+            let claimed = try await withThrowingTaskGroup(of: (instance: Int, claims: [Int64]).self) { group in
+                for index in 0..<8 {
+                    let store = stores[index % 2]
+                    group.addTask {
+                        var mine: [Int64] = []
+                        for _ in 0..<count {
+                            let claims = try await store.claim("h", limit: 7, leaseSeconds: 600)
+                            if claims.isEmpty { break }
+                            mine += claims.map(\.deliveryID)
+                        }
+                        return (index % 2, mine)
+                    }
+                }
+                return try await group.reduce(into: [(instance: Int, claims: [Int64])]()) { $0.append($1) }
+            }
+            let all = claimed.flatMap(\.claims)
+            #expect(all.count == count, "claims: \(all.count) for \(count) deliveries")
+            #expect(Set(all).count == all.count, "a delivery was claimed twice")
+            #expect(try await tested.count("deliveries", where: "state = 'running'") == count)
+            #expect(Set(claimed.filter { !$0.claims.isEmpty }.map(\.instance)) == [0, 1], "both instances claimed")
+        }
+    }
+}
