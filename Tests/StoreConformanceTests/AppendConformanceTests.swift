@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test(arguments: Backend.all) func aBatchThatFailsStoresNothing(_ backend: Backend) async throws {
-        try await backend.withStore { tested in
+        try await backend.withStore { (tested: TestedStore) async throws in
             let store = tested.store
             // The second event names a handler twice: its deliveries break the one-per-handler rule.
             await #expect(throws: (any Error).self) {

@@ -14,7 +14,7 @@ enum Backend: String, Sendable, CustomTestStringConvertible {
     case postgres
 
     /// Every backend the suite runs against: the one place that lists them.
-    static let all: [Backend] = [.sqlite]
+    static let all: [Backend] = [.sqlite, .postgres]
 
     /// The backends whose database several store instances (processes) can share.
     static let shared: [Backend] = all.filter(\.isShared)

@@ -115,6 +115,25 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all) func aClaimThatOnlyDeadLettersSaysWhenTheNextIsDue(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested in
+            let store = tested.store
+            try await store.append("abandoned", handlers: ["h"])
+            #expect(try await store.claim("h", limit: 1, leaseSeconds: 5, maxAttempts: 1).count == 1)
+            try await store.append("later", handlers: ["h"])
+            let later = try #require(try await store.claim("h", limit: 1, leaseSeconds: 5).first)
+            try await store.complete([Completion(claim: later, handler: "h", outcome: .retry(at: Moment.after(100), error: "wait"))])
+            time.advance(seconds: 6)
+            // The first delivery's lease ran out after its only attempt: it is dead-lettered,
+            // nothing is claimed, and the answer says when the next delivery is due.
+            let next = try await store.claimDue(handler: "h", limit: 5, leaseSeconds: 5, maxAttempts: 1, excluding: [])
+            #expect(next.claims.isEmpty)
+            #expect(next.nextDue == Moment.after(100))
+            #expect(try await store.deliveries(of: "abandoned").first?.state == .dead)
+        }
+    }
+
     @Test(arguments: Backend.all) func attemptsWithOutcomesAreNotAbandoned(_ backend: Backend) async throws {
         let time = Moment.clock()
         try await backend.withStore(clock: time.clock) { tested in

@@ -103,6 +103,30 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all) func aStaleAndACurrentOutcomeOfOneDeliveryInOneCallRecordOnlyTheCurrent(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested in
+            let store = tested.store
+            try await store.append("evt-1", handlers: ["h"])
+            let stale = try #require(try await store.claim("h", limit: 1, leaseSeconds: 5).first)
+            time.advance(seconds: 6)
+            let current = try #require(try await store.claim("h", limit: 1, leaseSeconds: 60).first)
+            #expect(try await store.renewLeases([stale, current], leaseSeconds: 60) == [stale.deliveryID])
+            let lost = try await store.complete([
+                Completion(claim: stale, handler: "h", outcome: .dead(error: "stale", reason: .permanent), auditOutcome: true,
+                           notes: [AuditNote(outcome: "stale_note", detail: nil)]),
+                Completion(claim: current, handler: "h", outcome: .done, auditOutcome: true, notes: [AuditNote(outcome: "current_note", detail: nil)]),
+            ])
+            #expect(lost == [stale.deliveryID], "the stale outcome is reported lost")
+            let delivery = try #require(try await store.deliveries(of: "evt-1").first)
+            #expect(delivery.state == .done && delivery.lastError == nil && delivery.deadReason == nil)
+            #expect(try await tested.auditRows() == [
+                AuditRow(eventID: "evt-1", handler: "h", outcome: "current_note", detail: nil),
+                AuditRow(eventID: "evt-1", handler: "h", outcome: "delivered", detail: "attempt 2"),
+            ], "the stale outcome left no audit row")
+        }
+    }
+
     @Test(arguments: Backend.all) func aRenewedLeaseIsNotClaimedUntilItEnds(_ backend: Backend) async throws {
         let time = Moment.clock()
         try await backend.withStore(clock: time.clock) { tested in

@@ -37,6 +37,7 @@ import Testing
         func checkWritable() async throws { try await self.store.checkWritable() }
         var failure: (any Error)? { self.store.failure }
         func waitForFailure() async -> (any Error)? { await self.store.waitForFailure() }
+        func watchForWork(_ wake: @escaping @Sendable ([String]?) -> Void) async { await self.store.watchForWork(wake) }
         func close() async {}
     }
 

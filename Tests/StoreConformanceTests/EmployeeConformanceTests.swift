@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test(arguments: Backend.all) func anOlderEventNeverOverwritesANewerOne(_ backend: Backend) async throws {
-        try await backend.withStore { tested in
+        try await backend.withStore { (tested: TestedStore) async throws in
             let store = tested.store
             func upsert(_ department: String, occurredAt: String? = nil, sequence: Int64) async throws -> String {
                 let version = EmployeeVersion(occurredAt: occurredAt.flatMap(Timestamp.init(rfc3339:)), sequence: sequence)
@@ -55,7 +55,7 @@ import Testing
         let time = Moment.clock()
         try await backend.withStore(clock: time.clock) { tested in
             let store = tested.store
-            try await store.upsertEmployee(Self.employee(), version: EmployeeVersion(sequence: 1))
+            _ = try await store.upsertEmployee(Self.employee(), version: EmployeeVersion(sequence: 1))
             time.advance(seconds: 1)
             try await store.recordAuth0CreateIntent(employeeID: "7", email: "n@example.com")
             var record = try #require(try await store.employee(id: "7"))
@@ -74,6 +74,8 @@ import Testing
             try await store.recordRoleAssigned(employeeID: "7", role: "rol_1")
             try await store.recordAuth0Email(employeeID: "7", email: "new@example.com")
             try await store.setBlocked(employeeID: "7", blocked: true)
+            try await store.setAuth0SyncStatus(employeeID: "7", status: .failed, error: String(repeating: "e", count: 3000))
+            #expect(try await store.employee(id: "7")?.lastError?.count == 2000, "a long error is kept to 2,000 characters")
             try await store.setAuth0SyncStatus(employeeID: "7", status: .failed, error: "tenant refused")
             record = try #require(try await store.employee(id: "7"))
             #expect(record.assignedRole == "rol_1" && record.roleAssignedAt == Moment.text(after: 3))
@@ -102,8 +104,8 @@ import Testing
     @Test(arguments: Backend.all) func anAccountHeldByAnotherEmployeeIsNotLinked(_ backend: Backend) async throws {
         try await backend.withStore { tested in
             let store = tested.store
-            try await store.upsertEmployee(Self.employee("1"), version: EmployeeVersion(sequence: 1))
-            try await store.upsertEmployee(Self.employee("2"), version: EmployeeVersion(sequence: 2))
+            _ = try await store.upsertEmployee(Self.employee("1"), version: EmployeeVersion(sequence: 1))
+            _ = try await store.upsertEmployee(Self.employee("2"), version: EmployeeVersion(sequence: 2))
             #expect(try await store.linkAuth0Account(employeeID: "1", auth0UserID: "auth0|x", status: .created, email: "n@example.com"))
             try await store.recordAuth0CreateIntent(employeeID: "2", email: "n@example.com")
             #expect(try await !store.linkAuth0Account(employeeID: "2", auth0UserID: "auth0|x", status: .linked, email: "n@example.com"))
@@ -111,6 +113,46 @@ import Testing
             #expect(second.auth0UserID == nil && second.syncStatus == .pending, "nothing changed")
             #expect(second.createIntentEmail == "n@example.com")
             #expect(try await store.employee(auth0UserID: "auth0|x")?.employee.employeeID == "1")
+        }
+    }
+
+    @Test(arguments: Backend.all) func concurrentUpsertsOfANewEmployeeAllAnswerAndTheNewestWins(_ backend: Backend) async throws {
+        try await backend.withStore { tested in
+            let store = tested.store
+            let records = try await withThrowingTaskGroup(of: (Int64, EmployeeRecord).self) { group in
+                for sequence in Int64(1)...24 {
+                    group.addTask {
+                        (sequence, try await store.upsertEmployee(Self.employee("r", department: "v\(sequence)"), version: EmployeeVersion(sequence: sequence)))
+                    }
+                }
+                return try await group.reduce(into: [(Int64, EmployeeRecord)]()) { $0.append($1) }
+            }
+            #expect(records.count == 24)
+            for (sequence, record) in records {
+                let answered = Int64(record.employee.department.dropFirst()) ?? 0
+                #expect(answered >= sequence, "an upsert of version \(sequence) answered an older row (\(record.employee.department))")
+            }
+            #expect(try await store.employee(id: "r")?.employee.department == "v24")
+            #expect(try await tested.count("employees") == 1)
+        }
+    }
+
+    @Test(arguments: Backend.all) func concurrentLinksOfOneAccountLinkOneEmployee(_ backend: Backend) async throws {
+        try await backend.withStore { tested in
+            let store = tested.store
+            for index in 0..<8 { _ = try await store.upsertEmployee(Self.employee("e\(index)"), version: EmployeeVersion(sequence: Int64(index))) }
+            let linked = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        ("e\(index)", try await store.linkAuth0Account(employeeID: "e\(index)", auth0UserID: "auth0|same", status: .linked, email: "n@example.com"))
+                    }
+                }
+                return try await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            let winners = linked.filter(\.value).map(\.key)
+            #expect(winners.count == 1, "linked: \(linked)")
+            #expect(try await store.employee(auth0UserID: "auth0|same")?.employee.employeeID == winners.first)
+            #expect(try await tested.count("employees", where: "auth0_user_id IS NOT NULL") == 1)
         }
     }
 

@@ -53,7 +53,7 @@ import Testing
 
             // New values replace old ones; the same email keeps its verification.
             time.advance(seconds: 60)
-            try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "ada@example.com", name: "Ada L."), event: Self.loginEvent("evt-3"))
+            _ = try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "ada@example.com", name: "Ada L."), event: Self.loginEvent("evt-3"))
             user = try #require(try await store.user(auth0ID: "auth0|1"))
             #expect(user.name == "Ada L." && user.picture == "p1" && user.emailVerified && user.loginsCount == 3)
             #expect(user.lastLoginAt == Moment.text(after: 120))
@@ -65,17 +65,17 @@ import Testing
     @Test(arguments: Backend.all) func aNewEmailIsUnverifiedUnlessTheLoginSaysOtherwise(_ backend: Backend) async throws {
         try await backend.withStore { tested in
             let store = tested.store
-            try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "a@example.com", emailVerified: true), event: Self.loginEvent("evt-1"))
-            try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "b@example.com"), event: Self.loginEvent("evt-2"))
+            _ = try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "a@example.com", emailVerified: true), event: Self.loginEvent("evt-1"))
+            _ = try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "b@example.com"), event: Self.loginEvent("evt-2"))
             var user = try #require(try await store.user(auth0ID: "auth0|1"))
             #expect(user.email == "b@example.com" && !user.emailVerified, "a changed address starts unverified")
 
-            try await store.recordLogin(UserLogin(auth0ID: "auth0|1", emailVerified: true), event: Self.loginEvent("evt-3"))
+            _ = try await store.recordLogin(UserLogin(auth0ID: "auth0|1", emailVerified: true), event: Self.loginEvent("evt-3"))
             #expect(try await store.user(auth0ID: "auth0|1")?.emailVerified == true)
-            try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "c@example.com", emailVerified: true), event: Self.loginEvent("evt-4"))
+            _ = try await store.recordLogin(UserLogin(auth0ID: "auth0|1", email: "c@example.com", emailVerified: true), event: Self.loginEvent("evt-4"))
             user = try #require(try await store.user(auth0ID: "auth0|1"))
             #expect(user.email == "c@example.com" && user.emailVerified, "the login said the new address is verified")
-            try await store.recordLogin(UserLogin(auth0ID: "auth0|1", emailVerified: false), event: Self.loginEvent("evt-5"))
+            _ = try await store.recordLogin(UserLogin(auth0ID: "auth0|1", emailVerified: false), event: Self.loginEvent("evt-5"))
             #expect(try await store.user(auth0ID: "auth0|1")?.emailVerified == false)
         }
     }
