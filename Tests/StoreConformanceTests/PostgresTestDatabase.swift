@@ -3,16 +3,15 @@ import InletCore
 import InletPostgres
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A schema of its own, in the throwaway PostgreSQL that `make test` starts
-/// (`scripts/test-postgres.sh`), for one test: created by the store's migrations, read by a
-/// connection of the test's own, dropped (`DROP SCHEMA ... CASCADE`) at the end.
+/// (`scripts/test-postgres.sh`), for one test: created by the store's migrations, read
+/// through a small pool that every test shares, dropped (`DROP SCHEMA ... CASCADE`) at the end.
 struct PostgresTestDatabase: TestDatabase {
     let location: PostgresLocation
     let schema: String
     let clock: WallClock
-    let admin: PostgresConnection
-    let logger: Logger
 
     /// Where the test cluster is: `INLET_TEST_POSTGRES_URL` and `INLET_TEST_POSTGRES_PASSWORD`.
     /// Missing, the test fails and says how to start one: never a silent skip.
@@ -36,20 +35,36 @@ struct PostgresTestDatabase: TestDatabase {
         }
     }
 
-    /// Opens a store on a new schema with a random name.
-    static func open(clock: WallClock) async throws -> TestedStore {
-        let location = try Self.location()
-        let schema = "conformance_" + Crypto.randomHex(byteCount: 8)
+    static let logger: Logger = {
         var logger = Logger(label: "conformance.postgres")
         logger.logLevel = .warning
-        let admin = try await PostgresConnection.connect(
-            configuration: .init(
+        return logger
+    }()
+
+    /// The tests' own connections (row counts, audit rows, dropping schemas): one pool of a
+    /// few connections for the whole run, beside the stores' pools, so that dozens of tests
+    /// at once stay well within the cluster's max_connections.
+    private static let adminPool = Mutex<PostgresClient?>(nil)
+
+    static func admin(_ location: PostgresLocation) -> PostgresClient {
+        adminPool.withLock { pool in
+            if let pool { return pool }
+            var configuration = PostgresClient.Configuration(
                 host: location.host, port: location.port, username: location.username, password: location.password,
                 database: location.database, tls: .disable
-            ),
-            id: 1, logger: logger
-        )
-        let database = PostgresTestDatabase(location: location, schema: schema, clock: clock, admin: admin, logger: logger)
+            )
+            configuration.options.maximumConnections = 4
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            // Runs until the test process exits.
+            Task { await client.run() }
+            pool = client
+            return client
+        }
+    }
+
+    /// Opens a store on a new schema with a random name.
+    static func open(clock: WallClock) async throws -> TestedStore {
+        let database = PostgresTestDatabase(location: try Self.location(), schema: "conformance_" + Crypto.randomHex(byteCount: 8), clock: clock)
         do {
             return TestedStore(store: try await database.openStore(), database: database)
         } catch {
@@ -62,22 +77,24 @@ struct PostgresTestDatabase: TestDatabase {
         var options = PostgresStore.Options()
         options.clock = self.clock
         options.schema = self.schema
-        options.maximumConnections = 8
-        return try await PostgresStore.open(self.location, options: options, logger: self.logger)
+        options.maximumConnections = 6  // dozens of tests run at once in one cluster
+        return try await PostgresStore.open(self.location, options: options, logger: Self.logger)
     }
 
     var quotedSchema: String { "\"\(self.schema)\"" }
 
+    func query(_ sql: String) async throws -> [PostgresRow] {
+        try await Self.admin(self.location).query(PostgresQuery(unsafeSQL: sql), logger: Self.logger).collect()
+    }
+
     func count(_ table: String, where condition: String) async throws -> Int {
-        let rows = try await self.admin.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(self.quotedSchema).\(table) WHERE \(condition)"), logger: self.logger
-        ).collect()
+        let rows = try await self.query("SELECT count(*) FROM \(self.quotedSchema).\(table) WHERE \(condition)")
         return Int(try rows[0].decode(Int64.self))
     }
 
     func auditRows() async throws -> [AuditRow] {
         let sql = AuditRow.query.replacingOccurrences(of: "FROM audit_log", with: "FROM \(self.quotedSchema).audit_log")
-        return try await self.admin.query(PostgresQuery(unsafeSQL: sql), logger: self.logger).collect().map { row in
+        return try await self.query(sql).map { row in
             let (eventID, handler, outcome, detail) = try row.decode((String?, String?, String, String?).self)
             return AuditRow(eventID: eventID, handler: handler, outcome: outcome, detail: detail)
         }
@@ -88,7 +105,6 @@ struct PostgresTestDatabase: TestDatabase {
     }
 
     func remove() async {
-        _ = try? await self.admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(self.quotedSchema) CASCADE"), logger: self.logger)
-        try? await self.admin.close()
+        _ = try? await self.query("DROP SCHEMA IF EXISTS \(self.quotedSchema) CASCADE")
     }
 }

@@ -1,9 +1,11 @@
 import InletCore
 import InletTestSupport
+import Synchronization
 import Testing
 
 /// Two stores on one database, as two `inlet serve` processes: a claim's fencing holds
-/// across them, and concurrent claimers never take the same delivery.
+/// across them, concurrent claimers never take the same delivery, and one wakes the other
+/// when it plans deliveries.
 @Suite(.timeLimit(.minutes(2))) struct SharedDatabaseConformanceTests {
     @Test(arguments: Backend.shared) func aLeaseLostToAnotherInstanceFencesTheFirst(_ backend: Backend) async throws {
         let time = Moment.clock()
@@ -62,6 +64,38 @@ import Testing
             #expect(Set(all).count == all.count, "a delivery was claimed twice")
             #expect(try await tested.count("deliveries", where: "state = 'running'") == count)
             #expect(Set(claimed.filter { !$0.claims.isEmpty }.map(\.instance)) == [0, 1], "both instances claimed")
+        }
+    }
+
+    /// The wake-ups a watcher received, in order (nil: every handler).
+    final class Wakes: Sendable {
+        private let wakes = Mutex<[[String]?]>([])
+        func record(_ handlers: [String]?) { self.wakes.withLock { $0.append(handlers) } }
+        var all: [[String]?] { self.wakes.withLock { $0 } }
+    }
+
+    @Test(arguments: Backend.shared) func deliveriesPlannedByOneInstanceWakeTheOther(_ backend: Backend) async throws {
+        try await backend.withStore { tested in
+            let a = tested.store
+            let b = try await tested.openAnother()
+            let wakes = Wakes()
+            let watching = Task { await b.watchForWork { handlers in wakes.record(handlers) } }
+            defer { watching.cancel() }
+            // Listening starts with a wake of every handler (nothing may have been missed).
+            try await eventually("B to listen") { wakes.all.contains { $0 == nil } }
+            func woken(_ handler: String) -> Bool { wakes.all.contains { $0?.contains(handler) == true } }
+
+            try await a.append("evt-1", handlers: ["audit", "forward"])
+            try await eventually("B to hear of audit's delivery") { woken("audit") && woken("forward") }
+            _ = try await a.recordLogin(UserLogin(auth0ID: "auth0|1"), event: NewEvent(source: .auth0, id: "evt-2", type: .userLogin, payload: "{}", handlers: ["metadata-sync"]))
+            try await eventually("B to hear of the login's delivery") { woken("metadata-sync") }
+            try await a.finish(try await a.claim("forward"), handler: "forward", .dead(error: "no", reason: .permanent))
+            #expect(try await a.replayDead() == 1)
+            try await eventually("B to hear of the replayed delivery") {
+                wakes.all.filter { $0?.contains("forward") == true }.count >= 2
+            }
+            watching.cancel()
+            await watching.value
         }
     }
 }
