@@ -78,6 +78,9 @@ struct PostgresTestDatabase: TestDatabase {
         options.clock = self.clock
         options.schema = self.schema
         options.maximumConnections = 6  // dozens of tests run at once in one cluster
+        // Under the whole suite (two busy cores), opening — migrations on a new schema — can
+        // take longer than production's 5 s; the outage tests, not these, test the deadline.
+        options.operationTimeout = .seconds(60)
         return try await PostgresStore.open(self.location, options: options, logger: Self.logger)
     }
 
