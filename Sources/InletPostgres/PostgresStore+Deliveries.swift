@@ -131,7 +131,9 @@ extension PostgresStore {
         if !abandoned.isEmpty {
             try await self.deadLetterAbandoned(abandoned, handler: handler, maxAttempts: maxAttempts, now: now, text: text)
         }
-        if !claims.isEmpty || !abandoned.isEmpty { return (claims, nil) }
+        // Also after dead-lettering only: the caller learns when to look again (now, when
+        // the abandoned deliveries took the whole limit while others are due).
+        if !claims.isEmpty { return (claims, nil) }
         let next = try await self.rows(
             "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
         )
@@ -191,8 +193,10 @@ extension PostgresStore {
     /// A retry's due time is the outcome's delay from now, added on the database's clock.
     enum Complete: PreparedText {
         /// $1 now (NULL: the database's), $2 now as text, $3-$8 the outcomes (delivery, token,
-        /// state, retry delay in ms, error, dead reason; '' for none), $9-$15 the audit rows
-        /// (delivery, event seq, event id, type, handler, outcome, detail).
+        /// state, retry delay in ms, error, dead reason; '' for none), $9-$16 the audit rows
+        /// (delivery, token, event seq, event id, type, handler, outcome, detail). Audit rows
+        /// go by delivery and token: a stale claim's, beside the current claim's of the same
+        /// delivery in one batch, are not written.
         static let sql = """
             WITH c AS (
                 SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[])
@@ -203,16 +207,16 @@ extension PostgresStore {
                     last_error = nullif(c.error, ''), dead_reason = CASE WHEN c.state = 'dead' THEN c.reason ELSE d.dead_reason END,
                     updated_at = $2
                 FROM c WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-                RETURNING d.id
+                RETURNING d.id, c.token
             ), audited AS (
                 INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
                 SELECT $2, a.seq, a.event_id, a.type, a.handler, a.outcome, nullif(a.detail, '')
-                FROM unnest($9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
-                    WITH ORDINALITY AS a(delivery, seq, event_id, type, handler, outcome, detail, n)
-                WHERE a.delivery IN (SELECT id FROM updated)
+                FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+                    WITH ORDINALITY AS a(delivery, token, seq, event_id, type, handler, outcome, detail, n)
+                WHERE (a.delivery, a.token) IN (SELECT id, token FROM updated)
                 ORDER BY a.n
             )
-            SELECT id FROM updated
+            SELECT id, token FROM updated
             """
     }
 
@@ -223,8 +227,8 @@ extension PostgresStore {
         let instantNow = self.textClock.now()
         let text = instantNow.description
         var ids: [Int64] = [], tokens: [Int64] = [], states: [String] = [], delays: [Int64] = [], errors: [String] = [], reasons: [String] = []
-        // Audit rows, keyed by delivery.
-        var auditDelivery: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
+        // Audit rows, keyed by delivery and token.
+        var auditDelivery: [Int64] = [], auditToken: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
         var auditHandler: [String] = [], auditOutcome: [String] = [], auditDetail: [String] = []
         for completion in completions {
             let claim = completion.claim
@@ -243,7 +247,8 @@ extension PostgresStore {
                 detail = error
             }
             func audit(_ outcome: String, _ detail: String?) {
-                auditDelivery.append(claim.deliveryID); auditSeq.append(claim.event.seq); auditEventID.append(claim.event.id)
+                auditDelivery.append(claim.deliveryID); auditToken.append(claim.token); auditSeq.append(claim.event.seq)
+                auditEventID.append(claim.event.id)
                 auditType.append(claim.event.type); auditHandler.append(completion.handler); auditOutcome.append(outcome)
                 auditDetail.append(detail ?? "")
             }
@@ -262,10 +267,15 @@ extension PostgresStore {
         let rows = try await self.run(
             Complete.self,
             PostgresBindings().with(now).with(text).with(ids).with(tokens).with(states).with(delays).with(errors).with(reasons)
-                .with(auditDelivery).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail)
+                .with(auditDelivery).with(auditToken).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail)
         )
-        let recorded = Set(try rows.map { try $0.decode(Int64.self) })
-        return ids.filter { !recorded.contains($0) }
+        // By delivery and token: a stale claim's outcome, beside the current one's in one
+        // batch, is lost (and its audit rows with it) although the delivery was updated.
+        let recorded = Set(try rows.map { row in
+            let (id, token) = try row.decode((Int64, Int64).self)
+            return ClaimKey(id: id, token: token)
+        })
+        return completions.map(\.claim).filter { !recorded.contains(ClaimKey(id: $0.deliveryID, token: $0.token)) }.map(\.deliveryID)
     }
 
     /// Extends the leases of claims still running, in one statement, fenced like
@@ -282,7 +292,7 @@ extension PostgresStore {
                 next_attempt_at = coalesce($1::bigint, inlet_now_ms()) + $2
             FROM unnest($3::bigint[], $4::bigint[]) AS c(id, token), quick
             WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-            RETURNING d.id
+            RETURNING d.id, c.token
             """
     }
 
@@ -293,8 +303,11 @@ extension PostgresStore {
         let leaseMs = Int64(leaseSeconds * 1000)
         let ids = claims.map(\.deliveryID)
         let rows = try await self.run(RenewLeases.self, PostgresBindings().with(now).with(leaseMs).with(ids).with(claims.map(\.token)))
-        let renewed = Set(try rows.map { try $0.decode(Int64.self) })
-        return ids.filter { !renewed.contains($0) }
+        let renewed = Set(try rows.map { row in
+            let (id, token) = try row.decode((Int64, Int64).self)
+            return ClaimKey(id: id, token: token)
+        })
+        return claims.filter { !renewed.contains(ClaimKey(id: $0.deliveryID, token: $0.token)) }.map(\.deliveryID)
     }
 
     /// The first stored event with the id `$1`, whatever its source: the sources are
@@ -448,4 +461,10 @@ extension PostgresStore {
         let (depth, oldest) = try row.decode((Int64, Int64?).self)
         return (Int(depth), oldest)
     }
+}
+
+/// A claim as the fencing compares it: the delivery and the token it was claimed under.
+private struct ClaimKey: Hashable {
+    let id: Int64
+    let token: Int64
 }

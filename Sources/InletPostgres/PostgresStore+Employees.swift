@@ -56,8 +56,6 @@ extension PostgresStore: EmployeeStore {
                 RETURNING \(unescaped: Self.columns)
             )
             SELECT \(unescaped: Self.columns) FROM upserted
-            UNION ALL
-            SELECT \(unescaped: Self.columns) FROM employees WHERE employee_id = \(employee.employeeID) AND NOT EXISTS (SELECT 1 FROM upserted)
             """
         )
         if let row = rows.first { return try Self.record(row) }
