@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "InletServer",
             dependencies: [
-                "InletCore", "InletSQLite", "InletHTTPClient", "AccessTokens",
+                "InletCore", "InletSQLite", "InletPostgres", "InletHTTPClient", "AccessTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "InletCommand",
             dependencies: [
-                "InletCore", "InletServer", "InletSQLite", "InletHTTPClient", "AccessTokens",
+                "InletCore", "InletServer", "InletSQLite", "InletPostgres", "InletHTTPClient", "AccessTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -335,7 +335,7 @@ let package = Package(
         .testTarget(
             name: "InletServerTests",
             dependencies: [
-                "InletCore", "InletServer", "InletSQLite", "AccessTokens", "Auth0Management", "CSQLite3", "AuditHandler",
+                "InletCore", "InletServer", "InletSQLite", "InletPostgres", "AccessTokens", "Auth0Management", "CSQLite3", "AuditHandler",
                 "ProvisioningHandler", "MetadataSyncHandler", "InletTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -6,7 +6,7 @@ dependency added in passing cannot undo them:
   module: the store protocols are its only way to storage;
 - InletHTTPClient depends on libcurl (and swift-http-types) only, besides InletThreads;
 - InletThreads (the worker thread and work queue) depends on nothing;
-- no handler links SQLite, the server or the command line; a handler that makes no HTTP
+- no handler links SQLite, PostgreSQL, the server or the command line; a handler that makes no HTTP
   call does not link libcurl;
 - only InletServer and InletCommand see Hummingbird.
 
@@ -71,7 +71,8 @@ if not handlers:
     failures.append("no handler targets found under Handlers/")
 calls_out = {"ForwardHandler", "ProvisioningHandler", "MetadataSyncHandler", "Auth0HandlerSupport"}
 for handler in handlers:
-    forbid(handler, {"CSQLite3", "InletSQLite", "InletServer", "InletCommand", "hummingbird:Hummingbird"},
+    forbid(handler, {"CSQLite3", "InletSQLite", "InletPostgres", "postgres-nio:PostgresNIO", "InletServer", "InletCommand",
+                     "hummingbird:Hummingbird"},
            "a handler sees InletCore and what it calls, never the store's implementation or the server")
     if handler not in calls_out:
         forbid(handler, {"CCurl", "InletHTTPClient"}, "it makes no HTTP call, so it links no HTTP client")

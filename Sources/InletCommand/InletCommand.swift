@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import AccessTokens
 import InletServer
+import InletPostgres
 import InletSQLite
 import Logging
 import Metrics
@@ -62,7 +63,7 @@ struct Inlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inlet",
         abstract: "A durable webhook and event receiver for Auth0 and the productivity system.",
-        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Purge.self, Handlers.self, Settings.self],
+        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Purge.self, Handlers.self, Copy.self, Settings.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -72,12 +73,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "JSON config file (also INLET_CONFIG).")
     var config: String?
 
-    @Option(name: .long, help: "SQLite file; overrides INLET_DATABASE.")
+    @Option(name: .long, help: "SQLite file or postgres:// URL; overrides INLET_DATABASE.")
     var database: String?
 
     func load() throws -> Configuration {
         var configuration = try Configuration.load(environment: ProcessInfo.processInfo.environment, configFile: self.config)
-        if let database = self.database { configuration.databasePath = database }
+        if let database = self.database { try configuration.setDatabase(database, source: "--database") }
         return configuration
     }
 }
@@ -122,17 +123,27 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try self.common.load()
-        if let pid = DatabaseLock.currentHolder(databasePath: configuration.databasePath) {
-            // The server applied its migrations when it started; a newer schema needs a
-            // start of the newer build (which migrates), never a second writer.
-            let store = try await SQLiteStore.openReadOnly(path: configuration.databasePath)
+        switch configuration.database {
+        case .sqlite(let path):
+            if let pid = DatabaseLock.currentHolder(databasePath: path) {
+                // The server applied its migrations when it started; a newer schema needs a
+                // start of the newer build (which migrates), never a second writer.
+                let store = try await SQLiteStore.openReadOnly(path: path)
+                await store.close()
+                print("\(path): schema version \(Migrations.latestVersion), applied by the running inlet serve (pid \(pid))")
+                return
+            }
+            let store = try await SQLiteStore.open(path: path, options: .init(synchronous: configuration.synchronous))
             await store.close()
-            print("\(configuration.databasePath): schema version \(Migrations.latestVersion), applied by the running inlet serve (pid \(pid))")
-            return
+            print("\(path): schema version \(Migrations.latestVersion)")
+        case .postgres(let location):
+            // Under the advisory lock: instances starting meanwhile wait, then find it done.
+            let applied = try await PostgresStore.migrate(
+                location, options: CommandDatabase.postgresOptions(location), logger: CommandDatabase.logger(configuration)
+            )
+            let detail = applied.isEmpty ? "already up to date" : "applied \(applied.map(String.init).joined(separator: ", "))"
+            print("\(location): schema version \(PostgresStore.latestVersion) (\(detail))")
         }
-        let store = try await SQLiteStore.open(path: configuration.databasePath, options: .init(synchronous: configuration.synchronous))
-        await store.close()
-        print("\(configuration.databasePath): schema version \(Migrations.latestVersion)")
     }
 }
 

@@ -4,42 +4,6 @@ import HTTPTypes
 import InletCore
 import InletHTTPClient
 import InletServer
-import InletSQLite
-
-/// Opens the configured database read-only for a command that only reads: it runs beside
-/// a server without writing, locking or checkpointing the file.
-func withStore<T>(_ common: CommonOptions, _ body: (SQLiteStore, Configuration) async throws -> T) async throws -> T {
-    let configuration = try common.load()
-    let store = try await SQLiteStore.openReadOnly(path: configuration.databasePath)
-    return try await using(store) { try await body($0, configuration) }
-}
-
-/// Runs a command that changes the database: through the admin API of the `inlet serve`
-/// that holds the database (one process writes a file), or on the file itself when no
-/// server runs.
-func withWriter<T>(
-    _ common: CommonOptions,
-    direct: (SQLiteStore) async throws -> T,
-    server: (AdminAPI) async throws -> T
-) async throws -> T {
-    let configuration = try common.load()
-    if let pid = DatabaseLock.currentHolder(databasePath: configuration.databasePath) {
-        return try await server(AdminAPI(configuration: configuration, serverPID: pid))
-    }
-    let store = try await SQLiteStore.open(path: configuration.databasePath, options: .init(synchronous: configuration.synchronous))
-    return try await using(store, direct)
-}
-
-private func using<T>(_ store: SQLiteStore, _ body: (SQLiteStore) async throws -> T) async throws -> T {
-    do {
-        let value = try await body(store)
-        await store.close()
-        return value
-    } catch {
-        await store.close()
-        throw error
-    }
-}
 
 func printJSON(_ value: JSONValue) {
     print(value.serializedString)
@@ -57,7 +21,7 @@ struct AdminAPI {
         let holder = self.serverPID > 0 ? "inlet serve (pid \(self.serverPID))" : "another inlet process"
         guard let token = self.configuration.adminAPIToken else {
             throw ValidationError(
-                "\(self.configuration.databasePath) is held by \(holder); set ADMIN_API_TOKEN (as the server has it) to run this through its admin API"
+                "\(self.configuration.database) is held by \(holder); set ADMIN_API_TOKEN (as the server has it) to run this through its admin API"
             )
         }
         var host = self.configuration.listenHost
@@ -79,7 +43,7 @@ struct AdminAPI {
                 )
             )
         } catch {
-            throw ValidationError("\(self.configuration.databasePath) is held by \(holder), whose admin API did not answer: \(error)")
+            throw ValidationError("\(self.configuration.database) is held by \(holder), whose admin API did not answer: \(error)")
         }
         let body = (try? JSONDocument.parse(response.body).root.value) ?? .null
         if response.status == 404 { return nil }

@@ -1,7 +1,9 @@
-public import PostgresNIO
+internal import PostgresNIO
 
 /// Where the PostgreSQL database is: `INLET_DATABASE` when it is a `postgres://` (or
-/// `postgresql://`) URL, `postgres://user[:password]@host[:port]/database?sslmode=MODE`.
+/// `postgresql://`) URL, `postgres://user[:password]@host[:port]/database?sslmode=MODE`,
+/// optionally with libpq's `options=-c search_path=SCHEMA` for a schema other than
+/// `public`.
 ///
 /// The password may be in the URL, but belongs in `INLET_DATABASE_PASSWORD` (or its
 /// `_FILE`): it is never part of ``description``, nor of any error.
@@ -23,7 +25,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case verifyFull = "verify-full"
     }
 
-    /// A URL that is not a usable PostgreSQL location; the message never holds a password.
+    /// A URL that is not a usable PostgreSQL location: what is wrong, never quoting the URL
+    /// (a mistyped URL may have its password where the parser expected something else).
     public struct Error: Swift.Error, CustomStringConvertible {
         public let description: String
     }
@@ -34,120 +37,194 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     public var password: String?
     public var tls: TLSMode
+    /// The schema Inlet's tables are in (created when missing); nil for `public`. From
+    /// `?options=-c search_path=SCHEMA` (percent-encoded: `-c%20search_path%3DSCHEMA`), so
+    /// that the URL still means the same to `psql`.
+    public var schema: String?
 
-    public init(host: String, port: Int = 5432, username: String, database: String? = nil, password: String? = nil, tls: TLSMode = .prefer) {
+    /// The port PostgreSQL listens on unless the URL names another.
+    public static let defaultPort = 5432
+
+    public init(
+        host: String, port: Int = Self.defaultPort, username: String, database: String? = nil, password: String? = nil, tls: TLSMode = .prefer,
+        schema: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.username = username
         self.database = database ?? username
         self.password = password
         self.tls = tls
+        self.schema = schema
     }
 
-    /// Whether `text` names a PostgreSQL database rather than a SQLite file.
+    /// Whether `text` is a PostgreSQL URL (`postgres://` or `postgresql://`, any case)
+    /// rather than a SQLite file path.
     public static func isPostgresURL(_ text: String) -> Bool {
-        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+        Self.schemeLength(text) != nil
     }
 
-    /// Parses a `postgres://` URL (percent-encoded user, password and database).
+    /// Parses `postgres://user[:password]@host[:port][/database][?sslmode=MODE][&options=-c search_path=SCHEMA]`.
+    ///
+    /// The user, password and database are percent-decoded (a `@`, `:` or `/` in the
+    /// password is written `%40`, `%3A`, `%2F`); an IPv6 host is written in brackets.
+    /// Throws ``Error``, whose message says what is wrong without quoting the URL: a
+    /// mistyped URL may have the password where the parser expected something else.
     public init(url: String) throws(Error) {
-        guard Self.isPostgresURL(url) else {
-            throw Error(description: "a PostgreSQL URL starts with postgres:// or postgresql://")
+        guard let schemeLength = Self.schemeLength(url) else { throw Error(description: "it must start with postgres:// or postgresql://") }
+        let rest = url.dropFirst(schemeLength)
+        guard !rest.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) else {
+            throw Error(description: "it holds whitespace; percent-encode it (%20)")
         }
-        var rest = url.drop { $0 != ":" }.dropFirst(3)
-        var query: Substring = ""
-        if let mark = rest.firstIndex(of: "?") {
-            query = rest[rest.index(after: mark)...]
-            rest = rest[..<mark]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let tail = rest[authorityEnd...]
+        // A reserved character left unencoded in the password ends the authority early;
+        // the rest of the password then shows up where no `@` belongs.
+        guard !tail.contains("@"), authority.count(where: { $0 == "@" }) <= 1 else {
+            throw Error(description: "the user name or password holds a reserved character (@ : / ? #); percent-encode it (%40 %3A %2F %3F %23)")
         }
-        var path: Substring = ""
-        if let slash = rest.firstIndex(of: "/") {
-            path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-        }
-        guard let at = rest.lastIndex(of: "@") else {
-            throw Error(description: "the PostgreSQL URL names no user (postgres://USER@HOST/DATABASE)")
-        }
-        let userInfo = rest[..<at]
-        let hostPort = rest[rest.index(after: at)...]
-        let user: Substring
-        var password: String?
-        if let colon = userInfo.firstIndex(of: ":") {
-            user = userInfo[..<colon]
-            password = try Self.decode(userInfo[userInfo.index(after: colon)...], part: "password")
-        } else {
-            user = userInfo
-        }
-        let username = try Self.decode(user, part: "user")
-        guard !username.isEmpty else { throw Error(description: "the PostgreSQL URL names no user (postgres://USER@HOST/DATABASE)") }
+        guard !tail.contains("#") else { throw Error(description: "a fragment (#...) has no meaning here") }
 
-        var host = hostPort
-        var port = 5432
-        if hostPort.hasPrefix("[") {
-            // An IPv6 literal: [::1]:5432
-            guard let close = hostPort.firstIndex(of: "]") else { throw Error(description: "the PostgreSQL URL's host is not closed by ]") }
-            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
-            let after = hostPort[hostPort.index(after: close)...]
-            if after.hasPrefix(":") { port = try Self.port(after.dropFirst()) } else if !after.isEmpty {
-                throw Error(description: "the PostgreSQL URL has text after its host")
-            }
-        } else if let colon = hostPort.lastIndex(of: ":") {
-            host = hostPort[..<colon]
-            port = try Self.port(hostPort[hostPort.index(after: colon)...])
+        guard let at = authority.firstIndex(of: "@") else {
+            throw Error(description: "it names no user; write postgres://USER@HOST/DATABASE")
         }
-        guard !host.isEmpty else { throw Error(description: "the PostgreSQL URL names no host") }
-        let database = try Self.decode(path, part: "database")
-        guard !database.contains("/") else { throw Error(description: "the PostgreSQL URL's path must be one database name") }
+        let userInfo = authority[..<at]
+        let hostPort = authority[authority.index(after: at)...]
+        let encodedUser = userInfo.firstIndex(of: ":").map { userInfo[..<$0] } ?? userInfo
+        let encodedPassword = userInfo.firstIndex(of: ":").map { userInfo[userInfo.index(after: $0)...] }
+        guard let username = Self.percentDecoded(encodedUser), !username.isEmpty else {
+            throw Error(description: encodedUser.isEmpty ? "it names no user; write postgres://USER@HOST/DATABASE" : "the user name is not valid percent-encoded UTF-8")
+        }
+        var password: String?
+        if let encodedPassword, !encodedPassword.isEmpty {
+            guard let decoded = Self.percentDecoded(encodedPassword) else { throw Error(description: "the password is not valid percent-encoded UTF-8") }
+            password = decoded
+        }
+
+        let (host, port) = try Self.hostAndPort(hostPort)
+
+        var database = username
+        var path = tail.prefix { $0 != "?" }
+        if path.hasPrefix("/") { path = path.dropFirst() }
+        if !path.isEmpty {
+            guard !path.contains("/") else { throw Error(description: "the database name holds a `/`; write postgres://USER@HOST/DATABASE") }
+            guard let decoded = Self.percentDecoded(path), !decoded.isEmpty else {
+                throw Error(description: "the database name is not valid percent-encoded UTF-8")
+            }
+            database = decoded
+        }
 
         var tls = TLSMode.prefer
-        for pair in query.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let key = String(parts[0])
-            let value = parts.count > 1 ? try Self.decode(parts[1], part: key) : ""
-            switch key {
-            case "sslmode":
-                guard let mode = TLSMode(rawValue: value) else {
-                    throw Error(description: "sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")); got \(value)")
+        var schema: String?
+        if let question = tail.firstIndex(of: "?") {
+            for parameter in tail[tail.index(after: question)...].split(separator: "&") {
+                let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = parts[0]
+                let value = parts.count == 2 ? parts[1] : ""
+                switch name {
+                case "sslmode":
+                    guard let mode = TLSMode(rawValue: String(value)) else {
+                        throw Error(description: "sslmode must be one of: \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    tls = mode
+                case "options":
+                    schema = try Self.searchPath(value)
+                default:
+                    let shown = name.count <= 40 && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+                    throw Error(description:
+                        "\(shown ? "the parameter `\(name)`" : "a parameter") is not understood; only sslmode (disable, prefer, require, verify-full) and options=-c search_path=SCHEMA are"
+                    )
                 }
-                tls = mode
-            default:
-                throw Error(description: "the PostgreSQL URL has an unknown parameter \(key) (only sslmode is read)")
             }
         }
-        self.init(host: String(host), port: port, username: username, database: database.isEmpty ? nil : database, password: password, tls: tls)
+        self.init(host: host, port: port, username: username, database: database, password: password, tls: tls, schema: schema)
     }
 
-    private static func port(_ text: Substring) throws(Error) -> Int {
-        guard let port = Int(text), (1...65535).contains(port) else {
-            throw Error(description: "the PostgreSQL URL's port must be a number from 1 to 65535")
-        }
-        return port
+    // MARK: - Parsing
+
+    /// The length of `postgres://` or `postgresql://` at the start of `text`, any case.
+    private static func schemeLength(_ text: String) -> Int? {
+        let head = text.prefix(13).lowercased()
+        if head.hasPrefix("postgresql://") { return 13 }
+        if head.hasPrefix("postgres://") { return 11 }
+        return nil
     }
 
-    /// Percent-decodes one part of the URL; `part` names it in the error (the text itself is
-    /// not repeated: it may be a password).
-    private static func decode(_ text: Substring, part: String) throws(Error) -> String {
-        var bytes: [UInt8] = []
-        var index = text.utf8.startIndex
-        let utf8 = text.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "%") {
-                let first = utf8.index(after: index)
-                guard first != utf8.endIndex, utf8.index(after: first) != utf8.endIndex,
-                    let high = Self.hex(utf8[first]), let low = Self.hex(utf8[utf8.index(after: first)])
-                else { throw Error(description: "the PostgreSQL URL's \(part) has a bad percent escape") }
-                bytes.append(high << 4 | low)
-                index = utf8.index(first, offsetBy: 2)
+    private static func hostAndPort(_ text: Substring) throws(Error) -> (String, Int) {
+        var host: Substring
+        var portText: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw Error(description: "an IPv6 host must be closed with `]`") }
+            host = text[text.index(after: text.startIndex)..<close]
+            let after = text[text.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw Error(description: "only `:PORT` may follow an IPv6 host in brackets") }
+                portText = after.dropFirst()
+            }
+            guard !host.isEmpty, host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                throw Error(description: "the host in brackets is not an IPv6 address")
+            }
+        } else {
+            if let colon = text.firstIndex(of: ":") {
+                host = text[..<colon]
+                portText = text[text.index(after: colon)...]
             } else {
-                bytes.append(byte)
-                index = utf8.index(after: index)
+                host = text
+            }
+            guard !host.isEmpty else { throw Error(description: "it names no host; write postgres://USER@HOST/DATABASE") }
+            guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }) else {
+                throw Error(description: "the host must be a host name or an IP address (one host; IPv6 in brackets)")
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        var port = Self.defaultPort
+        if let portText {
+            guard let number = Int(portText), (1...65_535).contains(number) else {
+                throw Error(description: "the port must be a number from 1 to 65535")
+            }
+            port = number
+        }
+        return (String(host), port)
     }
 
-    private static func hex(_ byte: UInt8) -> UInt8? {
+    /// The schema of libpq's `options` parameter, which Inlet reads only in the form
+    /// `-c search_path=SCHEMA` (or `-csearch_path=SCHEMA`, `--search_path=SCHEMA`): one
+    /// schema, a plain identifier.
+    private static func searchPath(_ encoded: Substring) throws(Error) -> String {
+        let usage = "options must be -c search_path=SCHEMA (percent-encoded: -c%20search_path%3DSCHEMA), one schema of letters, digits and _"
+        guard let decoded = Self.percentDecoded(encoded.replacing("+", with: " ")) else { throw Error(description: usage) }
+        var text = Substring(decoded.trimmingPrefix(while: { $0 == " " }))
+        if text.hasPrefix("--") {
+            text = text.dropFirst(2)
+        } else if text.hasPrefix("-c") {
+            text = text.dropFirst(2).trimmingPrefix(while: { $0 == " " })
+        } else {
+            throw Error(description: usage)
+        }
+        guard text.hasPrefix("search_path=") else { throw Error(description: usage) }
+        let schema = text.dropFirst("search_path=".count)
+        guard let first = schema.first, first.isASCII, first.isLetter || first == "_", schema.count <= 63,
+            schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else { throw Error(description: usage) }
+        return String(schema)
+    }
+
+    /// `%XX` sequences decoded; nil when one is malformed or the result is not UTF-8.
+    private static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
@@ -156,10 +233,26 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The URL without its password.
+    /// `text` with every byte but RFC 3986's unreserved ones percent-encoded.
+    private static func percentEncoded(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            let character = Character(Unicode.Scalar(byte))
+            if byte < 0x80 && (character.isLetter || character.isNumber || "-._~".contains(character)) {
+                result.append(character)
+            } else {
+                let digits = Array("0123456789ABCDEF")
+                result += "%\(digits[Int(byte >> 4)])\(digits[Int(byte & 0xF)])"
+            }
+        }
+        return result
+    }
+
+    /// The URL without its password (for logs): every part spelled out, defaults included.
     public var description: String {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return "postgres://\(self.username)@\(host):\(self.port)/\(self.database)?sslmode=\(self.tls.rawValue)"
+        let schema = self.schema.map { "&options=-c%20search_path%3D\($0)" } ?? ""
+        return "postgres://\(Self.percentEncoded(self.username))@\(host):\(self.port)/\(Self.percentEncoded(self.database))?sslmode=\(self.tls.rawValue)\(schema)"
     }
 
     /// The client configuration of this location.

@@ -2,7 +2,6 @@ public import Hummingbird
 internal import HTTPTypes
 internal import HummingbirdCore
 public import InletCore
-internal import InletSQLite
 public import Logging
 internal import NIOCore
 internal import ServiceLifecycle
@@ -10,9 +9,12 @@ public import Prometheus
 
 /// Builds the application that `inlet serve` runs and that the tests run.
 ///
-/// Opens the store (applying migrations), wires the routes, and attaches the store as a
-/// service that closes after the HTTP server has stopped. Logs what is enabled and why
-/// anything is not.
+/// Opens the store (applying migrations; SQLite or PostgreSQL, see ``openStore``), wires
+/// the routes, and attaches the store as a service that closes after the HTTP server has
+/// stopped. Logs what is enabled and why anything is not.
+///
+/// `clock` is the system's unless a test injects one (PostgreSQL then takes its leases on
+/// it too, instead of on the database's clock).
 ///
 /// ```swift
 /// let app = try await buildApplication(configuration: configuration, logger: logger)
@@ -22,33 +24,14 @@ public func buildApplication(
     configuration: Configuration,
     logger: Logger,
     handlers: [HandlerFactory] = [],
-    clock: WallClock = .system,
+    clock injectedClock: WallClock? = nil,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     dispatcherOptions: Dispatcher.Options = Dispatcher.Options(),
     onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     try configuration.checkSecrets()
-    let store = try await SQLiteStore.open(
-        path: configuration.databasePath,
-        options: .init(synchronous: configuration.synchronous, clock: clock)
-    )
-    logger.info(
-        "database open",
-        metadata: [
-            "database.path": "\(configuration.databasePath)",
-            "database.synchronous": "\(configuration.synchronous.rawValue)",
-            "database.schema": "\(Migrations.latestVersion)",
-            "database.retention_days": "\(configuration.retentionDays)",
-            "sqlite.version": "\(SQLiteConnection.libraryVersion)",
-            "sqlite.checkpoints": "\(SQLiteStore.checkpointMode)",
-        ]
-    )
-    if SQLiteConnection.libraryVersionNumber < 3_051_003 {
-        logger.notice(
-            "this SQLite has the WAL-reset bug (fixed in 3.51.3): only this process writes the database, and only its writer connection checkpoints",
-            metadata: ["sqlite.version": "\(SQLiteConnection.libraryVersion)"]
-        )
-    }
+    let clock = injectedClock ?? .system
+    let store = try await openStore(configuration, clock: injectedClock, logger: logger)
     let registry: HandlerRegistry
     let verifier: StandardWebhooksVerifier?
     do {

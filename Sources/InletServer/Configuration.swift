@@ -2,6 +2,7 @@ public import InletCore
 public import InletSQLite
 public import AccessTokens
 internal import Foundation
+internal import InletPostgres
 
 /// Everything `inlet serve` can be told.
 ///
@@ -15,7 +16,17 @@ internal import Foundation
 public struct Configuration: Sendable {
     public var listenHost = "127.0.0.1"
     public var listenPort = 8080
-    public var databasePath = "./data/inlet.sqlite"
+    /// A SQLite file or a PostgreSQL database (`INLET_DATABASE`); set it from text with
+    /// ``setDatabase(_:source:)``, which adds `INLET_DATABASE_PASSWORD`.
+    public var database = DatabaseLocation.sqlite(path: "./data/inlet.sqlite")
+    /// The PostgreSQL password of `INLET_DATABASE_PASSWORD` (or the file
+    /// `INLET_DATABASE_PASSWORD_FILE` names); ``database`` carries it once set.
+    public var databasePassword: Secret?
+    /// Whether the PostgreSQL URL itself holds the password (accepted; start-up says to
+    /// move it to `INLET_DATABASE_PASSWORD`, where it is not in the URL people copy around).
+    public private(set) var passwordInDatabaseURL = false
+    /// Where ``database`` was set from (a variable, a config key, an option), for errors.
+    private var databaseSource = "INLET_DATABASE"
     /// Largest request body accepted, in bytes.
     public var bodyLimit = 65_536
     /// Deepest JSON nesting accepted in a request body.
@@ -64,12 +75,19 @@ public struct Configuration: Sendable {
     public static let settings = SettingsSection("Receiver", [
         Setting("INLET_CONFIG", default: "none", "JSON file of the settings that have a config key (also `--config`); the environment wins over it"),
         Setting("INLET_LISTEN", key: "listen", default: "`127.0.0.1:8080`", "`host:port` to listen on"),
-        Setting("INLET_DATABASE", key: "database", default: "`./data/inlet.sqlite`", "SQLite file (its folder is created)"),
+        Setting(
+            "INLET_DATABASE", key: "database", default: "`./data/inlet.sqlite`",
+            "SQLite file (its folder is created), or a PostgreSQL database shared by several instances: `postgres://USER@HOST[:PORT][/DATABASE][?sslmode=MODE]` (see PostgreSQL below)"
+        ),
+        Setting(
+            secret: "INLET_DATABASE_PASSWORD",
+            "password of the PostgreSQL user of a `postgres://` INLET_DATABASE (instead of a password in the URL, which is accepted but not both)"
+        ),
         Setting("INLET_BODY_LIMIT", key: "body_limit", default: "`65536`", "largest request body, bytes; larger is 413 without reading the rest"),
         Setting("INLET_JSON_MAX_DEPTH", key: "json_max_depth", default: "`32`", "deepest JSON nesting accepted"),
         Setting(
             "INLET_DB_SYNCHRONOUS", key: "synchronous", default: "`full`",
-            "`full`: a commit survives power loss; `normal`: survives a crash of the process"
+            "SQLite: `full`: a commit survives power loss; `normal`: survives a crash of the process (PostgreSQL follows the server's `synchronous_commit`)"
         ),
         Setting(
             "INLET_RETENTION_DAYS", key: "retention_days", default: "`30`",
@@ -147,7 +165,7 @@ public struct Configuration: Sendable {
         let root = try document.root.requireObject()
         guard case .object(let members) = root.value else { return }
         for (key, _) in members where !Self.fileKeys.contains(key) {
-            if key.lowercased().contains("token") || key.lowercased().contains("secret") {
+            if ["token", "secret", "password"].contains(where: key.lowercased().contains) {
                 throw ConfigurationError("the config file \(path) names `\(key)`: secrets are read only from the environment")
             }
             throw ConfigurationError("the config file \(path) has an unknown setting `\(key)`")
@@ -182,6 +200,8 @@ public struct Configuration: Sendable {
         self.adminAPIToken = try Secret.read("ADMIN_API_TOKEN", from: environment)
         self.productivityWebhookSecret = try Secret.read("PRODUCTIVITY_WEBHOOK_SECRET", from: environment)
         self.productivityAPIToken = try Secret.read("PRODUCTIVITY_API_TOKEN", from: environment)
+        self.databasePassword = try Secret.read("INLET_DATABASE_PASSWORD", from: environment)
+        try self.addDatabasePassword()
         if let bundle = EnvironmentReader(environment).string("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
         self.accessTokens = try AccessTokenSettings(environment: environment)
         self.environment = environment
@@ -193,7 +213,7 @@ public struct Configuration: Sendable {
     private mutating func apply(_ key: String, _ text: String, source: String) throws {
         switch key {
         case "listen": try self.setListen(text, source: source)
-        case "database": self.databasePath = text
+        case "database": try self.setDatabase(text, source: source)
         case "body_limit": self.bodyLimit = try Self.positive(Int(text), source)
         case "json_max_depth": self.jsonMaxDepth = try Self.positive(Int(text), source)
         case "synchronous": self.synchronous = try Self.synchronous(text, source)
@@ -243,6 +263,29 @@ public struct Configuration: Sendable {
                 _ = try WebhookSecret.checked(String(text), setting: "PRODUCTIVITY_WEBHOOK_SECRET")
             }
         }
+    }
+
+    /// Sets ``database`` from a SQLite path or a PostgreSQL URL (`source`, the setting or
+    /// option it came from, names it in errors), with ``databasePassword`` added to a URL.
+    /// Errors never quote the text: a URL may hold a password.
+    public mutating func setDatabase(_ text: String, source: String) throws {
+        self.database = try DatabaseLocation(parsing: text, setting: source)
+        self.databaseSource = source
+        if case .postgres(let location) = self.database { self.passwordInDatabaseURL = location.password != nil } else { self.passwordInDatabaseURL = false }
+        try self.addDatabasePassword()
+    }
+
+    /// Puts ``databasePassword`` into a PostgreSQL ``database``; a password in the URL as
+    /// well is an error (which one would win is not obvious to whoever reads the settings).
+    private mutating func addDatabasePassword() throws {
+        guard case .postgres(var location) = self.database, let password = self.databasePassword else { return }
+        guard !self.passwordInDatabaseURL else {
+            throw ConfigurationError(
+                "the PostgreSQL URL of \(self.databaseSource) holds a password and INLET_DATABASE_PASSWORD (or INLET_DATABASE_PASSWORD_FILE) is set too; remove the password from the URL"
+            )
+        }
+        location.password = password.value
+        self.database = .postgres(location)
     }
 
     /// Shortest bearer token accepted (characters).

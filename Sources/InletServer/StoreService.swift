@@ -5,11 +5,13 @@ internal import ServiceLifecycle
 /// Keeps the store open while the application runs and closes it after the server has
 /// stopped (services shut down in reverse order, the server first).
 ///
-/// When an I/O error stops the store's writer (a failed fdatasync or commit), nothing
-/// more can be acknowledged: it logs a critical line naming the error, leaves `drain` for
-/// the requests in flight to be answered 503 (and `/readyz` to say so), then throws, which
-/// ends every service and the process with a non-zero status, so that the supervisor
-/// restarts it and SQLite recovers from what is on disk.
+/// When the store stops for good (SQLite: an I/O error stopped its writer, a failed
+/// fdatasync or commit), nothing more can be acknowledged: it logs a critical line naming
+/// the error, leaves `drain` for the requests in flight to be answered 503 (and `/readyz`
+/// to say so), then throws, which ends every service and the process with a non-zero
+/// status, so that the supervisor restarts it and SQLite recovers from what is on disk.
+/// A PostgreSQL store never stops so: while the database is unreachable its calls fail as
+/// unavailable (503) and it recovers by itself when PostgreSQL is back.
 struct StoreService: Service {
     let store: any InletStore
     let logger: Logger

@@ -9,7 +9,7 @@ import Testing
         let configuration = try Configuration.load(environment: [:])
         #expect(configuration.listenHost == "127.0.0.1")
         #expect(configuration.listenPort == 8080)
-        #expect(configuration.databasePath == "./data/inlet.sqlite")
+        #expect(configuration.database == .sqlite(path: "./data/inlet.sqlite"))
         #expect(configuration.bodyLimit == 65_536)
         #expect(configuration.synchronous == .full)
         #expect(configuration.internalAPIToken == nil)
@@ -25,7 +25,7 @@ import Testing
         let configuration = try Configuration.load(environment: ["INLET_BODY_LIMIT": "2048"], configFile: file.path)
         #expect(configuration.listenHost == "0.0.0.0")
         #expect(configuration.listenPort == 9000)
-        #expect(configuration.databasePath == "/var/lib/inlet/db.sqlite")
+        #expect(configuration.database == .sqlite(path: "/var/lib/inlet/db.sqlite"))
         #expect(configuration.bodyLimit == 2048)
         #expect(configuration.synchronous == .normal)
     }
@@ -156,7 +156,7 @@ import Testing
         let fromBoth = try Configuration.load(environment: environment, configFile: path)
         for configuration in [fromFile, fromBoth] {
             #expect(configuration.listenPort != defaults.listenPort)
-            #expect(configuration.databasePath != defaults.databasePath)
+            #expect(configuration.database != defaults.database)
             #expect(configuration.bodyLimit != defaults.bodyLimit)
             #expect(configuration.jsonMaxDepth != defaults.jsonMaxDepth)
             #expect(configuration.retentionDays != defaults.retentionDays)
@@ -169,7 +169,7 @@ import Testing
             #expect(configuration.authRateLimit != defaults.authRateLimit)
         }
         #expect(fromFile.synchronous == .normal && fromFile.acceptUnknownEventTypes)
-        #expect(fromBoth.listenPort == 9002 && fromBoth.databasePath == "/b.sqlite" && fromBoth.bodyLimit == 2000)
+        #expect(fromBoth.listenPort == 9002 && fromBoth.database == .sqlite(path: "/b.sqlite") && fromBoth.bodyLimit == 2000)
         #expect(fromBoth.synchronous == .full && !fromBoth.acceptUnknownEventTypes && fromBoth.httpReadTimeout == 3)
         #expect(fromBoth.httpProxy == "http://p2:3128" && fromBoth.authRateLimit == 4 && fromBoth.logLevel == "error")
     }

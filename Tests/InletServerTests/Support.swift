@@ -36,7 +36,7 @@ func testConfiguration(folder: borrowing TemporaryFolder) -> Configuration {
     var configuration = Configuration()
     configuration.listenHost = "127.0.0.1"
     configuration.listenPort = 0
-    configuration.databasePath = folder.databasePath
+    configuration.database = .sqlite(path: folder.databasePath)
     configuration.internalAPIToken = Secret(internalToken)
     return configuration
 }
