@@ -132,14 +132,18 @@ struct MultiInstanceTests {
         }
 
         // Each delivery done exactly once per handler: employee events reach the command
-        // handler and the audit log, logins the audit log.
+        // handler and the audit log, logins the audit log. (Provisioning and metadata-sync
+        // deliveries wait, pending, for Auth0 credentials this cluster does not have.)
         let events = try await database.count("SELECT count(*) FROM events")
         let loginEvents = results.logins.filter(\.answer.acknowledged).count
         #expect(events == acknowledgedIDs.count + loginEvents)
         let expectedDeliveries = acknowledgedIDs.count * 2 + loginEvents
         try await Self.waitForDone(database, deliveries: expectedDeliveries, instances: instances)
         let drained = started.duration(to: .now).seconds
-        #expect(try await database.count("SELECT count(*) FROM deliveries WHERE attempts <> 1") == 0, "no delivery ran twice")
+        let repeated = try await database.rows(
+            "SELECT e.id, d.handler, d.attempts::text, d.last_error FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.handler IN ('command', 'audit') AND d.attempts <> 1"
+        )
+        #expect(repeated.isEmpty, "each delivery claimed once: \(repeated.prefix(10))")
         #expect(try await database.count("SELECT count(*) FROM (SELECT event_seq FROM audit_log WHERE outcome = 'received' GROUP BY event_seq HAVING count(*) <> 1) AS twice") == 0)
         #expect(try await database.count("SELECT count(*) FROM audit_log WHERE outcome = 'received'") == events)
 
@@ -167,8 +171,8 @@ struct MultiInstanceTests {
             return victim != nil
         }
         let killed = try #require(victim)
-        let killedAt = Date().timeIntervalSince1970
         killed.kill()
+        let killedAt = Date().timeIntervalSince1970
         // Its runs that had not ended: their outcome cannot have been recorded.
         let cutOff = Set(
             CommandRun.parse(try String(contentsOfFile: runsFile, encoding: .utf8))
@@ -200,10 +204,13 @@ struct MultiInstanceTests {
         }
         #expect(!cutOff.isEmpty)
         #expect(cutOff.isSubset(of: twice), "every run the kill cut off ran again: \(cutOff.subtracting(twice))")
-        let retried = try await database.count(
-            "SELECT count(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.id LIKE 'slow-%' AND d.handler = 'command' AND d.attempts = 2"
-        )
-        #expect(retried == twice.count)
+        // A claim counts as an attempt: the runs cut off, and claims the kill came before
+        // the program started, are the deliveries claimed twice (at most its concurrency).
+        let retried = Set(try await database.rows(
+            "SELECT e.id FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.id LIKE 'slow-%' AND d.handler = 'command' AND d.attempts = 2"
+        ).compactMap { $0[0] })
+        #expect(twice.isSubset(of: retried) && retried.count <= 4, "claimed twice: \(retried), ran twice: \(twice)")
+        #expect(try await database.count("SELECT count(*) FROM deliveries WHERE handler = 'command' AND attempts > 2") == 0)
 
         print(
             "cluster: \(acknowledgedIDs.count) events + \(loginEvents) logins over 2 then 3 instances in \(String(format: "%.1f", trafficSeconds)) s, drained at \(String(format: "%.1f", drained)) s; command runs per instance \(perInstance); killed \(killed.pid) with \(cutOff.count) slow runs cut off (\(twice.count) ran again), all done \(String(format: "%.1f", recovered)) s later"
@@ -218,10 +225,10 @@ struct MultiInstanceTests {
     static func waitForDone(_ database: TestPostgresDatabase, deliveries: Int, instances: [InletServeProcess]) async throws {
         do {
             try await eventually(timeout: .seconds(60), "\(deliveries) deliveries done") {
-                try await database.count("SELECT count(*) FROM deliveries WHERE state = 'done'") == deliveries
+                try await database.count("SELECT count(*) FROM deliveries WHERE handler IN ('command', 'audit') AND state = 'done'") == deliveries
             }
         } catch {
-            let states = try? await database.rows("SELECT handler, state, count(*)::text, max(attempts)::text FROM deliveries GROUP BY 1, 2")
+            let states = try? await database.rows("SELECT handler, state, count(*)::text, max(attempts)::text, max(last_error) FROM deliveries GROUP BY 1, 2")
             Issue.record("deliveries: \(states ?? []); logs: \(instances.map { $0.logText.suffix(2000) })")
             throw error
         }
