@@ -11,16 +11,13 @@ run: deps
 	swift build -c release --product inlet
 	.build/release/inlet serve
 
-## Build once, then run the whole suite (unit and end-to-end over loopback), then the
-## example package's (Examples/custom-inlet, built in the same .build), then the
-## contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
+## Start a throwaway PostgreSQL (scripts/test-postgres.sh), build once, then run the whole
+## suite (unit and end-to-end over loopback, the store conformance suite against SQLite and
+## PostgreSQL), then the example package's (Examples/custom-inlet, built in the same .build),
+## then the contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
+## scripts/test.sh runs the steps and stops PostgreSQL at the end, also when one fails.
 test: deps
-	scripts/check-architecture.py
-	swift build --build-tests
-	swift test --skip-build
-	scripts/example-test.sh
-	scripts/contract-test.sh
-	timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
+	scripts/test.sh
 
 ## Crash trials: SIGKILL a release build 50 times under load, then drain (see README, Crash trials).
 CRASH_KILLS ?= 50

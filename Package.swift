@@ -275,6 +275,17 @@ let package = Package(
             dependencies: ["InletCore", "InletSQLite", "CSQLite3", "InletTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // One suite of every store operation, run against each backend (SQLite, and
+        // PostgreSQL in the cluster `make test` starts: scripts/test-postgres.sh).
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "InletCore", "InletSQLite", "InletPostgres", "InletTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "InletHTTPClientTests",
             dependencies: [

@@ -6,7 +6,8 @@
 -- they update an existing user. Non-2xx responses are counted per thread and summed in
 -- done().
 --
--- Environment: INTERNAL_API_TOKEN (required), POOL, NEW_RATIO, BODY_BYTES (default 600).
+-- Environment: INTERNAL_API_TOKEN (required), POOL, NEW_RATIO, BODY_BYTES (default 600),
+-- ID_PREFIX (in new users' ids).
 -- With REFUSED=1 the auth0Id is an object, not a string: every request is authenticated,
 -- read and parsed, then answered 400 with nothing written (the floor of the route's cost).
 --   wrk -t2 -c64 -d15s --latency -s Benchmarks/sync-user.lua http://127.0.0.1:PORT
@@ -16,6 +17,8 @@ local pool = tonumber(os.getenv("POOL") or "1000")
 local new_ratio = tonumber(os.getenv("NEW_RATIO") or "0.5")
 local body_bytes = tonumber(os.getenv("BODY_BYTES") or "600")
 local refused = os.getenv("REFUSED") == "1"
+-- Set apart the new users of two wrk processes running at once (Benchmarks/postgres.sh).
+local id_prefix = os.getenv("ID_PREFIX") or ""
 
 local threads = {}
 local thread_count = 0
@@ -61,7 +64,7 @@ function request()
   counter = counter + 1
   local id
   if math.random() < new_ratio then
-    id = string.format("auth0|bench-t%d-n%07d", tid, counter)
+    id = string.format("auth0|bench%s-t%d-n%07d", id_prefix, tid, counter)
   else
     id = string.format("auth0|bench-pool-%04d", math.random(0, pool - 1))
   end

@@ -3,7 +3,8 @@
 # Does nothing when they are already there; needs root (or sudo) only when they are not.
 set -euo pipefail
 
-packages=(libjansson-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config)
+# postgresql: scripts/test-postgres.sh runs a throwaway cluster for `make test`.
+packages=(libjansson-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config postgresql)
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(wrk sqlite3)
 fi

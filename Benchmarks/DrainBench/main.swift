@@ -8,12 +8,19 @@
 // apart, so that several processes can drain one database (Benchmarks/postgres.sh):
 //   inlet-drain-bench fill N      append N events, each with an audit delivery
 //   inlet-drain-bench drain       run a dispatcher until no delivery is pending or running
+//   inlet-drain-bench latency RATE SECONDS [append]
+//                                 run a dispatcher for SECONDS whose handler records how long
+//                                 each delivery waited from its event's commit to its start;
+//                                 with `append`, also append RATE events per second (one at a
+//                                 time, as webhooks arrive): run one process with `append` and
+//                                 others without to see claims across instances
 import AuditHandler
 import Foundation
 import InletCore
 import InletPostgres
 import InletSQLite
 import Logging
+import Synchronization
 
 let arguments = CommandLine.arguments
 let environment = ProcessInfo.processInfo.environment
@@ -63,30 +70,100 @@ func drain(_ store: some InletStore) async throws -> (Duration, Int) {
     return (elapsed, before - remaining)
 }
 
-if let url = environment["INLET_DATABASE"], PostgresLocation.isPostgresURL(url) {
-    var location = try PostgresLocation(url: url)
-    location.password = environment["INLET_DATABASE_PASSWORD"] ?? location.password
-    let store = try await PostgresStore.open(location, logger: Logger(label: "bench"))
-    switch arguments.count > 1 ? arguments[1] : "" {
-    case "fill":
-        let total = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
-        try await fill(store, total: total, prefix: "evt_\(UInt32.random(in: 0...UInt32.max))")
-    case "drain":
-        let (elapsed, drained) = try await drain(store)
-        print("backlog of \(drained) drained in \(elapsed) (\(Int(Double(drained) / elapsed.seconds)) deliveries/s, all instances)")
-    default:
-        print("usage: INLET_DATABASE=postgres://… inlet-drain-bench fill N | drain")
+/// Records, for each delivery it runs, how long it waited to start: from the moment its
+/// append was acknowledged when this process appended it (commit to start), else from its
+/// event's receipt (an upper bound: it includes the other process's commit).
+struct LatencyHandler: EventHandler {
+    static let name = "latency"
+    let subscriptions: [EventPattern] = [EventPattern("employee.created")]
+    final class Waits: Sendable {
+        let acknowledged = Mutex<[String: Int64]>([:])
+        let fromCommit = Mutex<[Double]>([])
+        let fromReceipt = Mutex<[Double]>([])
     }
-    await store.close()
-} else {
-    let total = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
-    let synchronous = arguments.count > 2 ? SQLiteSynchronous(rawValue: arguments[2]) ?? .full : .full
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-drain-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let store = try await SQLiteStore.open(path: folder.appendingPathComponent("bench.sqlite").path, options: .init(synchronous: synchronous))
-    try await fill(store, total: total, prefix: "evt")
-    let (elapsed, drained) = try await drain(store)
-    let audited = try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM audit_log").int("count") }
-    print("drained \(drained) deliveries through audit in \(elapsed): \(Int(Double(drained) / elapsed.seconds)) deliveries/s (audit rows: \(audited), synchronous=\(synchronous.rawValue))")
-    await store.close()
+    let waits = Waits()
+
+    func handle(_ event: Event, context: HandlerContext) async throws {
+        let now = WallClock.system.now().millisecondsSinceEpoch
+        if let acknowledged = self.waits.acknowledged.withLock({ $0[event.id] }) {
+            self.waits.fromCommit.withLock { $0.append(Double(now - acknowledged)) }
+        } else if let received = Timestamp(rfc3339: event.receivedAt) {
+            self.waits.fromReceipt.withLock { $0.append(Double(now - received.millisecondsSinceEpoch)) }
+        }
+    }
 }
+
+/// Appends `rate` events a second for `seconds` while a dispatcher runs the latency
+/// handler; prints the waits' percentiles (ms) of the deliveries this process ran.
+func latency(_ store: some InletStore, rate: Int, seconds: Int, append: Bool) async throws {
+    let handler = LatencyHandler()
+    var registry = HandlerRegistry()
+    var options = HandlerOptions()
+    options.concurrency = 16
+    try registry.add(handler, options: options)
+    let dispatcher = Dispatcher(store: store, registry: registry, logger: Logger(label: "bench"))
+    let runner = Task { try await dispatcher.run() }
+    let clock = ContinuousClock()
+    let start = clock.now
+    if append {
+        let prefix = "lat_\(UInt32.random(in: 0...UInt32.max))"
+        for index in 0..<(rate * seconds) {
+            try await clock.sleep(until: start + .seconds(Double(index) / Double(rate)))
+            let id = "\(prefix)_\(index)"
+            _ = try await store.appendEvent(source: "bench", id: id, type: "employee.created", payload: payload, handlers: ["latency"])
+            let acknowledged = WallClock.system.now().millisecondsSinceEpoch
+            handler.waits.acknowledged.withLock { $0[id] = acknowledged }
+            dispatcher.notify(["latency"])
+        }
+        // Time for the last deliveries to be claimed.
+        try await clock.sleep(until: clock.now + .seconds(2))
+    } else {
+        try await clock.sleep(until: start + .seconds(seconds + 2))
+    }
+    runner.cancel()
+    for (label, waits) in [
+        ("acknowledged append to start", handler.waits.fromCommit.withLock { $0 }.sorted()),
+        ("another process's receipt to start", handler.waits.fromReceipt.withLock { $0 }.sorted()),
+    ] where !waits.isEmpty {
+        func percentile(_ p: Double) -> Double { waits[min(waits.count - 1, Int(Double(waits.count) * p))] }
+        print("\(waits.count) deliveries, \(label): p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(waits.last ?? 0) ms")
+    }
+}
+
+/// The phase the arguments name, on the database the environment names.
+func run() async throws {
+    if let url = environment["INLET_DATABASE"], PostgresLocation.isPostgresURL(url) {
+        var location = try PostgresLocation(url: url)
+        location.password = environment["INLET_DATABASE_PASSWORD"] ?? location.password
+        let store = try await PostgresStore.open(location, logger: Logger(label: "bench"))
+        switch arguments.count > 1 ? arguments[1] : "" {
+        case "fill":
+            let total = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+            try await fill(store, total: total, prefix: "evt_\(UInt32.random(in: 0...UInt32.max))")
+        case "drain":
+            let (elapsed, drained) = try await drain(store)
+            print("backlog of \(drained) drained in \(elapsed) (\(Int(Double(drained) / elapsed.seconds)) deliveries/s, all instances)")
+        case "latency":
+            let rate = arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100
+            let seconds = arguments.count > 3 ? Int(arguments[3]) ?? 20 : 20
+            try await latency(store, rate: rate, seconds: seconds, append: arguments.count > 4 && arguments[4] == "append")
+        default:
+            print("usage: INLET_DATABASE=postgres://… inlet-drain-bench fill N | drain | latency RATE SECONDS [append]")
+        }
+        await store.close()
+    } else {
+        let total = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+        let synchronous = arguments.count > 2 ? SQLiteSynchronous(rawValue: arguments[2]) ?? .full : .full
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-drain-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore.open(path: folder.appendingPathComponent("bench.sqlite").path, options: .init(synchronous: synchronous))
+        try await fill(store, total: total, prefix: "evt")
+        let (elapsed, drained) = try await drain(store)
+        let audited = try await store.read { try $0.requiredRow("SELECT count(*) AS count FROM audit_log").int("count") }
+        print("drained \(drained) deliveries through audit in \(elapsed): \(Int(Double(drained) / elapsed.seconds)) deliveries/s (audit rows: \(audited), synchronous=\(synchronous.rawValue))")
+        await store.close()
+    }
+}
+
+// In a function: the optimizer of Swift 6.3 crashes on this code at top level.
+try await run()

@@ -51,16 +51,13 @@ enum CommandDatabase {
     /// A PostgreSQL store for one command: two connections, no LISTEN (the command wakes
     /// nothing up and is woken by nothing), migrations applied under the advisory lock.
     static func openPostgres(_ location: PostgresLocation, _ configuration: Configuration) async throws -> PostgresStore {
-        try await PostgresStore.open(location, options: Self.postgresOptions(location), logger: Self.logger(configuration))
+        try await PostgresStore.open(location, options: Self.postgresOptions, logger: Self.logger(configuration))
     }
 
-    /// Two connections, no LISTEN, the URL's schema.
-    static func postgresOptions(_ location: PostgresLocation) -> PostgresStore.Options {
-        var options = PostgresStore.Options()
-        options.maximumConnections = 2
-        options.listen = false
-        options.schema = location.schema
-        return options
+    /// Two connections, no LISTEN; 30 s for each call (a person waits for
+    /// the answer, where a request would rather have its 503 quickly).
+    static var postgresOptions: PostgresStore.Options {
+        PostgresStore.Options(maximumConnections: 2, operationTimeout: .seconds(30), listen: false)
     }
 
     /// Standard error at the configured level; the process's logging system is left alone

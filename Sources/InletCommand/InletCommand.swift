@@ -139,7 +139,7 @@ struct Migrate: AsyncParsableCommand {
         case .postgres(let location):
             // Under the advisory lock: instances starting meanwhile wait, then find it done.
             let applied = try await PostgresStore.migrate(
-                location, options: CommandDatabase.postgresOptions(location), logger: CommandDatabase.logger(configuration)
+                location, options: CommandDatabase.postgresOptions, logger: CommandDatabase.logger(configuration)
             )
             let detail = applied.isEmpty ? "already up to date" : "applied \(applied.map(String.init).joined(separator: ", "))"
             print("\(location): schema version \(PostgresStore.latestVersion) (\(detail))")

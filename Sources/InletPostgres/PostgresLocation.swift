@@ -12,7 +12,7 @@ internal import PostgresNIO
 /// var location = try PostgresLocation(url: "postgres://inlet@db.internal/inlet?sslmode=verify-full")
 /// location.password = secret
 /// ```
-public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// How the connection uses TLS (libpq's `sslmode` names).
     public enum TLSMode: String, Sendable, CaseIterable {
         /// Plain TCP.
@@ -255,21 +255,55 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return "postgres://\(Self.percentEncoded(self.username))@\(host):\(self.port)/\(Self.percentEncoded(self.database))?sslmode=\(self.tls.rawValue)\(schema)"
     }
 
+    /// ``description``: `debugPrint` and `String(reflecting:)` show no password either.
+    public var debugDescription: String { self.description }
+
+    /// The parts without the password, so that `dump` does not print it.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: ["host": self.host, "port": self.port, "username": self.username, "database": self.database, "tls": self.tls, "schema": self.schema as Any],
+            displayStyle: .struct
+        )
+    }
+
     /// The client configuration of this location.
     func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
-        switch self.tls {
-        case .disable:
-            tls = .disable
-        case .prefer, .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            tls = self.tls == .prefer ? .prefer(configuration) : .require(configuration)
-        case .verifyFull:
-            tls = .require(.makeClientConfiguration())
+        switch (self.tls, self.tlsConfiguration) {
+        case (.prefer, let configuration?): tls = .prefer(configuration)
+        case (_, let configuration?): tls = .require(configuration)
+        case (_, nil): tls = .disable
         }
         return PostgresClient.Configuration(
             host: self.host, port: self.port, username: self.username, password: self.password, database: self.database, tls: tls
         )
+    }
+
+    /// The configuration of one connection (the start-up probe) to this location.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch (self.tls, self.tlsConfiguration) {
+        case (.prefer, let configuration?): tls = .prefer(try NIOSSLContext(configuration: configuration))
+        case (_, let configuration?): tls = .require(try NIOSSLContext(configuration: configuration))
+        case (_, nil): tls = .disable
+        }
+        return PostgresConnection.Configuration(
+            host: self.host, port: self.port, username: self.username, password: self.password, database: self.database, tls: tls
+        )
+    }
+
+    /// TLS as `sslmode` says (nil: none): the certificate is checked with `verify-full` only.
+    private var tlsConfiguration: TLSConfiguration? {
+        switch self.tls {
+        case .disable:
+            return nil
+        case .prefer, .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return configuration
+        case .verifyFull:
+            return .makeClientConfiguration()
+        }
     }
 }

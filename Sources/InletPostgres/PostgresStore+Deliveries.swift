@@ -6,18 +6,22 @@ extension PostgresStore {
     /// One event and its deliveries, in one statement: the insert does nothing for a
     /// repeated `(source, id)` (it waits for a concurrent insert of the same key to commit,
     /// then yields to it), and the deliveries are planned only for a new row.
-    private static func insertEvent(_ event: NewEvent, now: Int64?, text: String) -> PostgresQuery {
-        """
-        WITH e AS (
-            INSERT INTO events (source, id, type, received_at, payload)
-            VALUES (\(event.source.rawValue), \(event.id), \(event.type.rawValue), \(text), \(event.payload))
-            ON CONFLICT (source, id) DO NOTHING RETURNING seq
-        ), d AS (
-            INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at)
-            SELECT e.seq, h, coalesce(\(now)::bigint, inlet_now_ms()), \(text), \(text) FROM e, unnest(\(event.handlers)::text[]) AS h
-        )
-        SELECT seq FROM e
-        """
+    enum InsertEvent: PreparedText {
+        static let sql = """
+            WITH e AS (
+                INSERT INTO events (source, id, type, received_at, payload) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (source, id) DO NOTHING RETURNING seq
+            ), d AS (
+                INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at)
+                SELECT e.seq, h, coalesce($6::bigint, inlet_now_ms()), $4, $4 FROM e, unnest($7::text[]) AS h
+            )
+            SELECT seq FROM e
+            """
+
+        static func bindings(_ event: NewEvent, now: Int64?, text: String) throws -> PostgresBindings {
+            try PostgresBindings().with(event.source.rawValue).with(event.id).with(event.type.rawValue).with(text).with(event.payload)
+                .with(now).with(event.handlers)
+        }
     }
 
     /// The seq of the stored `(source, id)` (after an insert that found it there). A
@@ -32,7 +36,7 @@ extension PostgresStore {
         let results: [AppendResult]
         if events.count == 1 {
             let event = events[0]
-            if let row = try await self.rows(Self.insertEvent(event, now: now, text: text)).first {
+            if let row = try await self.run(InsertEvent.self, InsertEvent.bindings(event, now: now, text: text)).first {
                 results = [AppendResult(seq: try row.decode(Int64.self), eventID: event.id, duplicate: false, handlers: event.handlers)]
             } else {
                 results = [try await self.duplicate(event, rows: self.rows(Self.existingSeq(event)))]
@@ -41,7 +45,7 @@ extension PostgresStore {
             results = try await self.transaction { connection, logger in
                 var results: [AppendResult] = []
                 for event in events {
-                    if let row = try await connection.query(Self.insertEvent(event, now: now, text: text), logger: logger).collect().first {
+                    if let row = try await connection.run(InsertEvent.self, InsertEvent.bindings(event, now: now, text: text), logger: logger).first {
                         results.append(AppendResult(seq: try row.decode(Int64.self), eventID: event.id, duplicate: false, handlers: event.handlers))
                     } else {
                         results.append(try await self.duplicate(event, rows: connection.query(Self.existingSeq(event), logger: logger).collect()))
@@ -68,6 +72,38 @@ extension PostgresStore {
     ///
     /// A delivery whose lease expired after `maxAttempts` claims is dead-lettered (with an
     /// audit row) in a transaction of its own; the claim statement leaves it alone.
+    enum ClaimDue: PreparedText {
+        /// $1 handler, $2 now (NULL: the database's), $3 excluded ids, $4 limit, $5 most
+        /// attempts, $6 lease (ms), $7 now as text. Abandoned rows come back with attempts -1.
+        ///
+        /// A claim commits without waiting for its WAL flush (`quick`): a claim that a crash
+        /// of PostgreSQL loses leaves the delivery as it was, so it runs again, as after any
+        /// lost lease; the outcome is what must be durable, and it is. That takes an fsync off
+        /// the path from an event's commit to its handler.
+        static let sql = """
+            WITH quick AS (
+                SELECT set_config('synchronous_commit', 'off', true)
+            ), due AS (
+                SELECT id, (state = 'running' AND attempts >= $5) AS abandoned FROM deliveries
+                WHERE handler = $1 AND state IN ('pending', 'running')
+                  AND next_attempt_at <= coalesce($2::bigint, inlet_now_ms()) AND id <> ALL($3::bigint[])
+                ORDER BY next_attempt_at LIMIT $4
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE deliveries d SET state = 'running', attempts = d.attempts + 1,
+                    lease_until = coalesce($2::bigint, inlet_now_ms()) + $6,
+                    next_attempt_at = coalesce($2::bigint, inlet_now_ms()) + $6,
+                    lease_token = nextval('lease_tokens'), updated_at = $7
+                FROM due WHERE d.id = due.id AND NOT due.abandoned
+                RETURNING d.id, d.attempts, d.lease_token, d.event_seq
+            )
+            SELECT c.id, c.attempts::bigint, c.lease_token, e.seq, e.source, e.id, e.type, e.received_at, e.payload
+            FROM claimed c JOIN events e ON e.seq = c.event_seq CROSS JOIN quick
+            UNION ALL
+            SELECT id, -1, 0, 0, '', '', '', '', '' FROM due WHERE abandoned
+            """
+    }
+
     package func claimDue(
         handler: String, limit: Int, leaseSeconds: Double, maxAttempts: Int = .max, excluding: Set<Int64> = []
     ) async throws -> (claims: [Claim], nextDue: Timestamp?) {
@@ -75,27 +111,9 @@ extension PostgresStore {
         let text = self.nowText
         let leaseMs = Int64(leaseSeconds * 1000)
         let maxAttempts = Int64(min(maxAttempts, Int(Int32.max)))
-        let rows = try await self.rows(
-            """
-            WITH due AS (
-                SELECT id, (state = 'running' AND attempts >= \(maxAttempts)) AS abandoned FROM deliveries
-                WHERE handler = \(handler) AND state IN ('pending', 'running')
-                  AND next_attempt_at <= coalesce(\(now)::bigint, inlet_now_ms()) AND id <> ALL(\(Array(excluding))::bigint[])
-                ORDER BY next_attempt_at LIMIT \(Int64(limit))
-                FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE deliveries d SET state = 'running', attempts = d.attempts + 1,
-                    lease_until = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs),
-                    next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs),
-                    lease_token = nextval('lease_tokens'), updated_at = \(text)
-                FROM due WHERE d.id = due.id AND NOT due.abandoned
-                RETURNING d.id, d.attempts, d.lease_token, d.event_seq
-            )
-            SELECT c.id, c.attempts::bigint, c.lease_token, e.seq, e.source, e.id, e.type, e.received_at, e.payload
-            FROM claimed c JOIN events e ON e.seq = c.event_seq
-            UNION ALL
-            SELECT id, -1, 0, 0, '', '', '', '', '' FROM due WHERE abandoned
-            """
+        let rows = try await self.run(
+            ClaimDue.self,
+            PostgresBindings().with(handler).with(now).with(Array(excluding)).with(Int64(limit)).with(maxAttempts).with(leaseMs).with(text)
         )
         var claims: [Claim] = []
         var abandoned: [Int64] = []
@@ -113,7 +131,9 @@ extension PostgresStore {
         if !abandoned.isEmpty {
             try await self.deadLetterAbandoned(abandoned, handler: handler, maxAttempts: maxAttempts, now: now, text: text)
         }
-        if !claims.isEmpty || !abandoned.isEmpty { return (claims, nil) }
+        // Also after dead-lettering only: the caller learns when to look again (now, when
+        // the abandoned deliveries took the whole limit while others are due).
+        if !claims.isEmpty { return (claims, nil) }
         let next = try await self.rows(
             "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
         )
@@ -171,6 +191,35 @@ extension PostgresStore {
     /// counted, in the same statement. Returns the deliveries whose lease was lost.
     ///
     /// A retry's due time is the outcome's delay from now, added on the database's clock.
+    enum Complete: PreparedText {
+        /// $1 now (NULL: the database's), $2 now as text, $3-$8 the outcomes (delivery, token,
+        /// state, retry delay in ms, error, dead reason; '' for none), $9-$16 the audit rows
+        /// (delivery, token, event seq, event id, type, handler, outcome, detail). Audit rows
+        /// go by delivery and token: a stale claim's, beside the current claim's of the same
+        /// delivery in one batch, are not written.
+        static let sql = """
+            WITH c AS (
+                SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+                    AS c(id, token, state, delay, error, reason)
+            ), updated AS (
+                UPDATE deliveries d SET state = c.state, lease_until = NULL, lease_token = NULL,
+                    next_attempt_at = CASE WHEN c.state = 'pending' THEN coalesce($1::bigint, inlet_now_ms()) + c.delay ELSE d.next_attempt_at END,
+                    last_error = nullif(c.error, ''), dead_reason = CASE WHEN c.state = 'dead' THEN c.reason ELSE d.dead_reason END,
+                    updated_at = $2
+                FROM c WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
+                RETURNING d.id, c.token
+            ), audited AS (
+                INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
+                SELECT $2, a.seq, a.event_id, a.type, a.handler, a.outcome, nullif(a.detail, '')
+                FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+                    WITH ORDINALITY AS a(delivery, token, seq, event_id, type, handler, outcome, detail, n)
+                WHERE (a.delivery, a.token) IN (SELECT id, token FROM updated)
+                ORDER BY a.n
+            )
+            SELECT id, token FROM updated
+            """
+    }
+
     @discardableResult
     package func complete(_ completions: [Completion]) async throws -> [Int64] {
         guard !completions.isEmpty else { return [] }
@@ -178,8 +227,8 @@ extension PostgresStore {
         let instantNow = self.textClock.now()
         let text = instantNow.description
         var ids: [Int64] = [], tokens: [Int64] = [], states: [String] = [], delays: [Int64] = [], errors: [String] = [], reasons: [String] = []
-        // Audit rows, keyed by delivery.
-        var auditDelivery: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
+        // Audit rows, keyed by delivery and token.
+        var auditDelivery: [Int64] = [], auditToken: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
         var auditHandler: [String] = [], auditOutcome: [String] = [], auditDetail: [String] = []
         for completion in completions {
             let claim = completion.claim
@@ -198,7 +247,8 @@ extension PostgresStore {
                 detail = error
             }
             func audit(_ outcome: String, _ detail: String?) {
-                auditDelivery.append(claim.deliveryID); auditSeq.append(claim.event.seq); auditEventID.append(claim.event.id)
+                auditDelivery.append(claim.deliveryID); auditToken.append(claim.token); auditSeq.append(claim.event.seq)
+                auditEventID.append(claim.event.id)
                 auditType.append(claim.event.type); auditHandler.append(completion.handler); auditOutcome.append(outcome)
                 auditDetail.append(detail ?? "")
             }
@@ -214,53 +264,50 @@ extension PostgresStore {
                 audit(name, detail.map { "\(attempt): \($0)" } ?? attempt)
             }
         }
-        let rows = try await self.rows(
-            """
-            WITH c AS (
-                SELECT * FROM unnest(\(ids)::bigint[], \(tokens)::bigint[], \(states)::text[], \(delays)::bigint[], \(errors)::text[],
-                    \(reasons)::text[]) AS c(id, token, state, delay, error, reason)
-            ), updated AS (
-                UPDATE deliveries d SET state = c.state, lease_until = NULL, lease_token = NULL,
-                    next_attempt_at = CASE WHEN c.state = 'pending' THEN coalesce(\(now)::bigint, inlet_now_ms()) + c.delay ELSE d.next_attempt_at END,
-                    last_error = nullif(c.error, ''), dead_reason = CASE WHEN c.state = 'dead' THEN c.reason ELSE d.dead_reason END,
-                    updated_at = \(text)
-                FROM c WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-                RETURNING d.id
-            ), audited AS (
-                INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
-                SELECT \(text), a.seq, a.event_id, a.type, a.handler, a.outcome, nullif(a.detail, '')
-                FROM unnest(\(auditDelivery)::bigint[], \(auditSeq)::bigint[], \(auditEventID)::text[], \(auditType)::text[],
-                    \(auditHandler)::text[], \(auditOutcome)::text[], \(auditDetail)::text[])
-                    WITH ORDINALITY AS a(delivery, seq, event_id, type, handler, outcome, detail, n)
-                WHERE a.delivery IN (SELECT id FROM updated)
-                ORDER BY a.n
-            )
-            SELECT id FROM updated
-            """
+        let rows = try await self.run(
+            Complete.self,
+            PostgresBindings().with(now).with(text).with(ids).with(tokens).with(states).with(delays).with(errors).with(reasons)
+                .with(auditDelivery).with(auditToken).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail)
         )
-        let recorded = Set(try rows.map { try $0.decode(Int64.self) })
-        return ids.filter { !recorded.contains($0) }
+        // By delivery and token: a stale claim's outcome, beside the current one's in one
+        // batch, is lost (and its audit rows with it) although the delivery was updated.
+        let recorded = Set(try rows.map { row in
+            let (id, token) = try row.decode((Int64, Int64).self)
+            return ClaimKey(id: id, token: token)
+        })
+        return completions.map(\.claim).filter { !recorded.contains(ClaimKey(id: $0.deliveryID, token: $0.token)) }.map(\.deliveryID)
     }
 
     /// Extends the leases of claims still running, in one statement, fenced like
     /// ``complete(_:)``; returns the deliveries whose lease was already lost.
+    enum RenewLeases: PreparedText {
+        /// $1 now (NULL: the database's), $2 lease (ms), $3 deliveries, $4 their tokens.
+        /// Without waiting for the WAL flush, as claims: a renewal lost in a crash of
+        /// PostgreSQL only shortens a lease.
+        static let sql = """
+            WITH quick AS (
+                SELECT set_config('synchronous_commit', 'off', true)
+            )
+            UPDATE deliveries d SET lease_until = coalesce($1::bigint, inlet_now_ms()) + $2,
+                next_attempt_at = coalesce($1::bigint, inlet_now_ms()) + $2
+            FROM unnest($3::bigint[], $4::bigint[]) AS c(id, token), quick
+            WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
+            RETURNING d.id, c.token
+            """
+    }
+
     @discardableResult
     package func renewLeases(_ claims: [Claim], leaseSeconds: Double) async throws -> [Int64] {
         guard !claims.isEmpty else { return [] }
         let now = self.injectedNow
         let leaseMs = Int64(leaseSeconds * 1000)
         let ids = claims.map(\.deliveryID)
-        let rows = try await self.rows(
-            """
-            UPDATE deliveries d SET lease_until = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs),
-                next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()) + \(leaseMs)
-            FROM unnest(\(ids)::bigint[], \(claims.map(\.token))::bigint[]) AS c(id, token)
-            WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-            RETURNING d.id
-            """
-        )
-        let renewed = Set(try rows.map { try $0.decode(Int64.self) })
-        return ids.filter { !renewed.contains($0) }
+        let rows = try await self.run(RenewLeases.self, PostgresBindings().with(now).with(leaseMs).with(ids).with(claims.map(\.token)))
+        let renewed = Set(try rows.map { row in
+            let (id, token) = try row.decode((Int64, Int64).self)
+            return ClaimKey(id: id, token: token)
+        })
+        return claims.filter { !renewed.contains(ClaimKey(id: $0.deliveryID, token: $0.token)) }.map(\.deliveryID)
     }
 
     /// The first stored event with the id `$1`, whatever its source: the sources are
@@ -414,4 +461,10 @@ extension PostgresStore {
         let (depth, oldest) = try row.decode((Int64, Int64?).self)
         return (Int(depth), oldest)
     }
+}
+
+/// A claim as the fencing compares it: the delivery and the token it was claimed under.
+private struct ClaimKey: Hashable {
+    let id: Int64
+    let token: Int64
 }

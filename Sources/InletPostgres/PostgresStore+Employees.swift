@@ -56,14 +56,15 @@ extension PostgresStore: EmployeeStore {
                 RETURNING \(unescaped: Self.columns)
             )
             SELECT \(unescaped: Self.columns) FROM upserted
-            UNION ALL
-            SELECT \(unescaped: Self.columns) FROM employees WHERE employee_id = \(employee.employeeID) AND NOT EXISTS (SELECT 1 FROM upserted)
             """
         )
-        guard let row = rows.first else {
+        if let row = rows.first { return try Self.record(row) }
+        // The update was skipped (an older event) for a row that a concurrent insert
+        // committed after this statement's snapshot: read it now.
+        guard let record = try await self.employee(id: employee.employeeID) else {
             throw PostgresStoreError("the employee row vanished after its upsert", unavailable: false)
         }
-        return try Self.record(row)
+        return record
     }
 
     public func employee(id: String) async throws -> EmployeeRecord? {

@@ -30,8 +30,19 @@ extension PostgresStore {
                 try await importer.advanceSequences()
                 return importer.counts
             }
+        } catch let error as PostgresTransactionError {
+            throw Self.importFailure(error.closureError ?? error.beginError ?? error.commitError ?? error)
         } catch {
-            throw PostgresStoreError.wrapping(error)
+            throw Self.importFailure(error)
+        }
+    }
+
+    /// PostgreSQL's errors as ``PostgresStoreError``; what `body` threw for its own
+    /// reasons (the source's errors, a check) as it is.
+    private static func importFailure(_ error: any Error) -> any Error {
+        switch error {
+        case is PSQLError, is PostgresStoreError, is PostgresTransactionError: PostgresStoreError.wrapping(error)
+        default: error
         }
     }
 }

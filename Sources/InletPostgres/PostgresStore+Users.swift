@@ -24,36 +24,44 @@ extension PostgresStore: UserStore {
     /// statement: concurrent first logins of one user make one row (the second updates it).
     /// An absent field keeps the stored value; a new email is unverified unless the login
     /// says otherwise.
-    package func recordLogin(_ login: UserLogin, event: NewEvent) async throws -> UserLoginResult {
-        let now = self.injectedNow
-        let text = self.nowText
-        let logins = login.loginsCount.map(Int64.init)
-        let rows = try await self.rows(
-            """
+    enum RecordLogin: PreparedText {
+        /// $1 auth0 id, $2 email, $3 name, $4 picture, $5 email verified, $6 Auth0's login
+        /// count, $7 ip, $8 now as text, $9-$12 the event (source, id, type, payload), $13 now
+        /// (NULL: the database's), $14 the handlers of its deliveries.
+        static let sql = """
             WITH u AS (
                 INSERT INTO users AS u (auth0_id, email, name, picture, email_verified, logins_count, auth0_logins_count, last_ip,
                     last_login_at, created_at, updated_at)
-                VALUES (\(login.auth0ID), \(login.email)::text, \(login.name)::text, \(login.picture)::text,
-                    coalesce(\(login.emailVerified)::boolean, false), 1, \(logins)::bigint, \(login.ip)::text, \(text), \(text), \(text))
+                VALUES ($1, $2::text, $3::text, $4::text, coalesce($5::boolean, false), 1, $6::bigint, $7::text, $8, $8, $8)
                 ON CONFLICT (auth0_id) DO UPDATE SET
                     name = coalesce(excluded.name, u.name), picture = coalesce(excluded.picture, u.picture),
                     email = coalesce(excluded.email, u.email),
                     email_verified = CASE WHEN excluded.email IS NOT NULL AND excluded.email IS DISTINCT FROM u.email
-                        THEN coalesce(\(login.emailVerified)::boolean, false)
-                        ELSE coalesce(\(login.emailVerified)::boolean, u.email_verified) END,
+                        THEN coalesce($5::boolean, false)
+                        ELSE coalesce($5::boolean, u.email_verified) END,
                     logins_count = u.logins_count + 1, auth0_logins_count = coalesce(excluded.auth0_logins_count, u.auth0_logins_count),
                     last_ip = coalesce(excluded.last_ip, u.last_ip), last_login_at = excluded.last_login_at, updated_at = excluded.updated_at
                 RETURNING id, (xmax = 0) AS created
             ), e AS (
-                INSERT INTO events (source, id, type, received_at, payload)
-                VALUES (\(event.source.rawValue), \(event.id), \(event.type.rawValue), \(text), \(event.payload))
+                INSERT INTO events (source, id, type, received_at, payload) VALUES ($9, $10, $11, $8, $12)
                 ON CONFLICT (source, id) DO NOTHING RETURNING seq
             ), d AS (
                 INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at)
-                SELECT e.seq, h, coalesce(\(now)::bigint, inlet_now_ms()), \(text), \(text) FROM e, unnest(\(event.handlers)::text[]) AS h
+                SELECT e.seq, h, coalesce($13::bigint, inlet_now_ms()), $8, $8 FROM e, unnest($14::text[]) AS h
             )
             SELECT u.id, u.created, (SELECT count(*) FROM e) FROM u
             """
+    }
+
+    package func recordLogin(_ login: UserLogin, event: NewEvent) async throws -> UserLoginResult {
+        let now = self.injectedNow
+        let text = self.nowText
+        let logins = login.loginsCount.map(Int64.init)
+        let rows = try await self.run(
+            RecordLogin.self,
+            PostgresBindings().with(login.auth0ID).with(login.email).with(login.name).with(login.picture).with(login.emailVerified)
+                .with(logins).with(login.ip).with(text).with(event.source.rawValue).with(event.id).with(event.type.rawValue)
+                .with(event.payload).with(now).with(event.handlers)
         )
         guard let row = rows.first else { throw PostgresStoreError("the login's user row was not written", unavailable: true) }
         let (userID, created, inserted) = try row.decode((Int64, Bool, Int64).self)

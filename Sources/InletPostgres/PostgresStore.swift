@@ -70,33 +70,38 @@ public final class PostgresStore: Sendable {
 
     /// Connects, applies pending migrations under the schema's advisory lock, and returns
     /// the store. Fails when PostgreSQL cannot be reached within the operation timeout.
+    /// The schema is the options' or else the location's (`?options=-c search_path=…`).
     public static func open(_ location: PostgresLocation, options: Options = Options(), logger: Logger) async throws -> PostgresStore {
+        var options = options
+        options.schema = options.schema ?? location.schema
+        try await Self.migrate(location, options: options, logger: logger)
         let (client, runner) = try Self.makeClient(location, options: options, logger: logger)
-        do {
-            try await withDeadline(options.operationTimeout, timeoutError: { Self.unreachable(location, options) }) {
-                try await client.withConnection { connection in
-                    _ = try await PostgresMigrations.apply(on: connection, schema: options.schema, logger: logger)
-                }
-            }
-        } catch {
-            runner.cancel()
-            throw Self.opening(error, location)
-        }
         let store = PostgresStore(location: location, client: client, options: options, logger: logger, tasks: [runner])
         store.startBackgroundTasks()
         return store
     }
 
-    /// Applies pending migrations under the advisory lock (`inlet migrate`); returns the
-    /// versions applied.
+    /// Applies pending migrations under the advisory lock (`inlet migrate`, and every
+    /// start); returns the versions applied. One connection of its own, made first, so
+    /// that a refused password or an unreachable server fails at once with PostgreSQL's
+    /// reason (a pool retries those quietly); a minute for the migrations themselves.
+    @discardableResult
     public static func migrate(_ location: PostgresLocation, options: Options = Options(), logger: Logger) async throws -> [Int] {
-        let (client, runner) = try Self.makeClient(location, options: options, logger: logger)
-        defer { runner.cancel() }
+        let schema = options.schema ?? location.schema
         do {
-            return try await withDeadline(options.operationTimeout, timeoutError: { Self.unreachable(location, options) }) {
-                try await client.withConnection { connection in
-                    try await PostgresMigrations.apply(on: connection, schema: options.schema, logger: logger)
+            let configuration = try location.connectionConfiguration()
+            let connection = try await withDeadline(options.operationTimeout, timeoutError: { Self.unreachable(location, options) }) {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            }
+            do {
+                let applied = try await withDeadline(.seconds(60), timeoutError: { PostgresStoreError.timedOut(after: .seconds(60)) }) {
+                    try await PostgresMigrations.apply(on: connection, schema: schema, logger: logger)
                 }
+                try? await connection.close()
+                return applied
+            } catch {
+                try? await connection.close()
+                throw error
             }
         } catch {
             throw Self.opening(error, location)
@@ -115,7 +120,11 @@ public final class PostgresStore: Sendable {
         if let schema = options.schema {
             configuration.options.additionalStartupParameters = [("search_path", PostgresMigrations.quoted(schema))]
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs each failed connection attempt at info, several a second while the
+        // server is away; the store's callers say it once (workers, the wake-up listener).
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         let runner = Task { await client.run() }
         return (client, runner)
     }

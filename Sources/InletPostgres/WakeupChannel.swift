@@ -54,7 +54,7 @@ final class WakeupChannel: Sendable {
             let payload = self.instance + " " + handlers.sorted().joined(separator: ",")
             let channel = self.channel
             do {
-                try await withDeadline(timeout, timeoutError: { PostgresStoreError.timedOut(after: timeout) }) {
+                _ = try await withDeadline(timeout, timeoutError: { PostgresStoreError.timedOut(after: timeout) }) {
                     try await client.query("SELECT pg_notify(\(channel), \(payload))")
                 }
             } catch {

@@ -5,7 +5,7 @@ internal import NIOCore
 
 /// An error answered with the contract's body `{"error": code, "message": text}`.
 ///
-/// Only this module maps errors to HTTP: core errors (``JSONError``, ``SQLiteError``)
+/// Only this module maps errors to HTTP: core errors (``JSONError``, a store's ``StorageFailure``)
 /// are translated in ``APIErrorMiddleware``.
 ///
 /// ```swift

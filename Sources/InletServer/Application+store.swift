@@ -42,7 +42,6 @@ func openStore(_ configuration: Configuration, clock: WallClock?, logger: Logger
         }
         var options = PostgresStore.Options()
         options.clock = clock
-        options.schema = location.schema
         let store = try await PostgresStore.open(location, options: options, logger: logger)
         let server: (version: String, synchronousCommit: String)
         do {

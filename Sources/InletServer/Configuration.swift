@@ -77,7 +77,7 @@ public struct Configuration: Sendable {
         Setting("INLET_LISTEN", key: "listen", default: "`127.0.0.1:8080`", "`host:port` to listen on"),
         Setting(
             "INLET_DATABASE", key: "database", default: "`./data/inlet.sqlite`",
-            "SQLite file (its folder is created), or a PostgreSQL database shared by several instances: `postgres://USER@HOST[:PORT][/DATABASE][?sslmode=MODE]` (see PostgreSQL below)"
+            "SQLite file (its folder is created), or a PostgreSQL database that several instances share: `postgres://USER@HOST[:PORT][/DATABASE]`, with `?sslmode=` `disable`, `prefer` (default), `require` or `verify-full` (the README's PostgreSQL section says more)"
         ),
         Setting(
             secret: "INLET_DATABASE_PASSWORD",
@@ -271,7 +271,7 @@ public struct Configuration: Sendable {
     public mutating func setDatabase(_ text: String, source: String) throws {
         self.database = try DatabaseLocation(parsing: text, setting: source)
         self.databaseSource = source
-        if case .postgres(let location) = self.database { self.passwordInDatabaseURL = location.password != nil } else { self.passwordInDatabaseURL = false }
+        self.passwordInDatabaseURL = if case .postgres(let location) = self.database { location.password != nil } else { false }
         try self.addDatabasePassword()
     }
 

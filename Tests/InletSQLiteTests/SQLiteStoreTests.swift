@@ -69,21 +69,6 @@ import Testing
         await #expect(throws: SQLiteError.closed) { try await store.checkWritable() }
     }
 
-    @Test func loginTimesComeFromTheInjectedClock() async throws {
-        let path = Self.temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let clock = WallClock { Timestamp(millisecondsSinceEpoch: 1_795_000_000_123) }
-        let store = try await SQLiteStore.open(path: path, options: .init(clock: clock))
-        let event = NewEvent(source: .auth0, id: EventID.generate(at: clock.now()), type: .userLogin, payload: "{}")
-        let result = try await store.recordLogin(UserLogin(auth0ID: "auth0|t"), event: event)
-        #expect(result.created)
-        #expect(result.eventID == event.id)
-        let row = try #require(try await store.read { try $0.row("SELECT last_login_at, created_at FROM users") })
-        #expect(try row.optionalString("last_login_at") == "2026-11-18T11:06:40.123Z")
-        #expect(try row.string("created_at") == "2026-11-18T11:06:40.123Z")
-        await store.close()
-    }
-
     @Test func commitsReachTheDatabaseFileAndCloseEmptiesTheWAL() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }

@@ -78,6 +78,11 @@ import Testing
             #expect(help.output.contains(variable), "serve --help lacks \(variable)")
         }
         #expect(help.output.contains("AUTH0_DEFAULT_ROLE") && help.output.contains("INLET_RETENTION_DAYS"))
+        // Each setting's lines are indented under it: a line of 80 columns or more would be
+        // broken again by ArgumentParser, its last word left alone at the margin.
+        let lines = help.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let orphans = zip(lines, lines.dropFirst()).filter { $0.hasPrefix("      ") && !$1.isEmpty && !$1.hasPrefix("  ") }.map(\.1)
+        #expect(lines.contains { $0.hasPrefix("      ") } && orphans.isEmpty, "help lines outside their setting: \(orphans)")
     }
 
     /// The repository's root folder (this file is Tests/InletServerTests/CLITests.swift).

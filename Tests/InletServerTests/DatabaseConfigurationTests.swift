@@ -74,7 +74,11 @@ import Testing
         guard case .postgres(let location) = fromSetting.database else { Issue.record("not PostgreSQL"); return }
         #expect(location.password == Self.password)
         #expect(!fromSetting.passwordInDatabaseURL)
-        #expect(!"\(fromSetting.database)".contains(Self.password) && !"\(location)".contains(Self.password))
+        var dumped = ""
+        dump(fromSetting.database, to: &dumped)
+        for shown in ["\(fromSetting.database)", "\(location)", String(reflecting: location), String(reflecting: fromSetting.database), dumped] {
+            #expect(shown.contains("db.internal") && !shown.contains(Self.password), "\(shown)")
+        }
         #expect("\(fromSetting.databasePassword!)" == "<redacted>")
 
         let folder = try TemporaryFolder()

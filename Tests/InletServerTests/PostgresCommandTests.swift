@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func migrateEventsReplayPurgeAndHandlersWorkOnPostgreSQL() async throws {
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let environment = database.passwordEnvironment
         var printed = ""
         func inlet(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
@@ -160,7 +160,7 @@ import Testing
         #expect(expected.audit >= 3)
         #expect(try query(path, "SELECT DISTINCT state FROM deliveries ORDER BY state").map { try $0.string("state") } == ["dead", "done", "pending", "running"])
 
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let copied = try Self.inlet(["copy", "--from", path, "--to", database.url, "--batch-size", "2"], environment: database.passwordEnvironment)
         #expect(copied.status == 0, "\(copied.errors)")
         let report = try Self.json(copied.output)
@@ -218,6 +218,29 @@ import Testing
         await sqlite.close()
     }
 
+    /// A row PostgreSQL refuses (text with a NUL byte, which SQLite keeps) fails the copy
+    /// after earlier batches went in: the transaction leaves none of them behind.
+    @Test func aFailedCopyLeavesNothingBehind() async throws {
+        let folder = try TemporaryFolder()
+        let sqlite = try await SQLiteStore.open(path: folder.databasePath)
+        _ = try await sqlite.recordLogin(UserLogin(auth0ID: "auth0|first"), event: NewEvent(source: .auth0, id: "login-1", type: .userLogin, payload: "{}"))
+        _ = try await sqlite.appendEvent(source: "productivity", id: "evt-ok", type: "employee.created", payload: employeeEvent(), handlers: ["audit"])
+        _ = try await sqlite.appendEvent(source: "admin", id: "evt-nul", type: "note", payload: "{\"a\":\"\u{0}\"}", handlers: ["audit"])
+        await sqlite.close()
+
+        let database = try TestPostgresSchema()
+        let failed = try Self.inlet(
+            ["copy", "--from", folder.databasePath, "--to", database.url, "--batch-size", "1"], environment: database.passwordEnvironment
+        )
+        #expect(failed.status != 0)
+        #expect(failed.errors.contains("PostgreSQL refused the statement") && failed.errors.contains("22021"), "\(failed.errors)")
+        #expect(failed.output.isEmpty)
+        let postgres = try await database.open()
+        #expect(try await postgres.user(auth0ID: "auth0|first") == nil)
+        #expect(try await postgres.listEvents(state: nil, type: nil, limit: 10).isEmpty)
+        await postgres.close()
+    }
+
     /// Any row in the destination refuses the copy, whole: here one user and its login.
     @Test func copyRefusesADestinationWithRows() async throws {
         let folder = try TemporaryFolder()
@@ -225,14 +248,18 @@ import Testing
         _ = try await sqlite.appendEvent(source: "productivity", id: "evt-1", type: "employee.created", payload: employeeEvent(), handlers: ["audit"])
         await sqlite.close()
 
-        let database = try TestPostgres()
+        let database = try TestPostgresSchema()
         let postgres = try await database.open()
         _ = try await postgres.recordLogin(
             UserLogin(auth0ID: "auth0|there"), event: NewEvent(source: .auth0, id: "login-there", type: .userLogin, payload: "{}")
         )
         let refused = try Self.inlet(["copy", "--from", folder.databasePath, "--to", database.url], environment: database.passwordEnvironment)
         #expect(refused.status != 0)
-        #expect(refused.errors.contains("not empty (it has rows in users, events)"), "\(refused.errors)")
+        #expect(
+            refused.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "Error: the destination database is not empty (it has rows in users, events); inlet copy fills only an empty one",
+            "\(refused.errors)"
+        )
         #expect(try await postgres.eventRecord(id: "evt-1") == nil)
 
         let backwards = try Self.inlet(["copy", "--from", database.url, "--to", folder.databasePath], environment: database.passwordEnvironment)

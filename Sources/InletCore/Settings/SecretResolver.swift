@@ -11,9 +11,11 @@
 public struct SecretResolver: Sendable, CustomStringConvertible, CustomReflectable {
     private let environment: [String: String]
 
-    /// Variables no handler may read (nor their `_FILE` forms).
+    /// Variables no handler may read (nor their `_FILE` forms): the bearer tokens, the
+    /// webhook secrets, and the database's password (`INLET_DATABASE` may hold one too).
     public static let reserved: Set<String> = [
-        "INTERNAL_API_TOKEN", "ADMIN_API_TOKEN", "PRODUCTIVITY_WEBHOOK_SECRET", "PRODUCTIVITY_API_TOKEN",
+        "INTERNAL_API_TOKEN", "ADMIN_API_TOKEN", "PRODUCTIVITY_WEBHOOK_SECRET", "PRODUCTIVITY_API_TOKEN", "INLET_DATABASE",
+        "INLET_DATABASE_PASSWORD",
     ]
 
     public init(environment: [String: String]) {

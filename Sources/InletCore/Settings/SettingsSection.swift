@@ -21,13 +21,14 @@ public struct SettingsSection: Sendable {
     }
 
     /// The plain-text block `inlet serve --help` shows for this section: each setting's
-    /// names and default on one line, its meaning below, wrapped to fit 80 columns.
+    /// names and default on one line, its meaning below, wrapped in lines shorter than 80
+    /// columns (ArgumentParser breaks a line of 80 again).
     public var helpText: String {
         var lines = [Self.plain(self.title) + ":"]
         for setting in self.settings {
             let names = [setting.variable, setting.key.map { "(file: \($0))" }].compactMap { $0 }.joined(separator: " ")
             lines.append("  " + names + (setting.isSecret ? "  [secret]" : "  [default: \(Self.plain(setting.defaultValue))]"))
-            lines += Self.wrap(Self.plain(setting.meaning), width: 74).map { "      " + $0 }
+            lines += Self.wrap(Self.plain(setting.meaning), width: 73).map { "      " + $0 }
         }
         return lines.joined(separator: "\n")
     }

@@ -3,10 +3,10 @@ import InletCore
 import InletPostgres
 import Logging
 
-/// The PostgreSQL server of the test run: `make test` starts a throwaway one and exports
-/// `INLET_TEST_POSTGRES_URL` and `INLET_TEST_POSTGRES_PASSWORD`. Each test gets a schema of
-/// its own in it, so tests run side by side without seeing each other's rows.
-struct TestPostgres {
+/// A schema of its own for one test, in the PostgreSQL server of the test run (`make test`
+/// starts a throwaway one and exports `INLET_TEST_POSTGRES_URL` and
+/// `INLET_TEST_POSTGRES_PASSWORD`): tests run side by side without seeing each other's rows.
+struct TestPostgresSchema {
     /// The database with the password and this test's schema (created on first open).
     let location: PostgresLocation
 
@@ -29,14 +29,16 @@ struct TestPostgres {
     /// The environment that gives a subprocess the password.
     var passwordEnvironment: [String: String] { ["INLET_DATABASE_PASSWORD": self.location.password ?? ""] }
 
-    /// The store on this test's schema: listening off, a small pool, leases on `clock`
-    /// when given (else the database's clock).
+    /// The store on this test's schema, its migrations applied: listening off, a small
+    /// pool, leases on `clock` when given (else the database's clock), and 30 s for a call,
+    /// since the whole suite shares two cores with the server.
     func open(clock: WallClock? = nil, logger: Logger = Logger(label: "inlet-test", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> PostgresStore {
         var options = PostgresStore.Options()
         options.schema = self.location.schema
         options.clock = clock
         options.maximumConnections = 4
         options.listen = false
+        options.operationTimeout = .seconds(30)
         return try await PostgresStore.open(self.location, options: options, logger: logger)
     }
 

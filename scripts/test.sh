@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite. Starts a throwaway PostgreSQL (scripts/test-postgres.sh) whose
+# INLET_TEST_POSTGRES_* variables every step below sees, and stops it at the end, also when a
+# step fails or the run is interrupted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+postgres_dir=$(mktemp -d "${TMPDIR:-/tmp}/inlet-test-postgres.XXXXXX")
+stop_postgres() { scripts/test-postgres.sh stop "$postgres_dir"; }
+trap stop_postgres EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/check-architecture.py
+postgres_env=$(scripts/test-postgres.sh start "$postgres_dir")
+eval "$postgres_env"
+swift build --build-tests
+swift test --skip-build
+scripts/example-test.sh
+scripts/contract-test.sh
+timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
