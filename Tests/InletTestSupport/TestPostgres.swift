@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Glibc
 internal import Logging
 internal import PostgresNIO
 internal import Synchronization
@@ -107,26 +108,56 @@ public struct TestPostgres: Sendable {
     }
 
     /// Runs `arguments` (from `/`, which the `postgres` user may enter), returns its
-    /// standard output; throws with its output when it fails.
-    static func run(_ arguments: [String]) throws -> String {
+    /// standard output; throws with its output when it fails or runs past `timeout`.
+    ///
+    /// The output goes to files, not pipes (a server the command starts in the
+    /// background would hold a pipe open), and the exit is polled with `waitpid` rather
+    /// than `Process.waitUntilExit`, which does not always return once the command has
+    /// started a daemon.
+    static func run(_ arguments: [String], timeout: Duration = .seconds(90)) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outputFile = folder.appendingPathComponent("out")
+        let errorFile = folder.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
-        // The output is small; read both to the end, then reap.
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: stdout, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure("\(arguments.prefix(6).joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: stderr, as: UTF8.self))\(text)")
+        let status = try Self.exitStatus(of: process, timeout: timeout, command: arguments.prefix(6).joined(separator: " "))
+        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+            throw Failure("\(arguments.prefix(6).joined(separator: " ")) failed (\(status)): \(errors)\(text)")
         }
         return text
+    }
+
+    /// Waits (polling, at most `timeout`) for `process` to exit; returns its exit status.
+    private static func exitStatus(of process: Process, timeout: Duration, command: String) throws -> Int32 {
+        let pid = process.processIdentifier
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                // Exited normally: the status is in bits 8-15; killed: the signal, negated.
+                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
+            }
+            if reaped == -1 && errno == ECHILD && !process.isRunning {
+                // Foundation reaped it first.
+                return process.terminationStatus
+            }
+            usleep(20_000)
+        }
+        kill(pid, SIGKILL)
+        throw Failure("\(command) did not finish within \(timeout)")
     }
 
     /// A value the script printed with bash's `printf %q` (plain, or `'...'`, or with `\` escapes).
