@@ -239,13 +239,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Support code shared by the test targets: log capture, RSA test keys, loopback
-        // HTTP servers, a movable clock, polling. A regular target (no `import Testing`),
-        // linked only into the tests.
+        // HTTP servers, a movable clock, polling, a real `inlet serve` process, databases in
+        // the tests' PostgreSQL. A regular target (no `import Testing`), linked only into
+        // the tests.
         .target(
             name: "InletTestSupport",
             dependencies: [
                 "InletCore", "InletHTTPClient", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -327,6 +329,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Several real `inlet serve` processes on one PostgreSQL database (the cluster
+        // `make test` starts): traffic spread over them, an instance killed, PostgreSQL
+        // stopped and started under load.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "InletCore", "InletHTTPClient", "InletTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -167,11 +167,18 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs one statement and returns its rows.
+    /// Runs one statement and returns its rows once PostgreSQL has committed it
+    /// (``PostgresConnection/confirmCommitted(logger:)``).
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         let logger = self.logger
-        return try await self.call { client in try await client.query(query, logger: logger).collect() }
+        return try await self.call { client in
+            try await client.withConnection { connection in
+                let rows = try await connection.query(query, logger: logger).collect()
+                try await connection.confirmCommitted(logger: logger)
+                return rows
+            }
+        }
     }
 
     /// Now, in ms since the epoch, as a statement parameter: the injected clock's reading,

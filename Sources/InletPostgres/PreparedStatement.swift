@@ -18,19 +18,44 @@ struct Prepared<Text: PreparedText>: PostgresPreparedStatement {
 }
 
 extension PostgresStore {
-    /// Runs a prepared statement with `bindings` on the pool; returns its rows.
+    /// Runs a prepared statement with `bindings` on the pool; returns its rows once
+    /// PostgreSQL has committed it (``PostgresConnection/confirmCommitted(logger:)``).
     @discardableResult
     func run<Text: PreparedText>(_ text: Text.Type, _ bindings: PostgresBindings) async throws -> [PostgresRow] {
         let logger = self.logger
         return try await self.call { client in
-            var rows: [PostgresRow] = []
-            for try await row in try await client.execute(Prepared<Text>(bindings: bindings), logger: logger) { rows.append(row) }
-            return rows
+            try await client.withConnection { connection in
+                let rows = try await connection.run(Text.self, bindings, logger: logger)
+                try await connection.confirmCommitted(logger: logger)
+                return rows
+            }
         }
     }
 }
 
+/// `SELECT 1`, the statement after a single-statement write (``PostgresConnection/confirmCommitted(logger:)``).
+enum CommitConfirmation: PreparedText {
+    static let sql = "SELECT 1"
+}
+
 extension PostgresConnection {
+    /// Returns once the statement just run outside a transaction block has committed,
+    /// by running one more statement on the connection; throws if it did not.
+    ///
+    /// Such a statement commits when PostgreSQL processes the `Sync` that follows its
+    /// `Execute`, after it has queued the statement's `CommandComplete`; postgres-nio
+    /// returns the statement's result at `CommandComplete`, without waiting for the
+    /// `ReadyForQuery` that follows the commit. A backend that stops in between (an
+    /// immediate shutdown, a crash of another backend, `pg_terminate_backend`) flushes its
+    /// queued output with its farewell, so the caller would see success for a write that
+    /// was never committed, and acknowledge an event that is gone after the restart. The
+    /// next statement on the connection is sent only after that `ReadyForQuery`: if the
+    /// commit failed or the connection is gone, it fails. (Inside `withTransaction`, the
+    /// `COMMIT` statement itself commits before answering.)
+    func confirmCommitted(logger: Logger) async throws {
+        try await self.run(CommitConfirmation.self, PostgresBindings(), logger: logger)
+    }
+
     /// Runs a prepared statement with `bindings` on this connection (in a transaction).
     @discardableResult
     func run<Text: PreparedText>(_ text: Text.Type, _ bindings: PostgresBindings, logger: Logger) async throws -> [PostgresRow] {
