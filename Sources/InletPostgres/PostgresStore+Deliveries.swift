@@ -39,7 +39,7 @@ extension PostgresStore {
             if let row = try await self.run(InsertEvent.self, InsertEvent.bindings(event, now: now, text: text)).first {
                 results = [AppendResult(seq: try row.decode(Int64.self), eventID: event.id, duplicate: false, handlers: event.handlers)]
             } else {
-                results = [try await self.duplicate(event, rows: self.rows(Self.existingSeq(event)))]
+                results = [try await self.duplicate(event, rows: self.read(Self.existingSeq(event)))]
             }
         } else {
             results = try await self.transaction { connection, logger in
@@ -118,7 +118,8 @@ extension PostgresStore {
         let maxAttempts = Int64(min(maxAttempts, Int(Int32.max)))
         let rows = try await self.run(
             ClaimDue.self,
-            PostgresBindings().with(handler).with(now).with(Array(excluding)).with(Int64(limit)).with(maxAttempts).with(leaseMs).with(text)
+            PostgresBindings().with(handler).with(now).with(Array(excluding)).with(Int64(limit)).with(maxAttempts).with(leaseMs).with(text),
+            confirmed: false
         )
         var claims: [Claim] = []
         var abandoned: [Int64] = []
@@ -144,7 +145,7 @@ extension PostgresStore {
             try await self.deadLetterAbandoned(abandoned, handler: handler, maxAttempts: maxAttempts, now: now, text: text)
             if claims.isEmpty {
                 // Only dead-lettered (rare): when is the next one due, now that they are gone?
-                let next = try await self.rows(
+                let next = try await self.read(
                     "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
                 )
                 nextDue = try next.first?.decode(Int64?.self).map(Timestamp.init(millisecondsSinceEpoch:))
@@ -312,7 +313,9 @@ extension PostgresStore {
         let now = self.injectedNow
         let leaseMs = Int64(leaseSeconds * 1000)
         let ids = claims.map(\.deliveryID)
-        let rows = try await self.run(RenewLeases.self, PostgresBindings().with(now).with(leaseMs).with(ids).with(claims.map(\.token)))
+        let rows = try await self.run(
+            RenewLeases.self, PostgresBindings().with(now).with(leaseMs).with(ids).with(claims.map(\.token)), confirmed: false
+        )
         let renewed = Set(try rows.map { row in
             let (id, token) = try row.decode((Int64, Int64).self)
             return ClaimKey(id: id, token: token)
@@ -411,7 +414,7 @@ extension PostgresStore {
 
     /// Events, newest first, optionally those with a delivery in `state` or of `type`.
     package func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
-        let rows = try await self.rows(
+        let rows = try await self.read(
             """
             SELECT seq, source, id, type, received_at, payload FROM events e
             WHERE (\(type)::text IS NULL OR type = \(type)::text)
@@ -424,7 +427,7 @@ extension PostgresStore {
     }
 
     package func eventRecord(id: String) async throws -> EventRecord? {
-        guard let row = try await self.rows(Self.eventByID(id)).first else { return nil }
+        guard let row = try await self.read(Self.eventByID(id)).first else { return nil }
         return try await self.records([try Self.event(row)]).first
     }
 
@@ -437,7 +440,7 @@ extension PostgresStore {
     /// The events with their deliveries, read in one statement.
     private func records(_ events: [Event]) async throws -> [EventRecord] {
         guard !events.isEmpty else { return [] }
-        let rows = try await self.rows(
+        let rows = try await self.read(
             """
             SELECT event_seq, id, handler, state, attempts::bigint, next_attempt_at, last_error, dead_reason, updated_at
             FROM deliveries WHERE event_seq = ANY(\(events.map(\.seq))::bigint[]) ORDER BY event_seq, handler
@@ -464,7 +467,7 @@ extension PostgresStore {
     /// Deliveries pending or running, and the due time of the oldest pending one, across
     /// every instance (O(backlog), through the partial due index).
     package func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?) {
-        let rows = try await self.rows(
+        let rows = try await self.read(
             "SELECT count(*), min(next_attempt_at) FILTER (WHERE state = 'pending') FROM deliveries WHERE state IN ('pending', 'running')"
         )
         guard let row = rows.first else { return (0, nil) }

@@ -68,11 +68,11 @@ extension PostgresStore: EmployeeStore {
     }
 
     public func employee(id: String) async throws -> EmployeeRecord? {
-        try await self.rows("SELECT \(unescaped: Self.columns) FROM employees WHERE employee_id = \(id)").first.map(Self.record)
+        try await self.read("SELECT \(unescaped: Self.columns) FROM employees WHERE employee_id = \(id)").first.map(Self.record)
     }
 
     public func employee(auth0UserID: String) async throws -> EmployeeRecord? {
-        try await self.rows("SELECT \(unescaped: Self.columns) FROM employees WHERE auth0_user_id = \(auth0UserID)").first.map(Self.record)
+        try await self.read("SELECT \(unescaped: Self.columns) FROM employees WHERE auth0_user_id = \(auth0UserID)").first.map(Self.record)
     }
 
     public func recordAuth0CreateIntent(employeeID: String, email: String) async throws {
@@ -99,7 +99,7 @@ extension PostgresStore: EmployeeStore {
             )
             if !rows.isEmpty { return true }
             // Nothing updated: another employee holds the account, or there is no such employee.
-            let holder = try await self.rows(
+            let holder = try await self.read(
                 "SELECT 1 FROM employees WHERE auth0_user_id = \(auth0UserID) AND employee_id <> \(employeeID)"
             )
             return holder.isEmpty

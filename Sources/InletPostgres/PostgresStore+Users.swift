@@ -4,7 +4,7 @@ internal import PostgresNIO
 /// Users in PostgreSQL.
 extension PostgresStore: UserStore {
     public func user(auth0ID: String) async throws -> UserRecord? {
-        let rows = try await self.rows(
+        let rows = try await self.read(
             """
             SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at
             FROM users WHERE auth0_id = \(auth0ID)

@@ -181,6 +181,12 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Runs one statement that only reads, and returns its rows (nothing to confirm).
+    func read(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = self.logger
+        return try await self.call { client in try await client.query(query, logger: logger).collect() }
+    }
+
     /// Now, in ms since the epoch, as a statement parameter: the injected clock's reading,
     /// or NULL for the database's clock (statements read `coalesce($n, inlet_now_ms())`).
     var injectedNow: Int64? { self.options.clock?.now().millisecondsSinceEpoch }
@@ -190,7 +196,7 @@ public final class PostgresStore: Sendable {
 
     /// The server's version and `synchronous_commit`, for the start-up log.
     public func serverSettings() async throws -> (version: String, synchronousCommit: String) {
-        let rows = try await self.rows("SELECT current_setting('server_version'), current_setting('synchronous_commit')")
+        let rows = try await self.read("SELECT current_setting('server_version'), current_setting('synchronous_commit')")
         guard let row = rows.first else { throw PostgresStoreError("PostgreSQL returned no settings", unavailable: true) }
         let (version, synchronous) = try row.decode((String, String).self)
         return (version, synchronous)

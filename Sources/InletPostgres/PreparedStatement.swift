@@ -19,14 +19,16 @@ struct Prepared<Text: PreparedText>: PostgresPreparedStatement {
 
 extension PostgresStore {
     /// Runs a prepared statement with `bindings` on the pool; returns its rows once
-    /// PostgreSQL has committed it (``PostgresConnection/confirmCommitted(logger:)``).
+    /// PostgreSQL has committed it (``PostgresConnection/confirmCommitted(logger:)``), or
+    /// at once with `confirmed: false`: a claim or a renewal, which commit without waiting
+    /// for their WAL flush anyway, and whose loss only runs a delivery again.
     @discardableResult
-    func run<Text: PreparedText>(_ text: Text.Type, _ bindings: PostgresBindings) async throws -> [PostgresRow] {
+    func run<Text: PreparedText>(_ text: Text.Type, _ bindings: PostgresBindings, confirmed: Bool = true) async throws -> [PostgresRow] {
         let logger = self.logger
         return try await self.call { client in
             try await client.withConnection { connection in
                 let rows = try await connection.run(Text.self, bindings, logger: logger)
-                try await connection.confirmCommitted(logger: logger)
+                if confirmed { try await connection.confirmCommitted(logger: logger) }
                 return rows
             }
         }
