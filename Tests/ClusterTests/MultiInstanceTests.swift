@@ -50,7 +50,7 @@ struct MultiInstanceTests {
         var logins: [(user: String, answer: Answer)] = []
     }
 
-    static func send(_ wave: Wave, to instances: [InletServeProcess], client: ClusterClient) async -> WaveResult {
+    static func send(_ wave: Wave, to instances: [InletServeProcess], client: InletTestClient) async -> WaveResult {
         enum Request: Sendable {
             case event(id: String, employee: String, instance: Int)
             case login(user: String, instance: Int)
@@ -85,11 +85,13 @@ struct MultiInstanceTests {
         let folder = try ScratchFolder()
         let runsFile = folder.path + "/runs.log"
         let config = try Self.config(folder: folder.path, runs: runsFile)
-        let client = ClusterClient(timeout: 10)
+        let client = InletTestClient(timeout: 10)
         defer { Task { await client.shutdown() } }
 
         // Three processes started together: each applies the schema under the advisory lock.
-        let instances = try await startInstances(3, database: database, config: config, folder: folder.path)
+        let instances = try await InletServeProcess.startCluster(
+            3, arguments: ["--config", config], environment: InletTestClient.environment.merging(database.environment) { $1 }, folder: folder.path
+        )
         defer { for instance in instances { instance.kill() } }
         let started = ContinuousClock.now
 

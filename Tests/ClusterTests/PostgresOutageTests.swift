@@ -27,7 +27,7 @@ struct PostgresOutageTests {
         let stopped = Atomic<Bool>(false)
         let counter = Atomic<Int>(0)
 
-        func run(instances: [InletServeProcess], client: ClusterClient, width: Int) async {
+        func run(instances: [InletServeProcess], client: InletTestClient, width: Int) async {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<width {
                     group.addTask {
@@ -72,9 +72,11 @@ struct PostgresOutageTests {
                 "audit": {"enabled": true, "lease_seconds": 5}
             }}
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let client = ClusterClient(timeout: 10)
+        let client = InletTestClient(timeout: 10)
         defer { Task { await client.shutdown() } }
-        let instances = try await startInstances(2, database: database, config: config, folder: folder.path)
+        let instances = try await InletServeProcess.startCluster(
+            2, arguments: ["--config", config], environment: InletTestClient.environment.merging(database.environment) { $1 }, folder: folder.path
+        )
         defer { for instance in instances { instance.kill() } }
 
         let load = Load()
