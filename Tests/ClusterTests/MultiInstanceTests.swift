@@ -8,7 +8,7 @@ import Testing
 /// load balancer runs them: any instance answers any request, each delivery runs on one
 /// instance at a time, and when an instance dies another takes its deliveries over once
 /// their leases end.
-@Suite(.timeLimit(.minutes(3)), .enabled(if: TestPostgres.isAvailable, "needs the PostgreSQL of `make test` (INLET_TEST_POSTGRES_*)"))
+@Suite(.timeLimit(.minutes(3)))
 struct MultiInstanceTests {
     /// Seconds a `slow-` event's command runs; its timeout and lease are longer (the lease
     /// must exceed the timeout by more than a second).
@@ -79,7 +79,7 @@ struct MultiInstanceTests {
     }
 
     @Test func threeInstancesStoreEachEventOnceRunEachDeliveryOnceAndTakeOverAKilledOnesDeliveries() async throws {
-        let server = try #require(TestPostgres.shared)
+        let server = try TestPostgres.required()
         let database = try server.createDatabase()
         defer { database.drop() }
         let folder = try ScratchFolder()

@@ -8,7 +8,7 @@ import Testing
 /// test's own: two instances answer 503 `unavailable` with `Retry-After` during the
 /// outage (never a 500, never a hang), lose nothing they acknowledged, and resume — new
 /// requests, pending deliveries, readiness — without being restarted.
-@Suite(.timeLimit(.minutes(3)), .enabled(if: TestPostgres.isAvailable, "needs the PostgreSQL of `make test` (INLET_TEST_POSTGRES_*)"))
+@Suite(.timeLimit(.minutes(3)))
 struct PostgresOutageTests {
     /// One request of the load and what it got.
     struct Sent: Sendable {
@@ -57,6 +57,7 @@ struct PostgresOutageTests {
     }
 
     @Test func anOutageIsAnswered503AndNothingAcknowledgedIsLostAndEverythingResumes() async throws {
+        _ = try TestPostgres.required()
         let server = try TestPostgres.startPrivate()
         defer { server.remove() }
         let database = try server.createDatabase()
