@@ -121,15 +121,21 @@ public final class InletServeProcess: @unchecked Sendable {
 
     /// Polls `GET /healthz` until it answers 200 (within `timeout`).
     public func waitUntilServing(timeout: Duration = .seconds(60)) async throws {
+        try await Self.waitUntilServing(port: self.port, log: self.log, timeout: timeout)
+    }
+
+    /// Polls `GET /healthz` on 127.0.0.1:`port` until it answers 200 (within `timeout`);
+    /// the error carries the log at `log`.
+    public static func waitUntilServing(port: Int, log: String, timeout: Duration = .seconds(60)) async throws {
         let client = OutboundClient()
         defer { Task { await client.shutdown() } }
         do {
-            try await eventually(timeout: timeout, "inlet serving on \(self.port)") {
-                let response = try? await client.execute(OutboundRequest(url: self.baseURL + "/healthz", connectTimeout: 1, timeout: 2))
+            try await eventually(timeout: timeout, "inlet serving on \(port)") {
+                let response = try? await client.execute(OutboundRequest(url: "http://127.0.0.1:\(port)/healthz", connectTimeout: 1, timeout: 2))
                 return response?.status == 200
             }
         } catch {
-            throw Failure("inlet on port \(self.port) did not answer /healthz: \(error)", log: self.log)
+            throw Failure("inlet on port \(port) did not answer /healthz: \(error)", log: log)
         }
     }
 
