@@ -74,7 +74,8 @@ extension PostgresStore {
     /// audit row) in a transaction of its own; the claim statement leaves it alone.
     enum ClaimDue: PreparedText {
         /// $1 handler, $2 now (NULL: the database's), $3 excluded ids, $4 limit, $5 most
-        /// attempts, $6 lease (ms), $7 now as text. Abandoned rows come back with attempts -1.
+        /// attempts, $6 lease (ms), $7 now as text. Abandoned rows come back with attempts -1;
+        /// when nothing is due, one row with attempts -2 says when the next delivery is (seq).
         ///
         /// A claim commits without waiting for its WAL flush (`quick`): a claim that a crash
         /// of PostgreSQL loses leaves the delivery as it was, so it runs again, as after any
@@ -101,6 +102,10 @@ extension PostgresStore {
             FROM claimed c JOIN events e ON e.seq = c.event_seq CROSS JOIN quick
             UNION ALL
             SELECT id, -1, 0, 0, '', '', '', '', '' FROM due WHERE abandoned
+            UNION ALL
+            SELECT -1, -2, 0, min(next_attempt_at), '', '', '', '', '' FROM deliveries
+            WHERE handler = $1 AND state IN ('pending', 'running') AND NOT EXISTS (SELECT 1 FROM due)
+            HAVING min(next_attempt_at) IS NOT NULL
             """
     }
 
@@ -117,10 +122,17 @@ extension PostgresStore {
         )
         var claims: [Claim] = []
         var abandoned: [Int64] = []
+        var nextDue: Timestamp?
         for row in rows {
             let (deliveryID, attempts, token, seq, source, id, type, receivedAt, payload) = try row.decode(
                 (Int64, Int64, Int64, Int64, String, String, String, String, String).self
             )
+            if attempts == -2 {
+                // On the database's clock: a skew with this machine's only moves the next look
+                // at the store, which the dispatcher's poll bounds anyway.
+                nextDue = Timestamp(millisecondsSinceEpoch: seq)
+                continue
+            }
             if attempts < 0 {
                 abandoned.append(deliveryID)
                 continue
@@ -130,17 +142,15 @@ extension PostgresStore {
         }
         if !abandoned.isEmpty {
             try await self.deadLetterAbandoned(abandoned, handler: handler, maxAttempts: maxAttempts, now: now, text: text)
+            if claims.isEmpty {
+                // Only dead-lettered (rare): when is the next one due, now that they are gone?
+                let next = try await self.rows(
+                    "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
+                )
+                nextDue = try next.first?.decode(Int64?.self).map(Timestamp.init(millisecondsSinceEpoch:))
+            }
         }
-        // Also after dead-lettering only: the caller learns when to look again (now, when
-        // the abandoned deliveries took the whole limit while others are due).
-        if !claims.isEmpty { return (claims, nil) }
-        let next = try await self.rows(
-            "SELECT min(next_attempt_at) FROM deliveries WHERE handler = \(handler) AND state IN ('pending', 'running')"
-        )
-        guard let nextMs = try next.first?.decode(Int64?.self) else { return ([], nil) }
-        // On the database's clock: a skew with this machine's only moves the next look at
-        // the store, which the dispatcher's poll bounds anyway.
-        return ([], Timestamp(millisecondsSinceEpoch: nextMs))
+        return (claims, claims.isEmpty ? nextDue : nil)
     }
 
     /// Dead-letters deliveries claimed `maxAttempts` times with no outcome, with an audit
