@@ -31,7 +31,8 @@ extension ManagementClientProvider {
             }
             return try make(
                 ManagementHandlerSetup(
-                    client: self.client(settings: managementSettings), employees: try setup.employees(), setup: setup, subscriptions: subscriptions
+                    client: self.client(settings: managementSettings, sharedState: setup.sharedValues), employees: try setup.employees(),
+                    setup: setup, subscriptions: subscriptions
                 )
             )
         }

@@ -150,6 +150,10 @@ public final class ManagementClient: Sendable {
         }
         public var random: @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }
         public var clock: WallClock = .system
+        /// Where the rate limiter keeps its state when several instances share a database
+        /// (``HandlerSetup/sharedValues``), so that together they keep to the tenant's rate;
+        /// nil: in this process.
+        public var sharedState: (any SharedValueStore)?
 
         public init() {}
     }
@@ -185,7 +189,7 @@ public final class ManagementClient: Sendable {
         self.options = options
         self.logger = logger
         self.metrics = metrics
-        self.limiter = RateLimiter(wallClock: options.clock)
+        self.limiter = RateLimiter(wallClock: options.clock, shared: options.sharedState, key: "auth0.rate-limiter." + settings.domain)
         self.tokens = TokenManager(
             tokenURL: base + "/oauth/token", clientID: settings.clientID, clientSecret: settings.clientSecret,
             audience: settings.audience, http: http, refreshBuffer: settings.tokenRefreshBuffer, timeout: settings.requestTimeout,
@@ -317,7 +321,7 @@ public final class ManagementClient: Sendable {
             do {
                 token = try await self.tokens.token()
             } catch {
-                self.limiter.abandon()
+                await self.limiter.abandon()
                 throw error
             }
             var headers: HTTPFields = [.authorization: "Bearer \(token)", .accept: "application/json"]
@@ -331,7 +335,7 @@ public final class ManagementClient: Sendable {
             do {
                 response = try await self.http.execute(request)
             } catch let error as OutboundError {
-                self.limiter.abandon()
+                await self.limiter.abandon()
                 let failure = ManagementError.transport(error, operation: operation)
                 self.log(method, template, status: 0, started: started, attempt: retries + 1, error: failure.error)
                 self.countError(failure.metricCode)
@@ -340,10 +344,10 @@ public final class ManagementClient: Sendable {
                 retries += 1
                 continue
             } catch {
-                self.limiter.abandon()
+                await self.limiter.abandon()
                 throw error
             }
-            self.limiter.record(response, ticket: ticket)
+            await self.limiter.record(response, ticket: ticket)
             self.log(method, template, status: response.status, started: started, attempt: retries + 1, error: nil)
             switch response.status {
             case 200..<300:

@@ -1,6 +1,6 @@
 public import InletHTTPClient
 public import CoreMetrics
-internal import InletCore
+public import InletCore
 public import Logging
 internal import Synchronization
 
@@ -25,12 +25,16 @@ public final class ManagementClientProvider: Sendable {
         self.metrics = metrics
     }
 
-    /// The client for the tenant and application of `settings`.
-    public func client(settings: ManagementSettings) -> ManagementClient {
+    /// The client for the tenant and application of `settings`; with `sharedState` (the
+    /// database's ``SharedValueStore`` when several instances share it), its rate limiter
+    /// paces the calls of every instance together.
+    public func client(settings: ManagementSettings, sharedState: (any SharedValueStore)? = nil) -> ManagementClient {
         let key = [settings.domain, settings.clientID, settings.audience].joined(separator: "\u{1}")
         return self.clients.withLock { clients in
             if let existing = clients[key] { return existing }
-            let client = ManagementClient(settings: settings, http: self.http, logger: self.logger, metrics: self.metrics)
+            var options = ManagementClient.Options()
+            options.sharedState = sharedState
+            let client = ManagementClient(settings: settings, http: self.http, options: options, logger: self.logger, metrics: self.metrics)
             clients[key] = client
             return client
         }

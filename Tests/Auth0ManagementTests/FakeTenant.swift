@@ -91,9 +91,11 @@ final class FakeTenant: Sendable {
         self.listener = listener
     }
 
-    static func start(roles: [String] = ["production_associate"]) async throws -> FakeTenant {
+    /// Starts a tenant with `roles`; with `tls` it speaks HTTPS, as a real `inlet serve`
+    /// (which reaches `https://$AUTH0_DOMAIN`) needs.
+    static func start(roles: [String] = ["production_associate"], tls: LoopbackTLS? = nil) async throws -> FakeTenant {
         let box = TenantBox()
-        let listener = try await LoopbackHTTPListener.start(backlog: 256) { TenantHTTPHandler(box: box) }
+        let listener = try await LoopbackHTTPListener.start(backlog: 256, tls: tls) { TenantHTTPHandler(box: box) }
         let tenant = FakeTenant(listener: listener)
         box.tenant.withLock { $0 = tenant }
         tenant.state.withLock { state in

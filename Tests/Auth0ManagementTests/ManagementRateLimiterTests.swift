@@ -1,5 +1,7 @@
 @testable import Auth0Management
+import HTTPTypes
 import InletCore
+import InletHTTPClient
 import Synchronization
 import Testing
 
@@ -63,5 +65,62 @@ import Testing
         // (counted twice: the safe side); the stale answer changes nothing.
         for _ in 0..<2 { #expect(self.goDelay(limiter.decide()) == 0) }
         #expect((self.goDelay(limiter.decide()) ?? 0) > 0)
+    }
+
+    /// A ``SharedValueStore`` in memory, on the fake clock: what two instances on one
+    /// database see.
+    final class MemorySharedValues: SharedValueStore {
+        let values = Mutex<[String: String]>([:])
+        let time: FakeTime
+        init(time: FakeTime) { self.time = time }
+
+        func updateSharedValue<T: Sendable>(_ key: String, _ body: @escaping @Sendable (inout String?, Int64) throws -> T) async throws -> T {
+            try self.values.withLock { values in
+                var value = values[key]
+                let result = try body(&value, Int64(self.time.now * 1000))
+                values[key] = value
+                return result
+            }
+        }
+    }
+
+    static func answer(remaining: Int, limit: Int = 10) -> OutboundResponse {
+        OutboundResponse(
+            status: 200,
+            headers: [
+                HTTPField.Name("x-ratelimit-limit")!: String(limit), HTTPField.Name("x-ratelimit-remaining")!: String(remaining),
+                HTTPField.Name("x-ratelimit-reset")!: "1800000001",
+            ],
+            body: []
+        )
+    }
+
+    @Test func instancesSharingTheStateSpendTheTenantsTokensOnce() async throws {
+        let time = FakeTime()
+        let shared = MemorySharedValues(time: time)
+        let a = RateLimiter(wallClock: Self.wall, shared: shared, key: "tenant")
+        let b = RateLimiter(wallClock: Self.wall, shared: shared, key: "tenant")
+        #expect(a.isShared)
+        #expect(try await a.acquire() == 0)
+        await a.record(Self.answer(remaining: 3), ticket: 0)
+        // B sees what A learned: three tokens, spent once between them, tickets in one order.
+        #expect(try await b.acquire() == 1)
+        #expect(try await a.acquire() == 2)
+        #expect(try await b.acquire() == 3)
+        var state = try #require(shared.values.withLock { $0["tenant"] }.flatMap(RateLimiter.State.init(json:)))
+        #expect(state.tokens == 0 && state.pending == 3 && state.nextTicket == 4 && state.limit == 10)
+        // A fourth call now waits for a token: none is left for either instance.
+        if case .go(let delay) = RateLimiter.decide(&state, now: time.now) {
+            #expect(delay > 0)
+        } else {
+            Issue.record("expected a paced go")
+        }
+        // A reservation whose instance died is dropped once nothing was answered for long.
+        await b.abandon()
+        time.advance(RateLimiter.staleReservation + 1)
+        var stale = try #require(shared.values.withLock { $0["tenant"] }.flatMap(RateLimiter.State.init(json:)))
+        #expect(stale.pending == 2)
+        _ = RateLimiter.decide(&stale, now: time.now)
+        #expect(stale.pending == 1, "the stale two dropped, this call's reserved")
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// load balancer runs them: any instance answers any request, each delivery runs on one
 /// instance at a time, and when an instance dies another takes its deliveries over once
 /// their leases end.
-@Suite(.timeLimit(.minutes(3)), .enabled(if: TestPostgres.isAvailable, "needs the PostgreSQL of `make test` (INLET_TEST_POSTGRES_*)"))
+@Suite(.timeLimit(.minutes(3)))
 struct MultiInstanceTests {
     /// Seconds a `slow-` event's command runs; its timeout and lease are longer (the lease
     /// must exceed the timeout by more than a second).
@@ -50,7 +50,7 @@ struct MultiInstanceTests {
         var logins: [(user: String, answer: Answer)] = []
     }
 
-    static func send(_ wave: Wave, to instances: [InletServeProcess], client: ClusterClient) async -> WaveResult {
+    static func send(_ wave: Wave, to instances: [InletServeProcess], client: InletTestClient) async -> WaveResult {
         enum Request: Sendable {
             case event(id: String, employee: String, instance: Int)
             case login(user: String, instance: Int)
@@ -79,17 +79,19 @@ struct MultiInstanceTests {
     }
 
     @Test func threeInstancesStoreEachEventOnceRunEachDeliveryOnceAndTakeOverAKilledOnesDeliveries() async throws {
-        let server = try #require(TestPostgres.shared)
+        let server = try TestPostgres.required()
         let database = try server.createDatabase()
         defer { database.drop() }
         let folder = try ScratchFolder()
         let runsFile = folder.path + "/runs.log"
         let config = try Self.config(folder: folder.path, runs: runsFile)
-        let client = ClusterClient(timeout: 10)
+        let client = InletTestClient(timeout: 10)
         defer { Task { await client.shutdown() } }
 
         // Three processes started together: each applies the schema under the advisory lock.
-        let instances = try await startInstances(3, database: database, config: config, folder: folder.path)
+        let instances = try await InletServeProcess.startCluster(
+            3, arguments: ["--config", config], environment: InletTestClient.environment.merging(database.environment) { $1 }, folder: folder.path
+        )
         defer { for instance in instances { instance.kill() } }
         let started = ContinuousClock.now
 

@@ -8,7 +8,7 @@ import Testing
 /// test's own: two instances answer 503 `unavailable` with `Retry-After` during the
 /// outage (never a 500, never a hang), lose nothing they acknowledged, and resume — new
 /// requests, pending deliveries, readiness — without being restarted.
-@Suite(.timeLimit(.minutes(3)), .enabled(if: TestPostgres.isAvailable, "needs the PostgreSQL of `make test` (INLET_TEST_POSTGRES_*)"))
+@Suite(.timeLimit(.minutes(3)))
 struct PostgresOutageTests {
     /// One request of the load and what it got.
     struct Sent: Sendable {
@@ -27,7 +27,7 @@ struct PostgresOutageTests {
         let stopped = Atomic<Bool>(false)
         let counter = Atomic<Int>(0)
 
-        func run(instances: [InletServeProcess], client: ClusterClient, width: Int) async {
+        func run(instances: [InletServeProcess], client: InletTestClient, width: Int) async {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<width {
                     group.addTask {
@@ -57,6 +57,7 @@ struct PostgresOutageTests {
     }
 
     @Test func anOutageIsAnswered503AndNothingAcknowledgedIsLostAndEverythingResumes() async throws {
+        _ = try TestPostgres.required()
         let server = try TestPostgres.startPrivate()
         defer { server.remove() }
         let database = try server.createDatabase()
@@ -72,9 +73,11 @@ struct PostgresOutageTests {
                 "audit": {"enabled": true, "lease_seconds": 5}
             }}
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let client = ClusterClient(timeout: 10)
+        let client = InletTestClient(timeout: 10)
         defer { Task { await client.shutdown() } }
-        let instances = try await startInstances(2, database: database, config: config, folder: folder.path)
+        let instances = try await InletServeProcess.startCluster(
+            2, arguments: ["--config", config], environment: InletTestClient.environment.merging(database.environment) { $1 }, folder: folder.path
+        )
         defer { for instance in instances { instance.kill() } }
 
         let load = Load()

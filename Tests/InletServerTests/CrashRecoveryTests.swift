@@ -11,61 +11,25 @@ import Testing
 /// The real `inlet serve` process, killed with SIGKILL while a slow handler runs, then
 /// restarted on the same database.
 @Suite struct CrashRecoveryTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = InletServeProcess.packageRoot
 
     /// The executable that `swift build --build-tests` built beside the tests.
-    static var binary: String {
-        let candidates = [".build/debug/inlet", ".build/x86_64-unknown-linux-gnu/debug/inlet", ".build/aarch64-unknown-linux-gnu/debug/inlet"]
-        return candidates.map { root.appendingPathComponent($0).path }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
+    static var binary: String { InletServeProcess.binary }
 
-    /// Starts `inlet serve` on an ephemeral loopback port; returns the process and the port
-    /// it reports in its log (no port is guessed, so no other test can take it first).
+    /// Starts `inlet serve` on an ephemeral loopback port with the webhook secret
+    /// (``InletServeProcess``); returns the process and the port it reports in its log.
     static func start(
         config: String, database: String, log: String, environment extra: [String: String] = [:]
     ) async throws -> (process: Process, port: Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config, "--database", database, "--listen", "127.0.0.1:0"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["PRODUCTIVITY_WEBHOOK_SECRET"] = webhookSecret
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let offset = handle.seekToEndOfFile()
-        process.standardError = handle
-        process.standardOutput = handle
-        try process.run()
-        var port: Int?
-        try await eventually(timeout: .seconds(60), "inlet to log its address") {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            let fresh = text.utf8.dropFirst(Int(offset))
-            guard let line = String(decoding: fresh, as: UTF8.self).split(separator: "\n").first(where: { $0.contains("address=127.0.0.1:") }),
-                let range = line.range(of: "address=127.0.0.1:")
-            else { return !process.isRunning }
-            port = Int(line[range.upperBound...].prefix { $0.isNumber })
-            return true
-        }
-        guard let port else {
-            Issue.record("inlet exited: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-            throw CancellationError()
-        }
-        return (process, port)
+        let inlet = try await InletServeProcess.start(
+            arguments: ["--config", config, "--database", database], environment: ["PRODUCTIVITY_WEBHOOK_SECRET": webhookSecret].merging(extra) { $1 },
+            log: log
+        )
+        return (inlet.process, inlet.port)
     }
 
     static func waitUntilServing(port: Int, log: String) async throws {
-        let client = OutboundClient()
-        defer { Task { await client.shutdown() } }
-        do {
-            try await eventually(timeout: .seconds(60), "inlet serving on \(port)") {
-                let response = try? await client.execute(OutboundRequest(url: "http://127.0.0.1:\(port)/healthz", connectTimeout: 1, timeout: 2))
-                return response?.status == 200
-            }
-        } catch {
-            Issue.record("inlet log: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "none")")
-            throw error
-        }
+        try await InletServeProcess.waitUntilServing(port: port, log: log)
     }
 
     @Test func everyAcknowledgedEventReachesEveryHandlerAfterSIGKILL() async throws {

@@ -87,17 +87,55 @@ public final class InletServeProcess: @unchecked Sendable {
         return InletServeProcess(process: process, port: port, log: log)
     }
 
+    /// Starts `count` processes at once with the same `arguments` and `environment`, each
+    /// logging to `folder/inlet-N.log`, and returns them once each answers `/healthz` (all
+    /// killed if one fails). Several on one PostgreSQL database are a cluster: starting
+    /// together, they apply the schema under its advisory lock.
+    public static func startCluster(
+        _ count: Int, arguments: [String] = [], environment: [String: String], folder: String
+    ) async throws -> [InletServeProcess] {
+        let results = await withTaskGroup(of: (Int, Result<InletServeProcess, any Error>).self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    do {
+                        return (index, .success(try await Self.start(arguments: arguments, environment: environment, log: folder + "/inlet-\(index).log")))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results: [(Int, Result<InletServeProcess, any Error>)] = []
+            for await entry in group { results.append(entry) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        let instances = results.compactMap { try? $0.get() }
+        do {
+            for result in results { _ = try result.get() }
+            for instance in instances { try await instance.waitUntilServing() }
+        } catch {
+            for instance in instances { instance.kill() }
+            throw error
+        }
+        return instances
+    }
+
     /// Polls `GET /healthz` until it answers 200 (within `timeout`).
     public func waitUntilServing(timeout: Duration = .seconds(60)) async throws {
+        try await Self.waitUntilServing(port: self.port, log: self.log, timeout: timeout)
+    }
+
+    /// Polls `GET /healthz` on 127.0.0.1:`port` until it answers 200 (within `timeout`);
+    /// the error carries the log at `log`.
+    public static func waitUntilServing(port: Int, log: String, timeout: Duration = .seconds(60)) async throws {
         let client = OutboundClient()
         defer { Task { await client.shutdown() } }
         do {
-            try await eventually(timeout: timeout, "inlet serving on \(self.port)") {
-                let response = try? await client.execute(OutboundRequest(url: self.baseURL + "/healthz", connectTimeout: 1, timeout: 2))
+            try await eventually(timeout: timeout, "inlet serving on \(port)") {
+                let response = try? await client.execute(OutboundRequest(url: "http://127.0.0.1:\(port)/healthz", connectTimeout: 1, timeout: 2))
                 return response?.status == 200
             }
         } catch {
-            throw Failure("inlet on port \(self.port) did not answer /healthz: \(error)", log: self.log)
+            throw Failure("inlet on port \(port) did not answer /healthz: \(error)", log: log)
         }
     }
 

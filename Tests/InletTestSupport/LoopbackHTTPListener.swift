@@ -1,6 +1,7 @@
 public import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
+internal import NIOSSL
 internal import Synchronization
 
 /// An HTTP/1.1 listener on 127.0.0.1, ephemeral port, for the tests' fake servers: each
@@ -38,9 +39,10 @@ public final class LoopbackHTTPListener: Sendable {
     /// How many connections were accepted since start.
     public var acceptedConnections: Int { self.connections.channels.withLock { $0.count } }
 
-    /// Binds and starts accepting; `backlog` is the listen queue (NIO's default if `nil`).
+    /// Binds and starts accepting; `backlog` is the listen queue (NIO's default if `nil`);
+    /// with `tls`, every connection is HTTPS.
     public static func start(
-        backlog: Int32? = nil, makeHandler: @escaping @Sendable () -> any ChannelHandler
+        backlog: Int32? = nil, tls: LoopbackTLS? = nil, makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> LoopbackHTTPListener {
         let connections = Connections()
         var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -50,6 +52,7 @@ public final class LoopbackHTTPListener: Sendable {
             .childChannelInitializer { channel in
                 connections.channels.withLock { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(makeHandler())
                 }

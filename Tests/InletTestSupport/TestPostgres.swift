@@ -16,7 +16,7 @@ internal import Synchronization
 /// on 127.0.0.1 with the role's password.
 ///
 /// ```swift
-/// guard let server = TestPostgres.shared else { return }   // no cluster: the caller skips
+/// let server = try TestPostgres.required()
 /// let database = try server.createDatabase()
 /// defer { database.drop() }
 /// // INLET_DATABASE=\(database.url), INLET_DATABASE_PASSWORD=\(server.password)
@@ -47,12 +47,23 @@ public struct TestPostgres: Sendable {
         self.port = port
     }
 
-    /// The cluster `make test` started, or nil when its variables are not set (a plain
-    /// `swift test`: the PostgreSQL tests are then skipped).
+    /// The cluster `make test` started, or nil when its variables are not set.
     public static let shared: TestPostgres? = try? TestPostgres(variables: ProcessInfo.processInfo.environment)
 
-    /// Whether ``shared`` exists (for `.enabled(if:)`).
-    public static var isAvailable: Bool { shared != nil }
+    /// The cluster `make test` started; without it, an error that says how to start one
+    /// (a PostgreSQL test fails rather than pass without having run).
+    public static func required() throws -> TestPostgres {
+        guard let shared else {
+            throw Failure(
+                """
+                INLET_TEST_POSTGRES_* are not set: this test needs the PostgreSQL that `make test` starts. \
+                Start one with `eval "$(scripts/test-postgres.sh start /tmp/inlet-pg)"` and run swift test in that shell \
+                (`scripts/test-postgres.sh stop /tmp/inlet-pg` afterwards).
+                """
+            )
+        }
+        return shared
+    }
 
     /// scripts/test-postgres.sh of this package.
     static var script: String { InletServeProcess.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path }

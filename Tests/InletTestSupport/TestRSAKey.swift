@@ -73,17 +73,54 @@ public final class TestRSAKey: @unchecked Sendable {
     }
 
     /// A self-signed certificate of the key, DER.
-    public var certificateDER: [UInt8] {
+    public var certificateDER: [UInt8] { self.certificate(commonName: "inlet-test", extensions: []) }
+
+    /// A self-signed certificate that TLS clients accept for https://127.0.0.1 when they
+    /// trust it (it is its own CA): subjectAltName IP:127.0.0.1, basicConstraints CA:TRUE.
+    public var loopbackServerCertificateDER: [UInt8] {
+        self.certificate(
+            commonName: "127.0.0.1",
+            extensions: [
+                // SEQUENCE { [7] 127.0.0.1 }
+                (NID_subject_alt_name, false, [0x30, 0x06, 0x87, 0x04, 0x7F, 0x00, 0x00, 0x01]),
+                // SEQUENCE { BOOLEAN TRUE }
+                (NID_basic_constraints, true, [0x30, 0x03, 0x01, 0x01, 0xFF]),
+            ]
+        )
+    }
+
+    /// The private key as DER (PKCS#1 for RSA), for a TLS server.
+    public var privateKeyDER: [UInt8] {
+        let length = i2d_PrivateKey(self.pkey, nil)
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var cursor = buffer.baseAddress
+            _ = i2d_PrivateKey(self.pkey, &cursor)
+        }
+        return bytes
+    }
+
+    /// A self-signed X.509 v3 certificate of the key valid from a minute ago for an hour,
+    /// with `extensions` given as (NID, critical, DER value).
+    private func certificate(commonName: String, extensions: [(Int32, Bool, [UInt8])]) -> [UInt8] {
         let certificate = X509_new()!
         defer { X509_free(certificate) }
         X509_set_version(certificate, 2)
         ASN1_INTEGER_set(X509_get_serialNumber(certificate), 1)
-        X509_gmtime_adj(X509_getm_notBefore(certificate), 0)
+        X509_gmtime_adj(X509_getm_notBefore(certificate), -60)
         X509_gmtime_adj(X509_getm_notAfter(certificate), 3600)
         X509_set_pubkey(certificate, self.pkey)
         let name = X509_get_subject_name(certificate)
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, "inlet-test", -1, -1, 0)
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, commonName, -1, -1, 0)
         X509_set_issuer_name(certificate, name)
+        for (nid, critical, value) in extensions {
+            let octets = ASN1_OCTET_STRING_new()!
+            defer { ASN1_OCTET_STRING_free(octets) }
+            precondition(ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1)
+            let extensionValue = X509_EXTENSION_create_by_NID(nil, nid, critical ? 1 : 0, octets)!
+            defer { X509_EXTENSION_free(extensionValue) }
+            precondition(X509_add_ext(certificate, extensionValue, -1) == 1)
+        }
         precondition(X509_sign(certificate, self.pkey, EVP_sha256()) > 0)
         let length = i2d_X509(certificate, nil)
         var bytes = [UInt8](repeating: 0, count: Int(length))

@@ -98,4 +98,35 @@ import Testing
             await watching.value
         }
     }
+
+    @Test(arguments: Backend.shared) func sharedValuesAreUpdatedInTurnsByEveryInstance(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested in
+            let stores = try [tested.store, try await tested.openAnother()].map { try #require($0 as? any SharedValueStore) }
+            // A new key starts empty, and reads the database's (here the injected) clock.
+            let first = try await stores[0].updateSharedValue("counter") { value, now in
+                defer { value = "0" }
+                return (value, now)
+            }
+            #expect(first.0 == nil && first.1 == time.clock.now().millisecondsSinceEpoch)
+            // Eight callers on each instance, each adding one 25 times: no update is lost.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<16 {
+                    let store = stores[index % 2]
+                    group.addTask {
+                        for _ in 0..<25 {
+                            try await store.updateSharedValue("counter") { value, _ in value = String(Int(value ?? "")! + 1) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let total = try await stores[1].updateSharedValue("counter") { value, _ in value }
+            #expect(total == "400")
+            // Keys are separate; clearing a value makes it nil again.
+            #expect(try await stores[1].updateSharedValue("other") { value, _ in value } == nil)
+            try await stores[0].updateSharedValue("counter") { value, _ in value = nil }
+            #expect(try await stores[1].updateSharedValue("counter") { value, _ in value } == nil)
+        }
+    }
 }

@@ -68,19 +68,23 @@ public struct HandlerSetup: Sendable {
     public let settings: HandlerSettings
     public let clock: WallClock
     public let logger: Logger
+    /// Values shared with the other instances on the same database (PostgreSQL); nil when
+    /// this process is the only one (SQLite), whose memory then holds the whole picture.
+    public let sharedValues: (any SharedValueStore)?
     private let employeeStore: (any EmployeeStore)?
     private let userStore: (any UserStore)?
 
     /// A setup with the stores a test gives (`inlet serve` gives its database's).
     public init(
         settings: HandlerSettings, clock: WallClock = .system, logger: Logger = Logger(label: "inlet.handlers"),
-        employees: (any EmployeeStore)? = nil, users: (any UserStore)? = nil
+        employees: (any EmployeeStore)? = nil, users: (any UserStore)? = nil, sharedValues: (any SharedValueStore)? = nil
     ) {
         self.settings = settings
         self.clock = clock
         self.logger = logger
         self.employeeStore = employees
         self.userStore = users
+        self.sharedValues = sharedValues
     }
 
     /// The variables and secrets the handler names (``SecretResolver``).

@@ -41,7 +41,10 @@ public struct HandlerRegistry: Sendable {
             }
             do {
                 let handler = try factory.build(
-                    HandlerSetup(settings: handlerSettings, clock: clock, logger: logger, employees: stores, users: stores)
+                    HandlerSetup(
+                        settings: handlerSettings, clock: clock, logger: logger, employees: stores, users: stores,
+                        sharedValues: stores as? any SharedValueStore
+                    )
                 )
                 try self.add(handler, options: handlerSettings.options(default: factory.defaultOptions))
             } catch let unavailable as HandlerUnavailable {
