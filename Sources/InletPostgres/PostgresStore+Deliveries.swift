@@ -245,17 +245,14 @@ extension PostgresStore {
             let claim = completion.claim
             ids.append(claim.deliveryID)
             tokens.append(claim.token)
-            var detail: String?
             switch completion.outcome {
             case .done:
                 states.append("done"); delays.append(0); errors.append(""); reasons.append("")
             case .retry(let at, let error):
                 states.append("pending"); delays.append(max(0, at.millisecondsSinceEpoch - instantNow.millisecondsSinceEpoch))
                 errors.append(error); reasons.append("")
-                detail = error
             case .dead(let error, let reason):
                 states.append("dead"); delays.append(0); errors.append(error); reasons.append(reason.rawValue)
-                detail = error
             }
             func audit(_ outcome: String, _ detail: String?) {
                 auditDelivery.append(claim.deliveryID); auditToken.append(claim.token); auditSeq.append(claim.event.seq)
@@ -263,17 +260,7 @@ extension PostgresStore {
                 auditType.append(claim.event.type); auditHandler.append(completion.handler); auditOutcome.append(outcome)
                 auditDetail.append(detail ?? "")
             }
-            for note in completion.notes { audit(note.outcome, note.detail) }
-            if completion.auditOutcome {
-                let name: String
-                switch completion.outcome {
-                case .done: name = "delivered"
-                case .retry: name = "retry_scheduled"
-                case .dead(_, let reason): name = "dead_\(reason.rawValue)"
-                }
-                let attempt = "attempt \(claim.attempt)"
-                audit(name, detail.map { "\(attempt): \($0)" } ?? attempt)
-            }
+            for note in completion.auditRows { audit(note.outcome, note.detail) }
         }
         let rows = try await self.run(
             Complete.self,

@@ -132,11 +132,9 @@ extension SQLiteStore {
     /// Writes one outcome if the claim still holds the lease; false when it does not.
     private static func recordOutcome(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws -> Bool {
         let claim = completion.claim
-        let detail: String?
         let fence: [SQLiteValue] = [.integer(claim.deliveryID), .integer(claim.token)]
         switch completion.outcome {
         case .done:
-            detail = nil
             try connection.execute(
                 """
                 UPDATE deliveries SET state = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?3
@@ -145,7 +143,6 @@ extension SQLiteStore {
                 fence + [.text(text)]
             )
         case .retry(let at, let error):
-            detail = error
             try connection.execute(
                 """
                 UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_token = NULL, next_attempt_at = ?3, last_error = ?4,
@@ -155,7 +152,6 @@ extension SQLiteStore {
                 fence + [.integer(at.millisecondsSinceEpoch), .text(error), .text(text)]
             )
         case .dead(let error, let reason):
-            detail = error
             try connection.execute(
                 """
                 UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?3, dead_reason = ?4,
@@ -166,20 +162,8 @@ extension SQLiteStore {
             )
         }
         guard connection.changes == 1 else { return false }
-        for note in completion.notes {
+        for note in completion.auditRows {
             try Self.insertAudit(connection, at: text, event: claim.event, handler: completion.handler, outcome: note.outcome, detail: note.detail)
-        }
-        if completion.auditOutcome {
-            let name: String
-            switch completion.outcome {
-            case .done: name = "delivered"
-            case .retry: name = "retry_scheduled"
-            case .dead(_, let reason): name = "dead_\(reason.rawValue)"
-            }
-            let attempt = "attempt \(claim.attempt)"
-            try Self.insertAudit(
-                connection, at: text, event: claim.event, handler: completion.handler, outcome: name, detail: detail.map { "\(attempt): \($0)" } ?? attempt
-            )
         }
         return true
     }
