@@ -1,6 +1,7 @@
 import Foundation
 import InletCore
 import InletSQLite
+import InletTestSupport
 import Testing
 
 /// The operator's subcommands, run as the real executable on a real database.
@@ -14,7 +15,7 @@ import Testing
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try startProcess(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

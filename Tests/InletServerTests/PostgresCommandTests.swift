@@ -2,6 +2,7 @@ import Foundation
 import InletCore
 import InletPostgres
 import InletSQLite
+import InletTestSupport
 import Testing
 
 /// The operator's subcommands against PostgreSQL, run as the real executable: `migrate`,
@@ -26,7 +27,7 @@ import Testing
         process.environment = merged
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try startProcess(process)
         process.waitUntilExit()
         try output.close()
         try errors.close()

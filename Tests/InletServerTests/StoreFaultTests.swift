@@ -21,7 +21,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["cc", "-shared", "-fPIC", "-o", output, source, "-ldl"]
-        try process.run()
+        try startProcess(process)
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "cc could not build the fault shim")
         return output
@@ -158,7 +158,7 @@ import Testing
         second.arguments = ["serve", "--config", config, "--database", folder.databasePath, "--listen", "127.0.0.1:0"]
         second.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         second.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: secondLog))
-        try second.run()
+        try startProcess(second)
         try await eventually(timeout: .seconds(30), "the second server to give up") { !second.isRunning }
         #expect(second.terminationStatus != 0)
         #expect(Self.log(secondLog).contains("pid \(server.processIdentifier)"), "\(Self.log(secondLog))")

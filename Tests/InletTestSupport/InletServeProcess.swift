@@ -63,7 +63,7 @@ public final class InletServeProcess: @unchecked Sendable {
         let offset = handle.seekToEndOfFile()
         process.standardError = handle
         process.standardOutput = handle
-        try process.run()
+        try startProcess(process)
         try? handle.close()
         var port: Int?
         do {

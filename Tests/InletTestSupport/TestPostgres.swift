@@ -140,7 +140,7 @@ public struct TestPostgres: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: errorFile)
-        try process.run()
+        try startProcess(process)
         let status = try Self.exitStatus(of: process, timeout: timeout, command: arguments.prefix(6).joined(separator: " "))
         let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
         guard status == 0 else {
