@@ -57,6 +57,7 @@ public final class PostgresStore: Sendable {
     let textClock: WallClock
     let wakeups: WakeupChannel
     private let tasks: Mutex<[Task<Void, Never>]>
+    private let outage = Mutex(Outage())
 
     private init(location: PostgresLocation, client: PostgresClient, options: Options, logger: Logger, tasks: [Task<Void, Never>]) {
         self.location = location
@@ -147,16 +148,50 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` with the pool under the operation deadline; any error becomes a
     /// ``PostgresStoreError``.
+    ///
+    /// Once a call's connection fails or closes (PostgreSQL stopped, restarted, failed
+    /// over), one call at a time tries it (the probe) and the others fail at once as
+    /// unavailable (503), instead of each waiting out its deadline on a pool that cannot
+    /// connect. The first call that gets an answer ends the outage. A call that only ran
+    /// out of time starts none: PostgreSQL may just be busy, and outcomes refused then would
+    /// run their deliveries again.
     func call<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        let probing = try self.outage.withLock { outage -> Bool in
+            guard outage.unreachable else { return false }
+            guard !outage.probing else {
+                throw PostgresStoreError("PostgreSQL is unreachable; retry shortly", unavailable: true)
+            }
+            outage.probing = true
+            return true
+        }
         let client = self.client
         let timeout = self.options.operationTimeout
         do {
-            return try await withDeadline(timeout, timeoutError: { PostgresStoreError.timedOut(after: timeout) }) {
+            let result = try await withDeadline(timeout, timeoutError: { PostgresStoreError.timedOut(after: timeout) }) {
                 try await body(client)
             }
+            if probing { self.outage.withLock { $0 = Outage() } }
+            return result
         } catch {
-            throw PostgresStoreError.wrapping(error)
+            let wrapped = PostgresStoreError.wrapping(error)
+            let unreachable = wrapped.isConnectionFailure && !(error is CancellationError) && !Task.isCancelled
+            self.outage.withLock { outage in
+                if unreachable {
+                    outage.unreachable = true
+                } else if probing && wrapped.sqlState != nil {
+                    outage.unreachable = false  // PostgreSQL answered
+                }
+                if probing { outage.probing = false }
+            }
+            throw wrapped
         }
+    }
+
+    /// Whether PostgreSQL was found unreachable and no call has had an answer since, and
+    /// whether a call is trying it now.
+    struct Outage {
+        var unreachable = false
+        var probing = false
     }
 
     /// Runs `body` in one transaction under the operation deadline.
