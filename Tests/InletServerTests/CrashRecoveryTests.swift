@@ -72,7 +72,8 @@ import Testing
         }
         // Kill it while command deliveries are running.
         let db = folder.databasePath
-        try await eventually("a command delivery running") {
+        // Generous: the cluster tests run beside this one on the same two cores.
+        try await eventually(timeout: .seconds(60), "a command delivery running") {
             try sqlCount(db, "SELECT count(*) AS count FROM deliveries WHERE handler = 'command' AND state = 'running'") > 0
         }
         kill(first.processIdentifier, SIGKILL)
