@@ -21,8 +21,11 @@ struct PostgresOutageTests {
         let sentAt: Double
     }
 
-    /// Requests sent continuously to the instances, `width` at a time, until stopped.
+    /// Requests sent continuously to the instances, `width` at a time, until stopped; each
+    /// worker at most one per `pace`, so that instant 503s during the outage do not turn the
+    /// load into a busy loop that starves the suites running beside this one.
     final class Load: Sendable {
+        static let pace = Duration.milliseconds(25)
         let sent = Mutex<[Sent]>([])
         let stopped = Atomic<Bool>(false)
         let counter = Atomic<Int>(0)
@@ -32,7 +35,12 @@ struct PostgresOutageTests {
                 for _ in 0..<width {
                     group.addTask {
                         // Bounded: stopped by the test, and never more than 20,000 requests.
+                        let clock = ContinuousClock()
+                        var next = clock.now
                         while !self.stopped.load(ordering: .relaxed) {
+                            // Pacing, not waiting for a condition: the next slot of this worker.
+                            try? await clock.sleep(until: next)
+                            next = max(next + Self.pace, clock.now)
                             let number = self.counter.add(1, ordering: .relaxed).newValue
                             guard number < 20_000 else { return }
                             let instance = instances[number % instances.count]
