@@ -265,7 +265,8 @@ extension PostgresStore {
         let rows = try await self.run(
             Complete.self,
             PostgresBindings().with(now).with(text).with(ids).with(tokens).with(states).with(delays).with(errors).with(reasons)
-                .with(auditDelivery).with(auditToken).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail)
+                .with(auditDelivery).with(auditToken).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail),
+            patient: true
         )
         // By delivery and token: a stale claim's outcome, beside the current one's in one
         // batch, is lost (and its audit rows with it) although the delivery was updated.
@@ -301,7 +302,8 @@ extension PostgresStore {
         let leaseMs = Int64(leaseSeconds * 1000)
         let ids = claims.map(\.deliveryID)
         let rows = try await self.run(
-            RenewLeases.self, PostgresBindings().with(now).with(leaseMs).with(ids).with(claims.map(\.token)), confirmed: false
+            RenewLeases.self, PostgresBindings().with(now).with(leaseMs).with(ids).with(claims.map(\.token)), confirmed: false,
+            patient: true
         )
         let renewed = Set(try rows.map { row in
             let (id, token) = try row.decode((Int64, Int64).self)

@@ -149,15 +149,15 @@ public final class PostgresStore: Sendable {
     /// Runs `body` with the pool under the operation deadline; any error becomes a
     /// ``PostgresStoreError``.
     ///
-    /// Once a call's connection fails or closes (PostgreSQL stopped, restarted, failed
-    /// over), one call at a time tries it (the probe) and the others fail at once as
-    /// unavailable (503), instead of each waiting out its deadline on a pool that cannot
-    /// connect. The first call that gets an answer ends the outage. A call that only ran
-    /// out of time starts none: PostgreSQL may just be busy, and outcomes refused then would
-    /// run their deliveries again.
-    func call<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    /// Once a call gets no connection or no answer (PostgreSQL stopped, restarted, failed
+    /// over; not a statement it refused), one call at a time tries it (the probe) and the
+    /// others fail at once as unavailable (503), instead of each waiting out its deadline on
+    /// a pool that cannot connect. The first call that gets an answer ends the outage. A
+    /// `patient` call (recording outcomes and renewing leases) always tries: refusing it
+    /// would run its deliveries again when PostgreSQL was only slow.
+    func call<T: Sendable>(patient: Bool = false, _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
         let probing = try self.outage.withLock { outage -> Bool in
-            guard outage.unreachable else { return false }
+            guard outage.unreachable, !patient else { return false }
             guard !outage.probing else {
                 throw PostgresStoreError("PostgreSQL is unreachable; retry shortly", unavailable: true)
             }
@@ -170,11 +170,11 @@ public final class PostgresStore: Sendable {
             let result = try await withDeadline(timeout, timeoutError: { PostgresStoreError.timedOut(after: timeout) }) {
                 try await body(client)
             }
-            if probing { self.outage.withLock { $0 = Outage() } }
+            if probing || patient { self.outage.withLock { $0 = Outage() } }
             return result
         } catch {
             let wrapped = PostgresStoreError.wrapping(error)
-            let unreachable = wrapped.isConnectionFailure && !(error is CancellationError) && !Task.isCancelled
+            let unreachable = wrapped.isUnavailable && wrapped.sqlState == nil && !(error is CancellationError) && !Task.isCancelled
             self.outage.withLock { outage in
                 if unreachable {
                     outage.unreachable = true

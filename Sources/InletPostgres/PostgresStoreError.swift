@@ -14,25 +14,17 @@ public struct PostgresStoreError: StorageFailure, CustomStringConvertible {
     /// PostgreSQL's SQLSTATE, when the server answered with an error.
     public let sqlState: String?
 
-    /// The call ran out of time (PostgreSQL may only be busy), as opposed to a connection
-    /// that failed or closed.
-    let isTimeout: Bool
-
-    init(_ description: String, unavailable: Bool, sqlState: String? = nil, timeout: Bool = false) {
+    init(_ description: String, unavailable: Bool, sqlState: String? = nil) {
         self.description = description
         self.isUnavailable = unavailable
         self.sqlState = sqlState
-        self.isTimeout = timeout
     }
 
     /// A call that got no connection, or no answer, within its deadline.
     static func timedOut(after timeout: Duration) -> PostgresStoreError {
-        PostgresStoreError("PostgreSQL did not answer within \(timeout)", unavailable: true, timeout: true)
+        PostgresStoreError("PostgreSQL did not answer within \(timeout)", unavailable: true)
     }
 
-    /// The connection failed or closed (not a refusal by PostgreSQL, not a timeout, not
-    /// the caller's cancellation).
-    var isConnectionFailure: Bool { self.isUnavailable && self.sqlState == nil && !self.isTimeout }
 
     /// SQLSTATE classes that say "try again": connection exception (08), transaction
     /// rollback (40: serialization failure, deadlock), insufficient resources (53),

@@ -21,11 +21,14 @@ extension PostgresStore {
     /// Runs a prepared statement with `bindings` on the pool; returns its rows once
     /// PostgreSQL has committed it (``PostgresConnection/confirmCommitted(logger:)``), or
     /// at once with `confirmed: false`: a claim or a renewal, which commit without waiting
-    /// for their WAL flush anyway, and whose loss only runs a delivery again.
+    /// for their WAL flush anyway, and whose loss only runs a delivery again. `patient`:
+    /// see ``PostgresStore/call(patient:_:)``.
     @discardableResult
-    func run<Text: PreparedText>(_ text: Text.Type, _ bindings: PostgresBindings, confirmed: Bool = true) async throws -> [PostgresRow] {
+    func run<Text: PreparedText>(
+        _ text: Text.Type, _ bindings: PostgresBindings, confirmed: Bool = true, patient: Bool = false
+    ) async throws -> [PostgresRow] {
         let logger = self.logger
-        return try await self.call { client in
+        return try await self.call(patient: patient) { client in
             try await client.withConnection { connection in
                 let rows = try await connection.run(Text.self, bindings, logger: logger)
                 if confirmed { try await connection.confirmCommitted(logger: logger) }
