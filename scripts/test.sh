@@ -16,7 +16,12 @@ postgres_env=$(scripts/test-postgres.sh start "$postgres_dir")
 eval "$postgres_env"
 swift build --build-tests
 # http_proxy names a closed port: the outbound client must ignore it (OutboundClientTests).
-http_proxy=http://127.0.0.1:9 swift test --skip-build
+# The cluster tests (several inlet serve processes and PostgreSQL clusters each) run after the
+# rest and one at a time: overlapping the other suites that start processes, Foundation's
+# Process.run crashed the test process (SIGSEGV in memcpy) in a third of full runs.
+cluster='ClusterTests|ClusterProvisioningTests'
+http_proxy=http://127.0.0.1:9 swift test --skip-build --skip "$cluster"
+http_proxy=http://127.0.0.1:9 swift test --skip-build --no-parallel --filter "$cluster"
 scripts/example-test.sh
 scripts/contract-test.sh
 timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
