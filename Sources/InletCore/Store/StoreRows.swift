@@ -103,24 +103,8 @@ package enum StoreRows {
         }
     }
 
-    /// A row of `events`.
-    package struct Event: Sendable, Equatable {
-        package var seq: Int64
-        package var source: String
-        package var id: String
-        package var type: String
-        package var receivedAt: String
-        package var payload: String
-
-        package init(seq: Int64, source: String, id: String, type: String, receivedAt: String, payload: String) {
-            self.seq = seq
-            self.source = source
-            self.id = id
-            self.type = type
-            self.receivedAt = receivedAt
-            self.payload = payload
-        }
-    }
+    /// A row of `events`: the event as handlers see it.
+    package typealias Event = InletCore.Event
 
     /// A row of `deliveries`, in whatever state it is, with its lease.
     package struct Delivery: Sendable, Equatable {
