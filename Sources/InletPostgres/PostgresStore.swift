@@ -170,7 +170,12 @@ public final class PostgresStore: Sendable {
             let result = try await withDeadline(timeout, timeoutError: { PostgresStoreError.timedOut(after: timeout) }) {
                 try await body(client)
             }
-            if probing || patient { self.outage.withLock { $0 = Outage() } }
+            // An answer ends the outage; a patient call leaves a running probe's turn alone.
+            if probing {
+                self.outage.withLock { $0 = Outage() }
+            } else if patient {
+                self.outage.withLock { $0.unreachable = false }
+            }
             return result
         } catch {
             let wrapped = PostgresStoreError.wrapping(error)
