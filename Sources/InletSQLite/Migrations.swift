@@ -153,6 +153,13 @@ public enum Migrations {
                 ALTER TABLE employees ADD COLUMN auth0_create_attempted_at TEXT;
                 """
         ),
+        Migration(
+            version: 7,
+            summary: "no index of users by email (no query reads it; every new user and email change wrote it)",
+            sql: """
+                DROP INDEX IF EXISTS users_email;
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

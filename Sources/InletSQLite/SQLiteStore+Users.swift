@@ -46,8 +46,8 @@ extension SQLiteStore: UserStore {
                         .integer(login.loginsCount), .text(login.ip), .text(now), .integer(id),
                     ]
                 )
-                // Apart, so that a login with the same email leaves the email index alone. A
-                // new address is unverified unless the login says otherwise.
+                // Apart, so that a login with the same email does not rewrite it. A new
+                // address is unverified unless the login says otherwise.
                 if let email = login.email, try existing.optionalString("email") != email {
                     try connection.execute(
                         "UPDATE users SET email = ?, email_verified = ? WHERE id = ?",
