@@ -19,7 +19,7 @@
 #            the answer after COMMIT), installed from PyPI into a virtual environment (VENV)
 # Reported per run: requests/s, p50/p99 latency, non-2xx, server CPU per request (utime+stime
 # of the server's processes from /proc/PID/stat over the run, divided by the requests wrk
-# completed), WAL bytes per request and disk bytes per request:
+# completed), WAL bytes, disk bytes and context switches per request:
 #   WAL B/req   frames the server's commits appended to the SQLite WAL (header + page each),
 #               counted by the writer from SQLite's WAL hook (frames in the WAL after each
 #               commit; a lower count means the WAL started over) and logged when the store
@@ -29,6 +29,8 @@
 #               written to storage, the WAL and the checkpoints' copies into the database,
 #               in whole pages as the kernel dirties them (so a batch that ends mid-page
 #               counts that page again at the next): what the disk sees, for either server.
+#   switches/req  voluntary and involuntary context switches of all the server's threads
+#               (/proc/PID/task/*/status), per request: the thread hops a request costs.
 #
 # Environment: DURATION (s, 10), CONNECTIONS (64), ROUNDS (1), ROUTES ("healthz login fastapi
 # ingest", in that order, FastAPI right after Inlet's login; with several binaries "login ingest"), SERVER_CPU (0), WRK_CPU (1), EVENTS (signed
@@ -117,6 +119,10 @@ tree() { local pid=$1 child; echo "$pid"; for child in $(pgrep -P "$pid" || true
 cpu_ticks() { local total=0 pid rest; for pid in $(tree "$SERVER"); do
     rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue; rest=${rest##*) }; read -r -a f <<<"$rest"
     total=$((total + f[11] + f[12])); done; echo "$total"; }
+# Context switches (voluntary and not) of every thread of the server's processes: each
+# hop of a request between threads costs at least one on a single core.
+switches() { local total=0 pid n; for pid in $(tree "$SERVER"); do
+    n=$(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ {s += $2} END {print s + 0}'); total=$((total + n)); done; echo "$total"; }
 disk_bytes() { local total=0 pid n; for pid in $(tree "$SERVER"); do
     n=$(awk '/^write_bytes:/ {print $2}' "/proc/$pid/io" 2>/dev/null) || continue; total=$((total + ${n:-0})); done; echo "$total"; }
 
@@ -153,8 +159,8 @@ run() {
             -H "Authorization: Bearer $INTERNAL_API_TOKEN" -H 'Content-Type: application/json' --data-binary @fixtures/auth0-action/login.json)
         [[ $probe == 200 ]] || { echo "$route: the probe login answered $probe: $(cat "$TMP/probe.json")" >&2; exit 1; }
     fi
-    local c0 d0 c1 d1 wal=""
-    c0=$(cpu_ticks) d0=$(disk_bytes)
+    local c0 d0 x0 c1 d1 x1 wal=""
+    c0=$(cpu_ticks) d0=$(disk_bytes) x0=$(switches)
     case $route in
         healthz) taskset -c "$WRK_CPU" timeout $((DURATION + 60)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$URL/healthz" ;;
         login | fastapi) taskset -c "$WRK_CPU" timeout $((DURATION + 60)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
@@ -162,7 +168,7 @@ run() {
         ingest) taskset -c "$WRK_CPU" timeout $((DURATION + 60)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
             -s Benchmarks/productivity.lua "$URL/hooks/productivity" -- "$TMP/events.tsv" 1 ;;
     esac >"$TMP/wrk.out" 2>&1 || { cat "$TMP/wrk.out" >&2; exit 1; }
-    c1=$(cpu_ticks) d1=$(disk_bytes)
+    c1=$(cpu_ticks) d1=$(disk_bytes) x1=$(switches)
     if [[ $route == fastapi ]]; then pkill -TERM -P "$SERVER" 2>/dev/null || true; fi
     stop_server
     if [[ $route != fastapi ]]; then
@@ -176,15 +182,16 @@ run() {
     p50=$(awk '$1 == "50%" {print $2}' "$TMP/wrk.out")
     p99=$(awk '$1 == "99%" {print $2}' "$TMP/wrk.out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {n = $NF} /^responses other than/ {n = $NF} END {print n + 0}' "$TMP/wrk.out")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$route" "$rps" "$p50" "$p99" "$non2xx" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$route" "$rps" "$p50" "$p99" "$non2xx" \
         "$(awk -v c=$((c1 - c0)) -v t="$TICKS" -v r="$requests" 'BEGIN {printf "%.1f", 1e6 * c / t / r}')" \
         "$(awk -v w="${wal:-}" -v r="$requests" 'BEGIN {if (w == "") print "-"; else printf "%.0f", w / r}')" \
-        "$(awk -v d=$((d1 - d0)) -v r="$requests" 'BEGIN {printf "%.0f", d / r}')" "$requests" | tee -a "$TMP/results.tsv"
+        "$(awk -v d=$((d1 - d0)) -v r="$requests" 'BEGIN {printf "%.0f", d / r}')" \
+        "$(awk -v x=$((x1 - x0)) -v r="$requests" 'BEGIN {printf "%.2f", x / r}')" "$requests" | tee -a "$TMP/results.tsv"
     rm -rf "$db"
 }
 
 echo "== server on CPU $SERVER_CPU, wrk (1 thread, $CONNECTIONS connections, ${DURATION}s) on CPU $WRK_CPU; $ROUNDS round(s)"
-printf 'label\troute\treq/s\tp50\tp99\tnon-2xx\tCPU us/req\tWAL B/req\tdisk B/req\trequests\n'
+printf 'label\troute\treq/s\tp50\tp99\tnon-2xx\tCPU us/req\tWAL B/req\tdisk B/req\tswitches/req\trequests\n'
 for round in $(seq 1 "$ROUNDS"); do
     for route in $ROUTES; do
         if [[ $route == fastapi ]]; then run fastapi - - fastapi; continue; fi
@@ -207,14 +214,14 @@ python3 - "$TMP/results.tsv" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 groups = {}
-for label, route, rps, p50, p99, non2xx, cpu, wal, disk, requests in rows:
-    groups.setdefault((label, route), []).append((float(rps), p50, p99, int(non2xx), float(cpu), wal, int(disk)))
+for label, route, rps, p50, p99, non2xx, cpu, wal, disk, switches, requests in rows:
+    groups.setdefault((label, route), []).append((float(rps), p50, p99, int(non2xx), float(cpu), wal, int(disk), float(switches)))
 def ms(text):
     unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
     for suffix in ("us", "ms", "s"):
         if text.endswith(suffix): return float(text[: -len(suffix)]) * unit[suffix]
     return float("nan")
-print(f"  {'label':10} {'route':8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'WAL B/req':>9} {'disk B/req':>10} {'non-2xx':>7}")
+print(f"  {'label':10} {'route':8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'WAL B/req':>9} {'disk B/req':>10} {'switches/req':>12} {'non-2xx':>7}")
 medians = {}
 for (label, route), runs in groups.items():
     rps = statistics.median(r[0] for r in runs)
@@ -223,7 +230,8 @@ for (label, route), runs in groups.items():
     medians[(label, route)] = (rps, cpu)
     print(f"  {label:10} {route:8} {rps:8.0f} {statistics.median(ms(r[1]) for r in runs):7.2f} "
           f"{statistics.median(ms(r[2]) for r in runs):7.2f} {cpu:10.1f} "
-          f"{(statistics.median(wal) if wal else float('nan')):9.0f} {statistics.median(r[6] for r in runs):10.0f} {sum(r[3] for r in runs):7d}")
+          f"{(statistics.median(wal) if wal else float('nan')):9.0f} {statistics.median(r[6] for r in runs):10.0f} "
+          f"{statistics.median(r[7] for r in runs):12.2f} {sum(r[3] for r in runs):7d}")
 for (label, route), (rps, cpu) in medians.items():
     if route == "login" and ("fastapi", "fastapi") in medians:
         f_rps, f_cpu = medians[("fastapi", "fastapi")]
