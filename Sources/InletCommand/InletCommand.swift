@@ -36,36 +36,6 @@ public enum InletCommand {
     /// The handlers of a build, from its resources.
     public typealias HandlerList = @Sendable (Resources) -> [HandlerFactory]
 
-    /// Puts the process under Linux's `SCHED_BATCH` policy (same priority and share of the
-    /// CPU as before), inherited by every thread started after: call it first in
-    /// `main.swift`, on the main thread, before any `await` starts the threads.
-    ///
-    /// A request crosses threads: the event loop, a task on the cooperative pool, the
-    /// SQLite writer, its sync thread, the pool again, the event loop. Under the default
-    /// policy a thread woken on a busy core preempts the thread that woke it, so a sync
-    /// thread answering a committed batch of 30 logins, or a pool thread writing their 30
-    /// responses, is interrupted after each one: about eight context switches per login on
-    /// one core. A batch thread that is woken waits for the waker to block or use up its
-    /// slice instead, so the batch is answered in one go and each thread then takes all its
-    /// work at once (about one switch per login; measured in docs/performance.md). Wake-ups
-    /// onto an idle core are as immediate as before. False when the kernel refuses (non-Linux).
-    ///
-    /// ```swift
-    /// InletCommand.useBatchScheduling()
-    /// await InletCommand.main(handlers: builtinHandlers)
-    /// ```
-    @discardableResult
-    public static func useBatchScheduling() -> Bool {
-        #if os(Linux)
-        var parameters = sched_param()
-        parameters.sched_priority = 0
-        // SCHED_BATCH (3, <bits/sched.h>): not imported into Swift by every Glibc module map.
-        return sched_setscheduler(0, 3, &parameters) == 0
-        #else
-        return false
-        #endif
-    }
-
     /// Parses the command line and runs it with `handlers` registered; exits the process.
     public static func main(handlers: @escaping HandlerList) async {
         registered.withLock { $0 = handlers }
