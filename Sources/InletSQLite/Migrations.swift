@@ -153,6 +153,17 @@ public enum Migrations {
                 ALTER TABLE employees ADD COLUMN auth0_create_attempted_at TEXT;
                 """
         ),
+        Migration(
+            version: 7,
+            summary: "users: the newest Auth0 time applied (log stream, reconciler) and the deletion flag",
+            sql: """
+                -- the newest Auth0 time (a log entry's date, a tenant user's updated_at) the row
+                -- took in; an older entry never overwrites its values
+                ALTER TABLE users ADD COLUMN auth0_applied_at TEXT;
+                -- when Auth0 deleted the user (a du log entry): kept, flagged
+                ALTER TABLE users ADD COLUMN deleted_at TEXT;
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.
