@@ -177,3 +177,27 @@ extension TestClientProtocol {
         #expect(try count(db, "users") == 1)
     }
 }
+
+/// A `du` entry flags the user deleted: `GET /auth/verify` no longer reports them as active.
+@Suite(.timeLimit(.minutes(2))) struct Auth0LogStreamDeletionTests {
+    @Test func aDeletedUserIsNotActiveForAuthVerify() async throws {
+        let folder = try TemporaryFolder()
+        let sub = "auth0|65f1c0ffee0000000000dead"
+        let token = RouteTenant.token(sub: sub)
+        let deletedAt = Timestamp(millisecondsSinceEpoch: (Int64(RouteTenant.now) + 30) * 1000).description
+        let entry = """
+            {"log_id":"90020261201090000000000000000000000000000000000099","data":{"date":"\(deletedAt)","type":"du",\
+            "user_id":"\(sub)","user_name":"gone@example.com","description":"Deleted user"}}
+            """
+        try await withAuthInlet(folder: folder, configure: { $0.auth0LogStreamToken = Secret(logStreamToken) }) { client async throws in
+            #expect(try await client.authSync(token, #"{"email":"gone@example.com"}"#).status == .ok)
+            #expect(try await client.authVerify(token).status == .ok)
+            #expect(try await client.postLogs(entry).json["stored"]?.intValue == 1)
+            let after = try await client.authVerify(token)
+            #expect(after.status == .forbidden)
+            #expect(try after.json["message"] == "this user was deleted in Auth0")
+        }
+        let row = try #require(try query(folder.databasePath, "SELECT deleted_at FROM users").first)
+        #expect(try row.optionalString("deleted_at") == deletedAt)
+    }
+}
