@@ -62,43 +62,44 @@ package enum Auth0LogBatch {
         String(decoding: bytes.prefix(Self.maxRejectedText), as: UTF8.self)
     }
 
-    /// One entry, judged.
+    /// One entry, judged. Reads the fields it needs through the parsed tree (no copy of
+    /// the whole entry into Swift values: a batch of 1,000 would make them all).
     static func entry(_ node: JSONNode) -> Entry {
         let serialized = node.serialized()
-        let text = String(decoding: serialized, as: UTF8.self)
         func reject(_ reason: String) -> Entry { .rejected(reason: reason, text: String(decoding: serialized.prefix(Self.maxRejectedText), as: UTF8.self)) }
-        let value = node.value
-        guard case .object = value else { return reject("a log entry must be a JSON object") }
+        guard node.isObject else { return reject("a log entry must be a JSON object") }
         // `{log_id, data}`; a bare log event (type and date at the top) is read as its own data.
-        let data: JSONValue
-        if let inner = value["data"] {
-            guard case .object = inner else { return reject("data must be an object") }
+        let data: JSONNode
+        if node.contains("data") {
+            guard let inner = try? node.object("data") else { return reject("data must be an object") }
             data = inner
         } else {
-            data = value
+            data = node
         }
-        guard let logID = value["log_id"]?.stringValue ?? data["log_id"]?.stringValue ?? data["_id"]?.stringValue else {
+        func string(_ object: JSONNode, _ key: String) -> String? { (try? object.string(key)) ?? nil }
+        guard let logID = string(node, "log_id") ?? string(data, "log_id") ?? string(data, "_id") else {
             return reject("the entry has no log_id")
         }
         guard EventID.isValid(logID) else { return reject("log_id must be 1 to 256 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'") }
-        guard let type = data["type"]?.stringValue, Self.isValidType(type) else {
+        guard let type = string(data, "type"), Self.isValidType(type) else {
             return reject("data.type must be a log event type such as s, ss, f or du")
         }
-        guard let dateText = data["date"]?.stringValue, let date = Timestamp(rfc3339: dateText) else {
+        guard let dateText = string(data, "date"), let date = Timestamp(rfc3339: dateText) else {
             return reject("data.date must be an RFC 3339 time")
         }
         var change: Auth0UserChange?
         if let kind = Auth0UserChange.kind(ofLogType: type) {
-            guard let userID = data["user_id"]?.stringValue, !userID.isEmpty, userID.utf8.count <= UserLogin.maxIDLength else {
+            guard let userID = string(data, "user_id"), !userID.isEmpty, userID.utf8.count <= UserLogin.maxIDLength else {
                 return reject("data.user_id is required on a \(type) entry")
             }
-            let userName = data["user_name"]?.stringValue
+            let userName = string(data, "user_name")
+            let stats = ((try? data.object("details")) ?? nil).flatMap { (try? $0.object("stats")) ?? nil }
             change = Auth0UserChange(
                 auth0ID: userID, kind: kind, at: date, email: userName.flatMap { $0.contains("@") ? $0 : nil },
-                loginsCount: data["details"]?["stats"]?["loginsCount"]?.intValue, ip: data["ip"]?.stringValue
+                loginsCount: stats.flatMap { (try? $0.int("loginsCount")) ?? nil }, ip: string(data, "ip")
             )
         }
-        return .valid(Auth0LogEntry(logID: logID, type: type, date: date, payload: text, change: change))
+        return .valid(Auth0LogEntry(logID: logID, type: type, date: date, payload: String(decoding: serialized, as: UTF8.self), change: change))
     }
 
     /// 1 to 64 of `a-z A-Z 0-9 _` (Auth0's types are short codes: `s`, `fp`, `limit_wc`).
