@@ -5,6 +5,9 @@
     swift build -c release --product inlet
     Benchmarks/auth0-logs.py --binary .build/release/inlet [--rounds 30] [--sizes 1,100,1000]
 
+With `--database postgres://…` it measures PostgreSQL instead (an empty database, e.g.
+the throwaway cluster of scripts/test-postgres.sh).
+
 Starts `inlet serve` (SQLite in a temporary folder, synchronous=full, audit on) on a free
 loopback port, then, for each size, posts ROUNDS batches in JSON lines (Auth0's format for
 the streams `inlet auth0 connect` makes) over one keep-alive connection, one at a time:
@@ -54,13 +57,14 @@ def main():
     parser.add_argument("--binary", default=".build/release/inlet")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--database", help="a postgres:// URL instead of a temporary SQLite file (password in INLET_DATABASE_PASSWORD)")
     args = parser.parse_args()
     rng = random.Random(7)
     folder = tempfile.mkdtemp(prefix="inlet-bench-logs-")
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", ""), "INLET_LISTEN": f"127.0.0.1:{port}", "INLET_DATABASE": f"{folder}/inlet.sqlite",
-        "AUTH0_LOG_STREAM_TOKEN": TOKEN, "INLET_BODY_LIMIT": str(8 << 20), "INLET_LOG_LEVEL": "warning",
+        "AUTH0_LOG_STREAM_TOKEN": TOKEN, **({"INLET_DATABASE": args.database, "INLET_DATABASE_PASSWORD": os.environ.get("INLET_DATABASE_PASSWORD", "")} if args.database else {}), "INLET_BODY_LIMIT": str(8 << 20), "INLET_LOG_LEVEL": "warning",
     }
     server = subprocess.Popen([args.binary, "serve"], env=env)
     try:

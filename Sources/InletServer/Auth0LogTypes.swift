@@ -20,21 +20,24 @@ public struct Auth0LogTypes: Sendable, Equatable {
     /// are many and say nothing about a user's lifecycle.
     public static let defaultList = "s,ss,f,fp,fu,fs,sv,fv,du,fd,scp,fcp,scpr,fcpr,sce,fce,slo,flo,limit_wc,limit_mu,pwd_leak"
 
-    public static let `default` = try! Auth0LogTypes(parsing: defaultList, setting: "default")
+    public static let `default` = Auth0LogTypes(all: false, types: Set(defaultList.split(separator: ",").map(String.init)))
+
+    private init(all: Bool, types: Set<String>) {
+        self.all = all
+        self.types = types
+    }
 
     public init(parsing text: String, setting: String) throws {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if items == ["*"] {
-            self.all = true
-            self.types = []
+            self.init(all: true, types: [])
             return
         }
         guard !items.isEmpty else { throw ConfigurationError("\(setting) must list log event types (such as s,ss,du) or be *") }
         for item in items where item == "*" || !item.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
             throw ConfigurationError("\(setting) holds `\(item)`, which is not a log event type (letters, digits, _), or * alone")
         }
-        self.all = false
-        self.types = Set(items)
+        self.init(all: false, types: Set(items))
     }
 
     public func contains(_ type: String) -> Bool { self.all || self.types.contains(type) }

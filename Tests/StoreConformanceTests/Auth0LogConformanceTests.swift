@@ -43,6 +43,22 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all) func anEntryRepeatedWithinOneBatchIsStoredAndCountedOnce(_ backend: Backend) async throws {
+        try await backend.withStore(clock: Moment.clock().clock) { tested async throws in
+            let store = tested.store
+            let login = Self.change(.login, 10, email: "ada@example.com")
+            let results = try await store.appendAuth0Logs(
+                [Self.logEvent("900-1", "s"), Self.logEvent("900-2", "f"), Self.logEvent("900-1", "s")], changes: [login, nil, login]
+            )
+            #expect(results.map(\.duplicate) == [false, false, true])
+            #expect(results[2].seq == results[0].seq && results[1].seq != results[0].seq)
+            #expect(results[0].handlers == ["audit"] && results[2].handlers.isEmpty)
+            #expect(try await tested.count("events") == 2)
+            #expect(try await tested.count("deliveries") == 2)
+            #expect(try await store.user(auth0ID: "auth0|1")?.loginsCount == 1)
+        }
+    }
+
     @Test(arguments: Backend.all) func anOlderEntryNeverOverwritesNewerValues(_ backend: Backend) async throws {
         try await backend.withStore(clock: Moment.clock().clock) { tested async throws in
             let store = tested.store
