@@ -71,6 +71,24 @@ import Testing
         }
     }
 
+    @Test func usersSharingOneUpdatedAtArePagedThroughNotSkipped() async throws {
+        try await withTenant { tenant, http in
+            try await withStore { store, path in
+                // Five users changed in the same millisecond (a bulk import), then one later.
+                for index in 1...5 {
+                    tenant.putUser(id: "auth0|same\(index)", email: "same\(index)@example.com", name: "Same \(index)", updatedAt: Self.start)
+                }
+                tenant.putUser(id: "auth0|later", email: "later@example.com", name: "Later", updatedAt: Self.start.adding(seconds: 1))
+                let counts = try await Self.reconciler(try makeClient(tenant, http: http), store).run()
+                #expect(counts == ReconcileCounts(created: 6, updated: 0, unchanged: 0))
+                #expect(try sqlCount(path, "SELECT count(*) AS count FROM users") == 6)
+                // The cursor could not move inside that millisecond, so the pages did.
+                let pages = tenant.requests("GET", "/api/v2/users").map { $0.query.contains("page=0") ? 0 : $0.query.contains("page=1") ? 1 : $0.query.contains("page=2") ? 2 : -1 }
+                #expect(pages.contains(1) && pages.contains(2) && !pages.contains(-1))
+            }
+        }
+    }
+
     @Test func aRunStoppedHalfWayIsResumedWithoutDuplicates() async throws {
         try await withTenant { tenant, http in
             try await withStore { store, path in
