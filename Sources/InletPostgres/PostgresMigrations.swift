@@ -142,6 +142,24 @@ enum PostgresMigrations {
                 ALTER TABLE audit_log SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_insert_scale_factor = 0.05);
                 """
         ),
+        Migration(
+            version: 2,
+            summary: "users: the newest Auth0 time applied (log stream, reconciler) and the deletion flag",
+            sql: """
+                -- The newest Auth0 time (a log entry's date, a tenant user's updated_at) the row
+                -- took in (an older entry never overwrites its values), and when Auth0 deleted
+                -- the user (a du log entry: kept, flagged).
+                ALTER TABLE users ADD COLUMN auth0_applied_at text;
+                ALTER TABLE users ADD COLUMN deleted_at text;
+                """
+        ),
+        Migration(
+            version: 3,
+            summary: "no index of users by email (no query reads it; every new user and email change wrote it)",
+            sql: """
+                DROP INDEX IF EXISTS users_email;
+                """
+        ),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }
