@@ -64,7 +64,7 @@ def main():
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", ""), "INLET_LISTEN": f"127.0.0.1:{port}", "INLET_DATABASE": f"{folder}/inlet.sqlite",
-        "AUTH0_LOG_STREAM_TOKEN": TOKEN, **({"INLET_DATABASE": args.database, "INLET_DATABASE_PASSWORD": os.environ.get("INLET_DATABASE_PASSWORD", "")} if args.database else {}), "INLET_BODY_LIMIT": str(8 << 20), "INLET_LOG_LEVEL": "warning",
+        "AUTH0_LOG_STREAM_TOKEN": TOKEN, **({"INLET_DATABASE": args.database, "INLET_DATABASE_PASSWORD": os.environ.get("INLET_DATABASE_PASSWORD", "")} if args.database else {}), "INLET_LOG_LEVEL": "warning",
     }
     server = subprocess.Popen([args.binary, "serve"], env=env)
     try:

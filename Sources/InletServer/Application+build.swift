@@ -88,6 +88,10 @@ public func buildApplication(
     ))
     let auth = AccessTokenSetup(configuration: configuration, clock: clock, logger: logger)
     let body = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: configuration.bodyLimit, maxDepth: configuration.jsonMaxDepth))
+    // Batches (an Auth0 log-stream delivery, an employee import) are many events in one
+    // body: at least 8 MiB, whatever the single-event limit (Auth0 pauses a stream whose
+    // deliveries keep failing, so a 413 there would stop the channel).
+    let batchBody = JSONBodyReader(limits: JSONDocument.Limits(maxBytes: max(configuration.bodyLimit, 8 << 20), maxDepth: configuration.jsonMaxDepth))
 
     HealthRoutes(dispatcher: dispatcher, waiting: registry.inactive.filter { $0.waitingOn != nil }, writable: WritableCheck(store: store))
         .register(on: routes)
@@ -108,7 +112,7 @@ public func buildApplication(
     Auth0LogStreamRoute(
         intake: intake, store: store,
         authenticator: BearerTokenAuthenticator(expected: configuration.auth0LogStreamToken, settingName: "AUTH0_LOG_STREAM_TOKEN"),
-        body: body, types: configuration.auth0LogTypes,
+        body: batchBody, types: configuration.auth0LogTypes,
         received: ReceivedEventCounters(
             factory: metricsFactory, source: .auth0Logs, knownTypes: configuration.auth0LogTypes.types.union(Auth0LogTypes.default.types)
         )
@@ -118,7 +122,7 @@ public func buildApplication(
     EmployeeAdminRoutes(
         intake: intake, employees: store, authenticator: admin,
         body: body,
-        importBody: JSONBodyReader(limits: JSONDocument.Limits(maxBytes: max(configuration.bodyLimit, 8 << 20), maxDepth: configuration.jsonMaxDepth))
+        importBody: batchBody
     ).register(on: routes)
 
     logRoute("POST /internal/auth/sync-user", enabled: configuration.internalAPIToken != nil, auth: "bearer INTERNAL_API_TOKEN",

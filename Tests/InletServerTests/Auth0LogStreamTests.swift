@@ -95,6 +95,25 @@ extension TestClientProtocol {
         #expect(try sqlCount(db, "SELECT logins_count AS count FROM users") == 1)
     }
 
+    @Test func aBatchLargerThanTheSingleEventBodyLimitIsStored() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let failed = try Self.entries()[2]
+        let original = "90020261201063105789000000000000000000000000000003"
+        let lines = (0..<300).map { index in
+            failed.replacingOccurrences(of: original, with: String(original.dropLast(6)) + String(format: "%06d", index))
+        }
+        let body = lines.joined(separator: "\n") + "\n"
+        // Larger than INLET_BODY_LIMIT's default: a stream's delivery is a batch, not one event.
+        #expect(body.utf8.count > Configuration().bodyLimit)
+        try await Self.withLogStream(folder: folder) { client async throws in
+            let response = try await client.postLogs(body)
+            #expect(response.status == .ok)
+            #expect(try response.json["stored"]?.intValue == 300)
+        }
+        #expect(try count(db, "events") == 300)
+    }
+
     @Test func aMalformedEntryIsKeptAsRejectedAndTheRestIsStored() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath

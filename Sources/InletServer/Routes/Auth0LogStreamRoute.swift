@@ -6,7 +6,7 @@ internal import NIOCore
 ///
 /// Authenticated by `Authorization: Bearer AUTH0_LOG_STREAM_TOKEN` (constant-time, as the
 /// other bearer routes). The body is a JSON array, JSON lines or one object
-/// (``Auth0LogBatch``), up to the body limit. Each entry of a stored type
+/// (``Auth0LogBatch``), up to 8 MiB (or the body limit when larger). Each entry of a stored type
 /// (`INLET_AUTH0_LOG_TYPES`) becomes an event `auth0.log.<type>` with source `auth0-logs`
 /// and Auth0's `log_id` as its id, so a redelivered entry is a duplicate; entries of other
 /// types are skipped. An entry that cannot be stored as one is kept as an
