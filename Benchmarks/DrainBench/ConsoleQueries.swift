@@ -52,7 +52,8 @@ func consoleQueries(_ store: some InletStore, total: Int) async throws {
         }
         samples.sort()
         let median = samples[samples.count / 2]
-        print(String(format: "%-52@ median %7.2f ms   max %7.2f ms   (%d rows)", label as NSString, median, samples.last!, count))
+        let figures = String(format: "median %7.2f ms   max %7.2f ms", median, samples.last!)
+        print("\(label.padding(toLength: 48, withPad: " ", startingAt: 0)) \(figures)   (\(count) rows)")
     }
     let newest = try await store.searchEvents(EventQuery(limit: 50))
     var cursor = newest.nextCursor

@@ -145,9 +145,14 @@ extension PostgresStore {
             table: "delivery_attempts", key: "id", time: "finished_at", value: .integer(since.millisecondsSinceEpoch)
         )
         var received: [Int64: Int] = [:]
-        for row in try await self.read("SELECT received_at FROM events WHERE seq >= \(firstEvent)") {
-            guard let at = Timestamp(rfc3339: try row.decode(String.self)) else { continue }
-            received[at.millisecondsSinceEpoch / width * width, default: 0] += 1
+        for row in try await self.read(
+            """
+            SELECT (extract(epoch FROM received_at::timestamptz) * 1000)::bigint / \(width) * \(width), count(*) FROM events
+            WHERE seq >= \(firstEvent) GROUP BY 1
+            """
+        ) {
+            let (start, count) = try row.decode((Int64, Int64).self)
+            received[start, default: 0] += Int(count)
         }
         var delivered: [Int64: Int] = [:]
         for row in try await self.read(

@@ -82,7 +82,8 @@ extension SQLiteStore {
     /// The smallest seq of an event received at or after `time` (one past the last event
     /// when none is): a binary search over the primary key, since arrival times follow seq.
     static func firstSeq(_ connection: SQLiteConnection, receivedAtOrAfter time: Timestamp) throws -> Int64 {
-        let bounds = try connection.requiredRow("SELECT min(seq) AS low, max(seq) AS high FROM events")
+        // Two subqueries: SQLite reads min() or max() from the key only when it is alone.
+        let bounds = try connection.requiredRow("SELECT (SELECT min(seq) FROM events) AS low, (SELECT max(seq) FROM events) AS high")
         guard var low = try bounds.optionalInt64("low"), let last = try bounds.optionalInt64("high") else { return 1 }
         var high = last + 1  // answer in [low, high]
         let text = time.description
@@ -154,19 +155,28 @@ extension SQLiteStore {
         let now = self.clock.now()
         let width = Int64(max(1, bucketSeconds)) * 1000
         return try await self.read { connection in
+            // Counted by SQLite per slice (julianday() parses the stored RFC 3339 text).
             var received: [Int64: Int] = [:]
             let first = try Self.firstSeq(connection, receivedAtOrAfter: since)
-            for row in try connection.query("SELECT received_at FROM events WHERE seq >= ?", [.integer(first)]) {
-                guard let at = Timestamp(rfc3339: try row.string("received_at")) else { continue }
-                received[at.millisecondsSinceEpoch / width * width, default: 0] += 1
+            for row in try connection.query(
+                """
+                SELECT CAST(round((julianday(received_at) - 2440587.5) * 86400000.0) AS INTEGER) / ?2 * ?2 AS start, count(*) AS count
+                FROM events WHERE seq >= ?1 GROUP BY start
+                """,
+                [.integer(first), .integer(width)]
+            ) {
+                received[try row.int64("start"), default: 0] += try row.int("count")
             }
             var delivered: [Int64: Int] = [:]
             let firstAttempt = try Self.firstAttemptID(connection, finishedAtOrAfter: since)
             for row in try connection.query(
-                "SELECT finished_at FROM delivery_attempts WHERE id >= ? AND outcome = 'done' AND finished_at >= ?",
-                [.integer(firstAttempt), .integer(since.millisecondsSinceEpoch)]
+                """
+                SELECT finished_at / ?3 * ?3 AS start, count(*) AS count FROM delivery_attempts
+                WHERE id >= ?1 AND outcome = 'done' AND finished_at >= ?2 GROUP BY start
+                """,
+                [.integer(firstAttempt), .integer(since.millisecondsSinceEpoch), .integer(width)]
             ) {
-                delivered[try row.int64("finished_at") / width * width, default: 0] += 1
+                delivered[try row.int64("start"), default: 0] += try row.int("count")
             }
             return ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: received, delivered: delivered)
         }
@@ -174,7 +184,9 @@ extension SQLiteStore {
 
     /// The smallest attempt id finished at or after `time`, by a binary search on the key.
     static func firstAttemptID(_ connection: SQLiteConnection, finishedAtOrAfter time: Timestamp) throws -> Int64 {
-        let bounds = try connection.requiredRow("SELECT min(id) AS low, max(id) AS high FROM delivery_attempts")
+        let bounds = try connection.requiredRow(
+            "SELECT (SELECT min(id) FROM delivery_attempts) AS low, (SELECT max(id) FROM delivery_attempts) AS high"
+        )
         guard var low = try bounds.optionalInt64("low"), let last = try bounds.optionalInt64("high") else { return 1 }
         var high = last + 1
         for _ in 0..<70 where low < high {
