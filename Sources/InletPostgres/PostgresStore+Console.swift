@@ -23,7 +23,7 @@ extension PostgresStore {
         }
         guard low < high else { return EventPage(records: [], nextCursor: nil) }
         var candidates: [Int64]? = nil
-        if let subject = query.subject, let search = query.search.map({ $0.trimmingSpaces }), !search.isEmpty {
+        if let subject = query.subject, let search = query.eventID {
             let rows = try await self.read(
                 """
                 WITH RECURSIVE sources(name) AS (
@@ -235,12 +235,3 @@ extension PostgresStore {
     }
 }
 
-extension String {
-    /// The text without leading or trailing spaces and tabs.
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return String(text)
-    }
-}
