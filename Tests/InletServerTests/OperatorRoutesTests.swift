@@ -152,6 +152,21 @@ import Testing
         }
     }
 
+    @Test func handlerSettingsShowSecretsOnlyAsSetOrUnset() {
+        let settings: JSONValue = [
+            "url": "https://hooks.example.com/in", "secret_env": "FORWARD_SECRET", "token_env": "MISSING_TOKEN", "api_key": "k-123",
+            "password": "", "headers": ["authorization": "Bearer abc", "x-team": "ops"],
+        ]
+        let catalogue = HandlerCatalogue(registry: HandlerRegistry(), settings: ["forward": settings], environment: ["FORWARD_SECRET": "s3cr3t"])
+        let shown = catalogue.redacted(settings)
+        #expect(shown["url"] == "https://hooks.example.com/in")
+        #expect(shown["secret_env"] == "set" && shown["token_env"] == "unset")
+        #expect(shown["api_key"] == "set" && shown["password"] == "unset")
+        #expect(shown["headers"]?["authorization"] == "set" && shown["headers"]?["x-team"] == "ops")
+        #expect(!shown.serializedString.contains("s3cr3t") && !shown.serializedString.contains("abc") && !shown.serializedString.contains("k-123"))
+        #expect(catalogue.entry("forward", paused: false) == nil, "a handler the registry does not know")
+    }
+
     @Test func employeesAndRecentLoginsAreListed() async throws {
         let folder = try TemporaryFolder()
         let store = try await SQLiteStore.open(path: folder.databasePath)
