@@ -27,7 +27,9 @@ crash-test: deps
 	scripts/crash-trials.py --binary .build/release/inlet --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED)) \
 		--json-summary .build/crash-trials.json
 
-## Load benchmark against a release build (wrk; Benchmarks/load.sh; see docs/performance.md).
+## Load benchmark against a release build, per route (healthz, durable login, signed ingestion)
+## and beside a FastAPI + uvicorn login at the same durability (wrk; server and wrk pinned to
+## separate cores; Benchmarks/load.sh, bench/fastapi-login; see docs/performance.md).
 bench:
 	@scripts/install-deps.sh --bench
 	Benchmarks/load.sh

@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "InletServer",
             dependencies: [
-                "InletCore", "InletSQLite", "InletPostgres", "InletHTTPClient", "AccessTokens",
+                "InletCore", "InletSQLite", "InletPostgres", "InletHTTPClient", "AccessTokens", "Auth0Management",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "InletCommand",
             dependencies: [
-                "InletCore", "InletServer", "InletSQLite", "InletPostgres", "InletHTTPClient", "AccessTokens",
+                "InletCore", "InletServer", "InletSQLite", "InletPostgres", "InletHTTPClient", "AccessTokens", "Auth0Management",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),

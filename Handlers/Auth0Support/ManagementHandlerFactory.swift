@@ -15,8 +15,11 @@ public struct ManagementHandlerSetup: Sendable {
 extension ManagementClientProvider {
     /// A factory for a handler that calls the Management API and keeps employees: it reads
     /// `AUTH0_*` through the handler's secrets and takes this provider's client. Without
-    /// the credentials the handler is inactive but its deliveries are planned, to run once
-    /// they are set and the process restarts.
+    /// the credentials the handler is inactive, and its deliveries are planned (to run once
+    /// they are set and the process restarts) only when the configuration enables it
+    /// explicitly (`"enabled": true`); otherwise nothing is planned for it, so a login or an
+    /// event does not leave a delivery that would wait forever, and the reason says how to
+    /// turn it on.
     public func handlerFactory<Handler: EventHandler>(
         _ type: Handler.Type, defaultOptions: HandlerOptions, subscriptions defaults: [EventPattern], settings: [SettingsSection] = [],
         make: @escaping @Sendable (ManagementHandlerSetup) throws -> Handler
@@ -27,7 +30,14 @@ extension ManagementClientProvider {
             do {
                 managementSettings = try ManagementSettings(secrets: setup.secrets)
             } catch let unavailable as HandlerUnavailable {
-                throw HandlerUnavailable(unavailable.reason, waitingOn: subscriptions)
+                let name = Handler.name
+                guard try setup.settings.bool("enabled") == true else {
+                    throw HandlerUnavailable(
+                        "off, nothing planned for it: \(unavailable.reason). To turn it on, set them; to plan its deliveries "
+                            + "meanwhile, to run once they are set, set handlers.\(name).enabled to true in the configuration file"
+                    )
+                }
+                throw HandlerUnavailable("waiting: \(unavailable.reason)", waitingOn: subscriptions)
             }
             return try make(
                 ManagementHandlerSetup(

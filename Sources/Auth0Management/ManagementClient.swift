@@ -63,7 +63,7 @@ public struct ManagementSettings: Sendable {
             domain == nil ? "AUTH0_DOMAIN" : nil, id == nil ? "AUTH0_CLIENT_ID" : nil, secret == nil ? "AUTH0_CLIENT_SECRET" : nil,
         ].compactMap { $0 }
         guard missing.isEmpty, let domain, let id, let secret else {
-            throw HandlerUnavailable("waiting for Auth0 Management API credentials: \(missing.joined(separator: ", ")) not set")
+            throw HandlerUnavailable("the Auth0 Management API credentials are not set: \(missing.joined(separator: ", "))")
         }
         do {
             try self.init(

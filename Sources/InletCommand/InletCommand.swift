@@ -1,5 +1,6 @@
 public import InletCore
 public import InletHTTPClient
+public import Auth0Management
 public import CoreMetrics
 import ArgumentParser
 import Foundation
@@ -31,6 +32,9 @@ public enum InletCommand {
         public let http: OutboundClient
         /// The metrics system (Prometheus, served at `/metrics`).
         public let metrics: any MetricsFactory
+        /// One Management API client per tenant (one token, one rate limiter), shared by
+        /// the handlers that call Auth0 and by the reconciler of `inlet serve`.
+        public let auth0: ManagementClientProvider
     }
 
     /// The handlers of a build, from its resources.
@@ -46,8 +50,17 @@ public enum InletCommand {
 
     /// The registered handler factories for `configuration`.
     static func factories(_ configuration: Configuration) -> [HandlerFactory] {
+        self.resourcesAndFactories(configuration).factories
+    }
+
+    /// The resources made for `configuration` and the factories built from them.
+    static func resourcesAndFactories(_ configuration: Configuration) -> (resources: Resources, factories: [HandlerFactory]) {
         let http = OutboundClient(configuration: .init(caBundlePath: configuration.caBundlePath, proxy: configuration.httpProxy))
-        return registered.withLock { $0 }(Resources(http: http, metrics: MetricsSystem.factory))
+        let resources = Resources(
+            http: http, metrics: MetricsSystem.factory,
+            auth0: ManagementClientProvider(http: http, logger: Logger(label: "inlet.auth0"), metrics: MetricsSystem.factory)
+        )
+        return (resources, registered.withLock { $0 }(resources))
     }
 
     /// Every setting of this build: the receiver's, the access tokens', and each
@@ -55,7 +68,7 @@ public enum InletCommand {
     /// factories built to read their settings are then released, with their HTTP client.
     static let catalogue: SettingsCatalogue = {
         let sections = factories(Configuration()).flatMap(\.settings)
-        return SettingsCatalogue([Configuration.settings, AccessTokenSettings.settings] + sections)
+        return SettingsCatalogue([Configuration.settings, AccessTokenSettings.settings, Configuration.auth0Settings] + sections)
     }()
 }
 
@@ -63,7 +76,7 @@ struct Inlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inlet",
         abstract: "A durable webhook and event receiver for Auth0 and the productivity system.",
-        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Purge.self, Handlers.self, Copy.self, Settings.self],
+        subcommands: [Serve.self, Migrate.self, Events.self, Replay.self, Purge.self, Handlers.self, Copy.self, Auth0.self, Settings.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -106,8 +119,9 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(level: configuration.logLevel)
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+        let (resources, factories) = InletCommand.resourcesAndFactories(configuration)
         let app = try await buildApplication(
-            configuration: configuration, logger: logger, handlers: InletCommand.factories(configuration), metrics: metrics
+            configuration: configuration, logger: logger, handlers: factories, metrics: metrics, auth0Clients: resources.auth0
         )
         try await app.runService()
     }

@@ -144,6 +144,24 @@ enum PostgresMigrations {
         ),
         Migration(
             version: 2,
+            summary: "users: the newest Auth0 time applied (log stream, reconciler) and the deletion flag",
+            sql: """
+                -- The newest Auth0 time (a log entry's date, a tenant user's updated_at) the row
+                -- took in (an older entry never overwrites its values), and when Auth0 deleted
+                -- the user (a du log entry: kept, flagged).
+                ALTER TABLE users ADD COLUMN auth0_applied_at text;
+                ALTER TABLE users ADD COLUMN deleted_at text;
+                """
+        ),
+        Migration(
+            version: 3,
+            summary: "no index of users by email (no query reads it; every new user and email change wrote it)",
+            sql: """
+                DROP INDEX IF EXISTS users_email;
+                """
+        ),
+        Migration(
+            version: 4,
             summary: "operator console: attempt history, stored headers, event subjects for search, dead-letter error keys, paused handlers",
             sql: """
                 -- every attempt of a delivery, written with its outcome; times in ms since the epoch

@@ -28,7 +28,7 @@ extension PostgresStore {
 
     /// The seq of the stored `(source, id)` (after an insert that found it there). A
     /// statement of its own: the insert's snapshot predates a conflicting row's commit.
-    private static func existingSeq(_ event: NewEvent) -> PostgresQuery {
+    static func existingSeq(_ event: NewEvent) -> PostgresQuery {
         "SELECT seq FROM events WHERE source = \(event.source.rawValue) AND id = \(event.id)"
     }
 
@@ -60,7 +60,7 @@ extension PostgresStore {
         return results
     }
 
-    private func duplicate(_ event: NewEvent, rows: [PostgresRow]) throws -> AppendResult {
+    func duplicate(_ event: NewEvent, rows: [PostgresRow]) throws -> AppendResult {
         guard let row = rows.first else {
             throw PostgresStoreError("the event \(event.id) was neither inserted nor found", unavailable: true)
         }

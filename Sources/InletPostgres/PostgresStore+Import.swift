@@ -108,7 +108,7 @@ package final class PostgresImporter {
             into: "users",
             columns: [
                 "id", "auth0_id", "email", "name", "picture", "email_verified", "logins_count", "auth0_logins_count", "last_login_at",
-                "last_ip", "created_at", "updated_at",
+                "last_ip", "created_at", "updated_at", "auth0_applied_at", "deleted_at",
             ],
             rows: users
         ) { user, binds in
@@ -124,6 +124,8 @@ package final class PostgresImporter {
             binds.append(user.lastIP)
             binds.append(user.createdAt)
             binds.append(user.updatedAt)
+            binds.append(user.auth0AppliedAt)
+            binds.append(user.deletedAt)
         }
         self.counts.users += users.count
     }

@@ -6,17 +6,18 @@ extension PostgresStore: UserStore {
     public func user(auth0ID: String) async throws -> UserRecord? {
         let rows = try await self.read(
             """
-            SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at
+            SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at,
+                auth0_logins_count, deleted_at
             FROM users WHERE auth0_id = \(auth0ID)
             """
         )
         guard let row = rows.first else { return nil }
-        let (id, auth0ID, email, name, picture, verified, logins, lastLogin, created, updated) = try row.decode(
-            (Int64, String, String?, String?, String?, Bool, Int64, String?, String, String).self
+        let (id, auth0ID, email, name, picture, verified, logins, lastLogin, created, updated, auth0Logins, deleted) = try row.decode(
+            (Int64, String, String?, String?, String?, Bool, Int64, String?, String, String, Int64?, String?).self
         )
         return UserRecord(
             id: id, auth0ID: auth0ID, email: email, name: name, picture: picture, emailVerified: verified, loginsCount: Int(logins),
-            lastLoginAt: lastLogin, createdAt: created, updatedAt: updated
+            lastLoginAt: lastLogin, createdAt: created, updatedAt: updated, auth0LoginsCount: auth0Logins.map(Int.init), deletedAt: deleted
         )
     }
 

@@ -155,6 +155,24 @@ public enum Migrations {
         ),
         Migration(
             version: 7,
+            summary: "users: the newest Auth0 time applied (log stream, reconciler) and the deletion flag",
+            sql: """
+                -- the newest Auth0 time (a log entry's date, a tenant user's updated_at) the row
+                -- took in; an older entry never overwrites its values
+                ALTER TABLE users ADD COLUMN auth0_applied_at TEXT;
+                -- when Auth0 deleted the user (a du log entry): kept, flagged
+                ALTER TABLE users ADD COLUMN deleted_at TEXT;
+                """
+        ),
+        Migration(
+            version: 8,
+            summary: "no index of users by email (no query reads it; every new user and email change wrote it)",
+            sql: """
+                DROP INDEX IF EXISTS users_email;
+                """
+        ),
+        Migration(
+            version: 9,
             summary: "operator console: attempt history, stored headers, event subjects for search, dead-letter error keys, paused handlers",
             sql: """
                 -- every attempt of a delivery, written with its outcome; times in ms since the

@@ -27,7 +27,7 @@ package struct SQLiteSnapshot: Sendable {
             try connection.query(
                 """
                 SELECT id, auth0_id, email, name, picture, email_verified, logins_count, auth0_logins_count, last_login_at, last_ip,
-                    created_at, updated_at
+                    created_at, updated_at, auth0_applied_at, deleted_at
                 FROM users WHERE id > ? ORDER BY id LIMIT ?
                 """,
                 [.integer(after), .integer(limit)]
@@ -37,7 +37,8 @@ package struct SQLiteSnapshot: Sendable {
                     name: try row.optionalString("name"), picture: try row.optionalString("picture"),
                     emailVerified: try row.bool("email_verified"), loginsCount: try row.int("logins_count"),
                     auth0LoginsCount: try row.optionalInt("auth0_logins_count"), lastLoginAt: try row.optionalString("last_login_at"),
-                    lastIP: try row.optionalString("last_ip"), createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at")
+                    lastIP: try row.optionalString("last_ip"), createdAt: try row.string("created_at"), updatedAt: try row.string("updated_at"),
+                    auth0AppliedAt: try row.optionalString("auth0_applied_at"), deletedAt: try row.optionalString("deleted_at")
                 )
             }
         }

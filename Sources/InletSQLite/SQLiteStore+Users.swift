@@ -8,7 +8,8 @@ extension SQLiteStore: UserStore {
             guard
                 let row = try connection.row(
                     """
-                    SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at
+                    SELECT id, auth0_id, email, name, picture, email_verified, logins_count, last_login_at, created_at, updated_at,
+                        auth0_logins_count, deleted_at
                     FROM users WHERE auth0_id = ?
                     """,
                     [.text(auth0ID)]
@@ -19,7 +20,8 @@ extension SQLiteStore: UserStore {
                 name: try row.optionalString("name"), picture: try row.optionalString("picture"),
                 emailVerified: try row.bool("email_verified"), loginsCount: try row.int("logins_count"),
                 lastLoginAt: try row.optionalString("last_login_at"), createdAt: try row.string("created_at"),
-                updatedAt: try row.string("updated_at")
+                updatedAt: try row.string("updated_at"), auth0LoginsCount: try row.optionalInt("auth0_logins_count"),
+                deletedAt: try row.optionalString("deleted_at")
             )
         }
     }
@@ -46,8 +48,8 @@ extension SQLiteStore: UserStore {
                         .integer(login.loginsCount), .text(login.ip), .text(now), .integer(id),
                     ]
                 )
-                // Apart, so that a login with the same email leaves the email index alone. A
-                // new address is unverified unless the login says otherwise.
+                // Apart, so that a login with the same email does not rewrite it. A new
+                // address is unverified unless the login says otherwise.
                 if let email = login.email, try existing.optionalString("email") != email {
                     try connection.execute(
                         "UPDATE users SET email = ?, email_verified = ? WHERE id = ?",

@@ -42,6 +42,10 @@ public final class SQLiteStore: InletStore {
     let clock: WallClock
     private let lock: DatabaseLock?
     private let failureSignal: FailureSignal
+    /// The writer's checkpoints, which count the WAL frames written; nil read-only.
+    private let checkpoints: CheckpointSchedule?
+    /// Bytes of one WAL frame: its 24-byte header and a page.
+    private let walFrameBytes: Int
     /// Deliveries pending or running, kept by the writer as it commits (one process
     /// writes the file, so the count it keeps is the file's).
     private let depth = Atomic<Int>(0)
@@ -56,9 +60,12 @@ public final class SQLiteStore: InletStore {
     var backlog: Int { max(0, self.depth.load(ordering: .relaxed)) }
 
     private init(
-        path: String, writer: SQLiteExecutor?, reader: SQLiteExecutor, clock: WallClock, lock: DatabaseLock?, failure: FailureSignal
+        path: String, writer: SQLiteExecutor?, reader: SQLiteExecutor, clock: WallClock, lock: DatabaseLock?, failure: FailureSignal,
+        checkpoints: CheckpointSchedule? = nil, walFrameBytes: Int = 0
     ) {
         self.path = path
+        self.checkpoints = checkpoints
+        self.walFrameBytes = walFrameBytes
         self.writer = writer
         self.reader = reader
         self.clock = clock
@@ -107,12 +114,18 @@ public final class SQLiteStore: InletStore {
         }
         do {
             // The count of the backlog, once: from then on the writer keeps it (O(pending)).
-            let depth = try await writer.run { connection in
+            let (depth, pageSize) = try await writer.run { connection in
                 try Migrations.apply(on: connection)
-                return try connection.requiredRow("SELECT count(*) AS count FROM deliveries WHERE state IN ('pending', 'running')").int("count")
+                return (
+                    try connection.requiredRow("SELECT count(*) AS count FROM deliveries WHERE state IN ('pending', 'running')").int("count"),
+                    try connection.requiredRow("PRAGMA page_size").int("page_size")
+                )
             }
             let reader = try await Self.openReader(path: path)
-            let store = SQLiteStore(path: path, writer: writer, reader: reader, clock: options.clock, lock: lock, failure: failure)
+            let store = SQLiteStore(
+                path: path, writer: writer, reader: reader, clock: options.clock, lock: lock, failure: failure,
+                checkpoints: checkpoints, walFrameBytes: 24 + pageSize
+            )
             store.depth.store(depth, ordering: .relaxed)
             return store
         } catch {
@@ -204,6 +217,12 @@ public final class SQLiteStore: InletStore {
         } catch {}
     }
 
+    /// Bytes the writer's commits appended to the WAL since the store opened (frames of a
+    /// 24-byte header and a page each): what the database costs the disk before checkpoints.
+    public var walBytesWritten: Int {
+        (self.checkpoints?.framesWritten.load(ordering: .relaxed) ?? 0) * self.walFrameBytes
+    }
+
     package func close() async {
         await self.reader.close()
         await self.writer?.close()
@@ -219,11 +238,20 @@ public final class SQLiteStore: InletStore {
 /// The checkpoint runs on the writer connection itself, between two batches, and never on
 /// a connection of its own: with SQLite before 3.51.3 a checkpoint on one connection racing
 /// a WAL reset by another's commit can lose committed frames (the WAL-reset bug).
+///
+/// It also counts the frames the commits appended to the WAL (``framesWritten``): the WAL
+/// hook reports the frames in the WAL after each commit, and a count lower than the last
+/// one means the commit started the WAL over, so all of its frames are new.
 final class CheckpointSchedule: @unchecked Sendable {
-    // @unchecked Sendable: touched only on the writer thread.
+    // @unchecked Sendable: the vars are touched only on the writer thread; `framesWritten`
+    // is atomic.
     private let every: Int
     /// WAL frames at the last checkpoint.
     private var checkpointedAt = 0
+    /// WAL frames after the last commit.
+    private var lastFrames = 0
+    /// Frames appended to the WAL by every commit since the store opened.
+    let framesWritten = Atomic<Int>(0)
 
     init(every: Int) {
         self.every = max(1, every)
@@ -231,6 +259,8 @@ final class CheckpointSchedule: @unchecked Sendable {
 
     func afterCommit(_ connection: SQLiteConnection) throws {
         let frames = connection.walFrames
+        self.framesWritten.add(frames >= self.lastFrames ? frames - self.lastFrames : frames, ordering: .relaxed)
+        self.lastFrames = frames
         if frames < self.checkpointedAt { self.checkpointedAt = 0 }  // the WAL started over
         guard frames >= self.checkpointedAt + self.every else { return }
         self.checkpointedAt = frames

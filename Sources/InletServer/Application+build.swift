@@ -1,5 +1,7 @@
+public import Auth0Management
 public import Hummingbird
 internal import HTTPTypes
+internal import InletHTTPClient
 internal import HummingbirdCore
 public import InletCore
 public import Logging
@@ -27,6 +29,7 @@ public func buildApplication(
     clock injectedClock: WallClock? = nil,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     dispatcherOptions: Dispatcher.Options = Dispatcher.Options(),
+    auth0Clients: ManagementClientProvider? = nil,
     onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws -> some ApplicationProtocol {
     try configuration.checkSecrets()
@@ -102,6 +105,14 @@ public func buildApplication(
         body: body, clock: clock, acceptUnknownTypes: configuration.acceptUnknownEventTypes,
         received: ReceivedEventCounters(factory: metricsFactory)
     ).register(on: routes)
+    Auth0LogStreamRoute(
+        intake: intake, store: store,
+        authenticator: BearerTokenAuthenticator(expected: configuration.auth0LogStreamToken, settingName: "AUTH0_LOG_STREAM_TOKEN"),
+        body: body, types: configuration.auth0LogTypes,
+        received: ReceivedEventCounters(
+            factory: metricsFactory, source: .auth0Logs, knownTypes: configuration.auth0LogTypes.types.union(Auth0LogTypes.default.types)
+        )
+    ).register(on: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
     AdminRoutes(store: store, intake: intake, authenticator: admin, clock: clock).register(on: routes)
     OperatorRoutes(
@@ -120,6 +131,26 @@ public func buildApplication(
     logRoute("POST /hooks/productivity", enabled: verifier != nil || configuration.productivityAPIToken != nil,
              auth: verifier != nil ? "Standard Webhooks signature (PRODUCTIVITY_WEBHOOK_SECRET)" : "bearer PRODUCTIVITY_API_TOKEN",
              reason: "neither PRODUCTIVITY_WEBHOOK_SECRET nor PRODUCTIVITY_API_TOKEN is set; every call is refused with 401", logger: logger)
+    logRoute("POST /hooks/auth0-logs", enabled: configuration.auth0LogStreamToken != nil, auth: "bearer AUTH0_LOG_STREAM_TOKEN",
+             reason: "AUTH0_LOG_STREAM_TOKEN is not set; every call is refused with 401", logger: logger)
+    var reconcile: [any Service] = []
+    if let interval = configuration.auth0ReconcileInterval {
+        do {
+            let settings = try ManagementSettings(environment: configuration.environment)
+            let provider = auth0Clients ?? ManagementClientProvider(
+                http: OutboundClient(configuration: .init(caBundlePath: configuration.caBundlePath, proxy: configuration.httpProxy)), logger: logger
+            )
+            let client = provider.client(settings: settings, sharedState: store as? any SharedValueStore)
+            reconcile = [ReconcileService(
+                reconciler: UserReconciler(client: client, store: store, intake: intake, logger: logger),
+                interval: .milliseconds(Int64(interval * 1000)), logger: logger
+            )]
+            logger.info("reconciler enabled", metadata: ["interval_seconds": "\(interval)", "tenant": "\(settings.domain)"])
+        } catch {
+            await store.close()
+            throw ConfigurationError("AUTH0_RECONCILE_INTERVAL is set but the reconciler cannot run: \(error)")
+        }
+    }
     logRoute("/admin/*", enabled: configuration.adminAPIToken != nil, auth: "bearer ADMIN_API_TOKEN",
              reason: "ADMIN_API_TOKEN is not set; every call is refused with 401", logger: logger)
     logger.info("route enabled", metadata: ["route": "GET /healthz, GET /readyz, GET /metrics, GET /openapi.yaml"])
@@ -134,7 +165,7 @@ public func buildApplication(
         // Started in order, stopped in reverse: the server stops first, then the
         // dispatcher lets running handlers finish, then the store closes.
         services: [StoreService(store: store, logger: logger), dispatcher]
-            + [Retention(store: store, days: configuration.retentionDays, clock: clock, logger: logger)] + auth.services,
+            + [Retention(store: store, days: configuration.retentionDays, clock: clock, logger: logger)] + auth.services + reconcile,
         onServerRunning: { channel in
             let host = channel.localAddress?.ipAddress ?? configuration.listenHost
             let port = channel.localAddress?.port ?? configuration.listenPort

@@ -68,6 +68,12 @@ public struct Configuration: Sendable {
     public var trustedProxies: [IPNetwork] = []
     /// The proxy outbound HTTP goes through; nil means none, whatever `*_proxy` says.
     public var httpProxy: String?
+    /// Authorization token of the Auth0 log stream (`POST /hooks/auth0-logs`); nil disables the route.
+    public var auth0LogStreamToken: Secret?
+    /// The log event types the log-stream intake stores.
+    public var auth0LogTypes = Auth0LogTypes.default
+    /// Seconds between reconcile runs in `inlet serve`; nil: no reconciler.
+    public var auth0ReconcileInterval: Double?
 
     public init() {}
 
@@ -139,8 +145,24 @@ public struct Configuration: Sendable {
         Setting(secret: "ADMIN_API_TOKEN", "bearer token of `/admin/*`; unset disables it"),
     ])
 
+    /// The Auth0 log stream and the reconciler (README, Auth0 set-up).
+    public static let auth0Settings = SettingsSection("Auth0 log stream and reconciler", [
+        Setting(
+            secret: "AUTH0_LOG_STREAM_TOKEN",
+            "bearer token the Auth0 custom-webhook log stream sends to `POST /hooks/auth0-logs` (`inlet auth0 connect` makes one); unset disables the route"
+        ),
+        Setting(
+            "INLET_AUTH0_LOG_TYPES", key: "auth0_log_types", default: "`\(Auth0LogTypes.defaultList)`",
+            "log event types stored as `auth0.log.<type>` events (comma-separated, or `*` for all); entries of other types are answered 200 and skipped"
+        ),
+        Setting(
+            "AUTH0_RECONCILE_INTERVAL", key: "auth0_reconcile_interval", default: "off",
+            "run the reconciler in `inlet serve` this often (seconds, or `30m`, `6h`); needs the Management API credentials (`AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET`) and the `read:users` scope"
+        ),
+    ])
+
     /// The keys a config file may hold: those the catalogue gives a key.
-    private static let fileKeys = Set(Self.settings.settings.compactMap(\.key))
+    private static let fileKeys = Set((Self.settings.settings + Self.auth0Settings.settings).compactMap(\.key))
 
     /// Reads the optional config file, then the environment.
     public static func load(environment: [String: String], configFile: String? = nil) throws -> Configuration {
@@ -192,7 +214,7 @@ public struct Configuration: Sendable {
 
     mutating func apply(environment: [String: String]) throws {
         // The environment wins: applied after the file, through the same parser.
-        for setting in Self.settings.settings {
+        for setting in Self.settings.settings + Self.auth0Settings.settings {
             guard let variable = setting.variable, let key = setting.key, let text = environment[variable] else { continue }
             try self.apply(key, text, source: variable)
         }
@@ -200,6 +222,7 @@ public struct Configuration: Sendable {
         self.adminAPIToken = try Secret.read("ADMIN_API_TOKEN", from: environment)
         self.productivityWebhookSecret = try Secret.read("PRODUCTIVITY_WEBHOOK_SECRET", from: environment)
         self.productivityAPIToken = try Secret.read("PRODUCTIVITY_API_TOKEN", from: environment)
+        self.auth0LogStreamToken = try Secret.read("AUTH0_LOG_STREAM_TOKEN", from: environment)
         self.databasePassword = try Secret.read("INLET_DATABASE_PASSWORD", from: environment)
         try self.addDatabasePassword()
         if let bundle = EnvironmentReader(environment).string("INLET_CA_BUNDLE") { self.caBundlePath = bundle }
@@ -228,6 +251,8 @@ public struct Configuration: Sendable {
         case "trusted_proxies": self.trustedProxies = try IPNetwork.list(text, setting: source)
         case "http_proxy": self.httpProxy = text.isEmpty ? nil : text
         case "auth_rate_limit": self.authRateLimit = try Self.nonNegative(Int(text), source)
+        case "auth0_log_types": self.auth0LogTypes = try Auth0LogTypes(parsing: text, setting: source)
+        case "auth0_reconcile_interval": self.auth0ReconcileInterval = try Self.interval(text, source)
         default: throw ConfigurationError("\(source) is declared but not read; this is a bug")
         }
     }
@@ -241,7 +266,7 @@ public struct Configuration: Sendable {
     public func checkSecrets() throws {
         let tokens = [
             ("INTERNAL_API_TOKEN", self.internalAPIToken), ("ADMIN_API_TOKEN", self.adminAPIToken),
-            ("PRODUCTIVITY_API_TOKEN", self.productivityAPIToken),
+            ("PRODUCTIVITY_API_TOKEN", self.productivityAPIToken), ("AUTH0_LOG_STREAM_TOKEN", self.auth0LogStreamToken),
         ].compactMap { name, secret in secret.map { (name: name, value: $0.value) } }
         for token in tokens {
             guard token.value.trimmingCharacters(in: .whitespacesAndNewlines) == token.value else {
@@ -316,6 +341,19 @@ public struct Configuration: Sendable {
     private static func seconds(_ value: Double?, _ name: String) throws -> Double {
         guard let value, value.isFinite, value > 0 else { throw ConfigurationError("\(name) must be a positive number of seconds") }
         return value
+    }
+
+    /// An interval: seconds, or a number with `s`, `m` or `h`; `off` or `0` is none.
+    static func interval(_ text: String, _ name: String) throws -> Double? {
+        let text = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if text.isEmpty || text == "off" || text == "0" { return nil }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        let unit = text.last.flatMap { units[$0] }
+        let number = Double(unit == nil ? text : String(text.dropLast()))
+        guard let number, number.isFinite, number > 0 else {
+            throw ConfigurationError("\(name) must be a number of seconds, or a number with s, m or h (such as 30m), or off")
+        }
+        return number * (unit ?? 1)
     }
 
     private static func synchronous(_ text: String, _ name: String) throws -> SQLiteSynchronous {

@@ -1,4 +1,5 @@
 internal import InletCore
+internal import InletSQLite
 internal import Logging
 internal import ServiceLifecycle
 
@@ -38,5 +39,9 @@ struct StoreService: Service {
             throw failure
         }
         await self.store.close()
+        if let sqlite = self.store as? SQLiteStore {
+            // Read by the benchmarks (Benchmarks/load.sh) for the WAL bytes per request.
+            self.logger.info("store closed", metadata: ["wal_bytes_written": "\(sqlite.walBytesWritten)"])
+        }
     }
 }

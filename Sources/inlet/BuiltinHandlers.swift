@@ -13,7 +13,7 @@ import ProvisioningHandler
 /// Provisioning and metadata-sync share one Management API client (one token, one rate
 /// limiter); both stay inactive, with the reason, until the Auth0 credentials are set.
 @Sendable func builtinHandlers(_ resources: InletCommand.Resources) -> [HandlerFactory] {
-    let clients = ManagementClientProvider(http: resources.http, logger: Logger(label: "inlet.auth0"), metrics: resources.metrics)
+    let clients = resources.auth0
     return [
         AuditHandler.factory,
         CommandHandler.factory,

@@ -66,11 +66,16 @@ final class FakeTenant: Sendable {
         /// users-by-email answers with these user ids instead of the matches, by queried
         /// email (an index that lags or matches loosely).
         var usersByEmailOverride: [String: [String]] = [:]
+        /// Log streams (`/api/v2/log-streams`), in creation order.
+        var logStreams: [[(String, JSONValue)]] = []
+        var logStreamCounter = 0
     }
 
     enum Fault: Sendable {
         case status(Int, retryAfter: Int? = nil, resetIn: Int? = nil)
         case hang
+        /// Answers normally (a fault later in the script then hits a later request).
+        case pass
     }
 
     enum Answer: Sendable {
@@ -137,6 +142,23 @@ final class FakeTenant: Sendable {
     var rateLimitedCount: Int { self.state.withLock { $0.rateLimited } }
     func user(email: String) -> User? { self.users.first { $0.email == email } }
     func roleID(_ name: String) -> String? { self.state.withLock { $0.roles.first { $0.name == name }?.id } }
+
+    /// Adds or replaces a user as the tenant's own (a signup, a change in the dashboard),
+    /// with its `updated_at`, for the user listing the reconciler pages through.
+    func putUser(id: String, email: String, name: String, updatedAt: Timestamp, verified: Bool = true, loginsCount: Int = 1) {
+        self.state.withLock { state in
+            if state.users[id] == nil { state.userOrder.append(id) }
+            state.users[id] = User(id: id, fields: [
+                ("user_id", .string(id)), ("email", .string(email)), ("email_verified", .bool(verified)), ("name", .string(name)),
+                ("picture", "https://s.gravatar.com/avatar/0.png"), ("created_at", .string(updatedAt.description)),
+                ("updated_at", .string(updatedAt.description)), ("logins_count", .int(loginsCount)),
+                ("identities", [["connection": "Username-Password-Authentication", "provider": "auth0", "user_id": .string(String(id.drop { $0 != "|" }.dropFirst())), "isSocial": false]]),
+            ])
+        }
+    }
+
+    /// The log streams as stored, oldest first.
+    var logStreams: [JSONValue] { self.state.withLock { $0.logStreams.map { .object($0) } } }
 
     /// Adds a user directly (an account that exists before Inlet creates one).
     @discardableResult
@@ -221,6 +243,8 @@ final class FakeTenant: Sendable {
 
         if !state.scripted.isEmpty {
             switch state.scripted.removeFirst() {
+            case .pass:
+                break
             case .hang:
                 return .hang
             case .status(let status, let retryAfter, let resetIn):
@@ -293,6 +317,8 @@ final class FakeTenant: Sendable {
             let matches = state.usersByEmailOverride[email].map { $0.compactMap { state.users[$0] } }
                 ?? state.userOrder.compactMap { state.users[$0] }.filter { $0.email == email }
             return json(200, .array(matches.map { .object($0.fields) }))
+        case ("GET", 1, "users") where !(queryValue(request.query, "q")?.hasPrefix("app_metadata.") ?? false):
+            return listUsers(request, state: state)
         case ("GET", 1, "users"):
             // User search (`q`, search_engine v3); only `app_metadata.employee_id:<term>` is
             // understood, a number bare or a string quoted.
@@ -359,6 +385,48 @@ final class FakeTenant: Sendable {
             for role in roles.compactMap(\.stringValue) where !user.roles.contains(role) { user.roles.append(role) }
             state.users[id] = user
             return .respond(status: 204, headers: [], body: [])
+        case ("GET", 1, "log-streams"):
+            return json(200, .array(state.logStreams.map { .object($0) }))
+        case ("POST", 1, "log-streams"):
+            guard case .object(let fields)? = request.json, let name = request.json?["name"]?.stringValue, let type = request.json?["type"]?.stringValue else {
+                return apiError(400, "Bad Request", "Payload validation error: 'Missing required property: name'.", "invalid_body")
+            }
+            guard type == "http", let sink = request.json?["sink"], validHTTPSink(sink) else {
+                return apiError(400, "Bad Request", "Payload validation error: 'Invalid sink'.", "invalid_body")
+            }
+            state.logStreamCounter += 1
+            let stream: [(String, JSONValue)] = [
+                ("id", .string("lst_\(String(format: "%016d", state.logStreamCounter))")), ("name", .string(name)), ("type", .string(type)),
+                ("status", "active"), ("sink", sink),
+            ]
+            _ = fields
+            state.logStreams.append(stream)
+            return json(200, .object(stream))
+        case ("PATCH", 2, "log-streams"):
+            let id = decode(segments[1])
+            guard let index = state.logStreams.firstIndex(where: { JSONValue.object($0)["id"]?.stringValue == id }) else {
+                return apiError(404, "Not Found", "The log stream does not exist.", "inexistent_log_stream")
+            }
+            guard case .object(let changes)? = request.json else { return apiError(400, "Bad Request", "Payload validation error: 'Expected type object'", "invalid_body") }
+            var stream = state.logStreams[index]
+            for (key, value) in changes {
+                guard ["name", "status", "sink"].contains(key) else {
+                    return apiError(400, "Bad Request", "Payload validation error: 'Additional properties not allowed: \(key)'.", "invalid_body")
+                }
+                var new = value
+                if key == "sink", case .object(let members) = value, case .object(var merged)? = JSONValue.object(stream)["sink"] {
+                    for (name, field) in members {
+                        merged.removeAll { $0.0 == name }
+                        merged.append((name, field))
+                    }
+                    new = .object(merged)
+                    guard validHTTPSink(new) else { return apiError(400, "Bad Request", "Payload validation error: 'Invalid sink'.", "invalid_body") }
+                }
+                stream.removeAll { $0.0 == key }
+                stream.append((key, new))
+            }
+            state.logStreams[index] = stream
+            return json(200, .object(stream))
         case ("POST", 2, "tickets") where segments[1] == "password-change":
             guard let userID = request.json?["user_id"]?.stringValue, state.users[userID] != nil else {
                 return apiError(404, "Not Found", "The user does not exist.", "inexistent_user")
@@ -367,6 +435,42 @@ final class FakeTenant: Sendable {
         default:
             return apiError(404, "Not Found", "Not found")
         }
+    }
+
+    /// An `http` sink as Auth0 accepts it: an https endpoint, a format of the three.
+    private static func validHTTPSink(_ sink: JSONValue) -> Bool {
+        guard let endpoint = sink["httpEndpoint"]?.stringValue, endpoint.hasPrefix("https://"),
+            let format = sink["httpContentFormat"]?.stringValue, ["JSONLINES", "JSONARRAY", "JSONOBJECT"].contains(format)
+        else { return false }
+        return sink["httpAuthorization"]?.stringValue != nil
+    }
+
+    /// `GET /api/v2/users`: every user, or `q=updated_at:[FROM TO *]`; `sort=updated_at:1`;
+    /// `page` and `per_page` (default 50, at most 100); no result past the first 1000.
+    private static func listUsers(_ request: TenantRequest, state: State) -> Answer {
+        var users = state.userOrder.compactMap { state.users[$0] }
+        if let query = queryValue(request.query, "q") {
+            let prefix = "updated_at:[", suffix = " TO *]"
+            guard query.hasPrefix(prefix), query.hasSuffix(suffix) else {
+                return apiError(400, "Bad Request", "Query validation error: 'q'", "invalid_query_string")
+            }
+            let from = String(query.dropFirst(prefix.count).dropLast(suffix.count))
+            users = users.filter { ($0["updated_at"]?.stringValue ?? "") >= from }
+        }
+        if let sort = queryValue(request.query, "sort") {
+            guard sort == "updated_at:1" else { return apiError(400, "Bad Request", "Query validation error: 'sort'", "invalid_query_string") }
+            users = users.enumerated().sorted {
+                (($0.element["updated_at"]?.stringValue ?? ""), $0.offset) < (($1.element["updated_at"]?.stringValue ?? ""), $1.offset)
+            }.map(\.element)
+        }
+        let perPage = queryValue(request.query, "per_page").flatMap { Int($0) } ?? 50
+        let page = queryValue(request.query, "page").flatMap { Int($0) } ?? 0
+        guard (1...100).contains(perPage), page >= 0 else { return apiError(400, "Bad Request", "Query validation error: 'per_page'", "invalid_query_string") }
+        guard (page + 1) * perPage <= 1000 else {
+            return apiError(400, "Bad Request", "You can only page through the first 1000 records. See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation", "invalid_paging")
+        }
+        let slice = users.dropFirst(page * perPage).prefix(perPage)
+        return json(200, .array(slice.map { .object($0.fields) }))
     }
 
     private static func createUser(_ request: TenantRequest, state: inout State) -> Answer {

@@ -445,7 +445,7 @@ struct ProvisioningHandlerTests {
         }
     }
 
-    @Test func withoutCredentialsBothHandlersAreRegisteredButInactive() async throws {
+    @Test func withoutCredentialsBothHandlersAreRegisteredButOffUnlessEnabledExplicitly() async throws {
         try await withStore { store, _ in
             let clients = ManagementClientProvider(http: OutboundClient())
             let registry = try HandlerRegistry(
@@ -457,7 +457,22 @@ struct ProvisioningHandlerTests {
             for entry in registry.inactive {
                 #expect(entry.reason.contains("AUTH0_CLIENT_ID") && entry.reason.contains("AUTH0_CLIENT_SECRET"))
                 #expect(!entry.reason.contains("AUTH0_DOMAIN"))
+                // Off: nothing is planned for it, and the reason says how to turn it on.
+                #expect(entry.waitingOn == nil)
+                #expect(entry.reason.contains("handlers.\(entry.name).enabled to true"))
             }
+            #expect(registry.subscribers(of: "auth0.user.login").isEmpty)
+            #expect(registry.subscribers(of: "employee.provision").isEmpty)
+            // Enabled explicitly, they wait for the credentials: their deliveries are planned.
+            let waiting = try HandlerRegistry(
+                factories: [ProvisioningHandler.factory(clients: clients), MetadataSyncHandler.factory(clients: clients)],
+                settings: ["provisioning": ["enabled": true], "metadata-sync": ["enabled": true]],
+                environment: ["AUTH0_DOMAIN": "tenant.example.com"], stores: store
+            )
+            #expect(waiting.active.isEmpty)
+            #expect(waiting.inactive.map { $0.waitingOn != nil } == [true, true])
+            #expect(waiting.subscribers(of: "auth0.user.login") == ["metadata-sync"])
+            #expect(waiting.subscribers(of: "employee.provision") == ["provisioning"])
             let configured = try HandlerRegistry(
                 factories: [ProvisioningHandler.factory(clients: clients), MetadataSyncHandler.factory(clients: clients)],
                 settings: [:],

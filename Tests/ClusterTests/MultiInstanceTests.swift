@@ -135,7 +135,8 @@ struct MultiInstanceTests {
 
         // Each delivery done exactly once per handler: employee events reach the command
         // handler and the audit log, logins the audit log. (Provisioning and metadata-sync
-        // deliveries wait, pending, for Auth0 credentials this cluster does not have.)
+        // are off without the Auth0 credentials this cluster does not have: nothing is
+        // planned for them.)
         let events = try await database.count("SELECT count(*) FROM events")
         let loginEvents = results.logins.filter(\.answer.acknowledged).count
         #expect(events == acknowledgedIDs.count + loginEvents)

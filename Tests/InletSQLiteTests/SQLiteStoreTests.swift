@@ -88,6 +88,35 @@ import Testing
         #expect(size(path + "-wal") == 0)
     }
 
+    @Test func theWALBytesCountedAreTheFramesTheCommitsAppended() async throws {
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0 }
+        let blob = String(repeating: "x", count: 20_000)
+        // No checkpoint: the WAL only grows, so its size is the 32-byte header and every frame.
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try await SQLiteStore.open(path: path, options: .init(checkpointFrames: 1_000_000))
+        for index in 0..<5 {
+            try await store.write { try $0.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", [.text("k\(index)"), .text(blob)]) }
+        }
+        let walSize = size(path + "-wal")
+        await store.close()  // the writer has counted every commit once it has stopped
+        #expect(walSize > 100_000)
+        #expect(store.walBytesWritten == walSize - 32)
+
+        // A checkpoint after every commit: the WAL starts over, and the count goes on past its size.
+        let other = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (other as NSString).deletingLastPathComponent) }
+        let restarting = try await SQLiteStore.open(path: other, options: .init(checkpointFrames: 1))
+        for index in 0..<5 {
+            try await restarting.write { try $0.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", [.text("k\(index)"), .text(blob)]) }
+        }
+        let restartedSize = size(other + "-wal")
+        await restarting.close()
+        #expect(restarting.walBytesWritten > restartedSize)
+        #expect(restarting.walBytesWritten >= 5 * 5 * (24 + 4096))  // five commits of at least five pages each
+        #expect(restarting.walBytesWritten % (24 + 4096) == 0)
+    }
+
     @Test func aFailedSyncStopsTheWriterForGood() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }

@@ -343,14 +343,18 @@ func configurePipeline(_ configuration: inout Configuration) {
     }
 }
 
-/// Provisioning without Auth0 credentials: registered, not running, and its deliveries
-/// wait instead of being lost.
-@Suite struct WaitingHandlerTests {
+/// Provisioning without Auth0 credentials: registered, not running; enabled explicitly, its
+/// deliveries wait instead of being lost; left at its default, nothing is planned for it.
+@Suite(.timeLimit(.minutes(2))) struct WaitingHandlerTests {
     @Test func deliveriesForAHandlerWaitingOnCredentialsArePlannedAndStayPending() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath
         let provisioning = ProvisioningHandler.factory(clients: ManagementClientProvider(http: OutboundClient()))
-        try await withInlet(folder: folder, handlers: [provisioning, AuditHandler.factory], configure: configurePipeline) { client in
+        let enabled: (inout Configuration) -> Void = { configuration in
+            configurePipeline(&configuration)
+            configuration.handlerSettings["provisioning"] = ["enabled": true]
+        }
+        try await withInlet(folder: folder, handlers: [provisioning, AuditHandler.factory], configure: enabled) { client in
             #expect(try await client.postSigned(employeeEvent(), id: "msg_waiting").status == .accepted)
             try await eventually("audit ran") { try deliveryState(db, event: "msg_waiting", handler: "audit")?.state == "done" }
             #expect(try deliveryState(db, event: "msg_waiting", handler: "provisioning")?.state == "pending")
@@ -361,5 +365,25 @@ func configurePipeline(_ configuration: inout Configuration) {
             #expect(waiting.map { $0["handler"] } == ["provisioning"])
             #expect(waiting.first?["reason"]?.stringValue?.contains("AUTH0_") == true)
         }
+    }
+
+    @Test func withoutCredentialsAndNotEnabledExplicitlyNothingIsPlannedForIt() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let logs = LogCapture()
+        let provisioning = ProvisioningHandler.factory(clients: ManagementClientProvider(http: OutboundClient()))
+        try await withInlet(folder: folder, logs: logs, handlers: [provisioning, AuditHandler.factory], configure: configurePipeline) { client in
+            #expect(try await client.postSigned(employeeEvent(), id: "msg_off").status == .accepted)
+            try await eventually("audit ran") { try deliveryState(db, event: "msg_off", handler: "audit")?.state == "done" }
+            #expect(try deliveryState(db, event: "msg_off", handler: "provisioning") == nil)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(try ready.json["checks"]?["handlers_waiting"] == .array([]))
+        }
+        // Start-up said why it is off and how to turn it on.
+        let inactive = logs.all.first { $0.contains("handler inactive") && $0.contains(#"key: "handler", value: provisioning"#) }
+        #expect(inactive?.contains("none planned") == true, "\(logs.all)")
+        #expect(inactive?.contains("handlers.provisioning.enabled to true") == true)
+        #expect(inactive?.contains("AUTH0_CLIENT_ID") == true)
     }
 }

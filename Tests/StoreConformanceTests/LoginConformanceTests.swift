@@ -23,7 +23,8 @@ import Testing
             let user = try #require(try await store.user(auth0ID: "auth0|1"))
             #expect(user == UserRecord(
                 id: result.userID, auth0ID: "auth0|1", email: "ada@example.com", name: "Ada", picture: "https://example.com/ada.png",
-                emailVerified: false, loginsCount: 1, lastLoginAt: Moment.startText, createdAt: Moment.startText, updatedAt: Moment.startText
+                emailVerified: false, loginsCount: 1, lastLoginAt: Moment.startText, createdAt: Moment.startText, updatedAt: Moment.startText,
+                auth0LoginsCount: 7
             ))
             let record = try #require(try await store.eventRecord(id: "evt-login-1"))
             #expect(record.event.type == "auth0.user.login" && record.event.source == "auth0")

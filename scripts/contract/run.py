@@ -132,6 +132,7 @@ def main() -> int:
             "INLET_CT_INTERNAL_TOKEN": secrets.token_urlsafe(36),
             "INLET_CT_ADMIN_TOKEN": secrets.token_urlsafe(36),
             "INLET_CT_PRODUCTIVITY_TOKEN": secrets.token_urlsafe(36),
+            "INLET_CT_LOG_STREAM_TOKEN": secrets.token_urlsafe(36),
             "INLET_CT_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "INLET_CT_ACCESS_TOKEN": access_token(key),
         }
@@ -150,6 +151,7 @@ def main() -> int:
             "INLET_TRUSTED_PROXIES": "127.0.0.1/32",
             "INTERNAL_API_TOKEN": credentials["INLET_CT_INTERNAL_TOKEN"],
             "ADMIN_API_TOKEN": credentials["INLET_CT_ADMIN_TOKEN"],
+            "AUTH0_LOG_STREAM_TOKEN": credentials["INLET_CT_LOG_STREAM_TOKEN"],
             "PRODUCTIVITY_WEBHOOK_SECRET": credentials["INLET_CT_WEBHOOK_SECRET"],
             "AUTH0_DOMAIN": DOMAIN,
             "AUTH0_API_IDENTIFIER": AUDIENCE,

@@ -37,8 +37,18 @@ package struct EventIntake: Sendable {
 
     /// Stores `events` in one transaction, as ``receive(_:)-(NewEvent)`` does each.
     package func receive(_ events: [NewEvent]) async throws -> [AppendResult] {
+        try await self.receive(events) { planned in try await self.store.appendEvents(planned) }
+    }
+
+    /// Stores `events` with `write`, a store call that appends them (with their deliveries
+    /// planned here) along with more in the same transaction, such as the user changes of
+    /// Auth0 log entries (``Auth0UserSync/appendAuth0Logs(_:changes:)``); wakes as
+    /// ``receive(_:)-(NewEvent)`` does.
+    package func receive(
+        _ events: [NewEvent], write: ([NewEvent]) async throws -> [AppendResult]
+    ) async throws -> [AppendResult] {
         let planned = events.map(self.planned)
-        let results = try await self.store.appendEvents(planned)
+        let results = try await write(planned)
         var woken = Set<String>()
         for (event, result) in zip(planned, results) where !result.duplicate {
             woken.formUnion(event.handlers)

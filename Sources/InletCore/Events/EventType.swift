@@ -16,6 +16,10 @@ public struct EventType: RawRepresentable, Sendable, Hashable, ExpressibleByStri
     public static let employeeDeactivated: EventType = "employee.deactivated"
     /// An operator's request to provision an employee's Auth0 account (the admin API).
     public static let employeeProvision: EventType = "employee.provision"
+    /// A log-stream entry that could not be stored as its own event (kept with the reason).
+    public static let auth0LogRejected: EventType = "auth0.log_rejected"
+    /// A reconcile run finished (`inlet auth0 reconcile`, `AUTH0_RECONCILE_INTERVAL`), with its counts.
+    public static let reconcileCompleted: EventType = "inlet.reconcile.completed"
 }
 
 /// Where an event came from; with the event's id, its idempotency key.
@@ -32,4 +36,8 @@ public struct EventSource: RawRepresentable, Sendable, Hashable, ExpressibleBySt
     public static let productivity: EventSource = "productivity"
     /// The operators' admin API (provision, import).
     public static let admin: EventSource = "admin"
+    /// Auth0's custom-webhook log stream (`POST /hooks/auth0-logs`); ids are Auth0's `log_id`.
+    public static let auth0Logs: EventSource = "auth0-logs"
+    /// Inlet itself (reconcile runs).
+    public static let inlet: EventSource = "inlet"
 }

@@ -11,6 +11,10 @@ internal import Logging
 /// outcome comes from the ``RetryPolicy`` and is committed through a
 /// ``CompletionBatcher``.
 ///
+/// A class, not a struct: every delivery's task captures the worker, and a copy of a
+/// struct of eleven references costs eleven retains and releases per delivery (a class,
+/// one).
+///
 /// ```swift
 /// let worker = HandlerWorker(
 ///     entry: entry, store: store, signal: WakeSignal(), logger: logger, options: Dispatcher.Options(),
@@ -18,7 +22,7 @@ internal import Logging
 /// )
 /// await worker.run()  // until its signal is stopped
 /// ```
-struct HandlerWorker: Sendable {
+final class HandlerWorker: Sendable {
     let entry: HandlerRegistry.Active
     let store: any InletStore
     let signal: WakeSignal

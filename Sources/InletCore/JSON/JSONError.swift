@@ -41,4 +41,6 @@ public struct JSONError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var isMissingField: Bool { self.kind == .missingField }
+    /// The text is not JSON (as opposed to JSON of the wrong shape or size).
+    package var isSyntax: Bool { self.kind == .syntax }
 }

@@ -18,11 +18,24 @@ public struct UserRecord: Sendable, Equatable {
     public let lastLoginAt: String?
     public let createdAt: String
     public let updatedAt: String
+    /// Auth0's own login count, the newest either channel reported (the Action's
+    /// `event.stats.logins_count`, a log entry's `details.stats.loginsCount`, the reconciler).
+    public let auth0LoginsCount: Int?
+    /// When Auth0 deleted the user (a `du` log entry); the row is kept, flagged.
+    public let deletedAt: String?
+
+    /// The user's login count: Auth0's own when a channel reported it, else the logins
+    /// Inlet recorded; a login both channels reported is counted once.
+    public var loginsTotal: Int { self.auth0LoginsCount ?? self.loginsCount }
+    /// Whether the user still exists in Auth0 as far as Inlet knows.
+    public var isActive: Bool { self.deletedAt == nil }
 
     public init(
         id: Int64, auth0ID: String, email: String?, name: String?, picture: String?, emailVerified: Bool,
-        loginsCount: Int, lastLoginAt: String?, createdAt: String, updatedAt: String
+        loginsCount: Int, lastLoginAt: String?, createdAt: String, updatedAt: String, auth0LoginsCount: Int? = nil, deletedAt: String? = nil
     ) {
+        self.auth0LoginsCount = auth0LoginsCount
+        self.deletedAt = deletedAt
         self.id = id
         self.auth0ID = auth0ID
         self.email = email

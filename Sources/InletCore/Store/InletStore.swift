@@ -131,7 +131,7 @@ extension InletStore {
 }
 
 /// Everything a storage backend provides: events and deliveries, users, employees.
-package typealias StoreBackend = InletStore & UserStore & EmployeeStore
+package typealias StoreBackend = InletStore & UserStore & EmployeeStore & Auth0UserSync
 
 /// Returns when the calling task is cancelled.
 package func waitUntilCancelled() async {

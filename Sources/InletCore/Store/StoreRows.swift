@@ -25,11 +25,18 @@ package enum StoreRows {
         package var lastIP: String?
         package var createdAt: String
         package var updatedAt: String
+        /// The newest Auth0 time the row took in (log stream, reconciler).
+        package var auth0AppliedAt: String?
+        /// When Auth0 deleted the user (`du`).
+        package var deletedAt: String?
 
         package init(
             id: Int64, auth0ID: String, email: String?, name: String?, picture: String?, emailVerified: Bool, loginsCount: Int,
-            auth0LoginsCount: Int?, lastLoginAt: String?, lastIP: String?, createdAt: String, updatedAt: String
+            auth0LoginsCount: Int?, lastLoginAt: String?, lastIP: String?, createdAt: String, updatedAt: String,
+            auth0AppliedAt: String? = nil, deletedAt: String? = nil
         ) {
+            self.auth0AppliedAt = auth0AppliedAt
+            self.deletedAt = deletedAt
             self.id = id
             self.auth0ID = auth0ID
             self.email = email

@@ -62,6 +62,10 @@ struct AuthRoutes: Sendable {
         guard let user = try await self.users.user(auth0ID: claims.subject) else {
             throw APIError.notFound("no user with this Auth0 id; call POST /auth/sync first")
         }
+        // Deleted in Auth0 (a du log entry): kept, flagged, never reported as active.
+        guard user.isActive else {
+            throw APIError.forbidden("this user was deleted in Auth0")
+        }
         return .json([
             "valid": true,
             "user": ["id": .int(Int(user.id)), "email": .string(user.email), "name": .string(user.name)],

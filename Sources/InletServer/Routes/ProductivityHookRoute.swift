@@ -95,9 +95,9 @@ struct ProductivityHookRoute: Sendable {
             )
         )
         self.received.increment(type: envelope.type, outcome: result.duplicate ? "duplicate" : "accepted")
+        // `id` passed EventID.isValid (letters, digits, '.', '_', ':', '-'): nothing to escape.
         return .json(
-            ["accepted": true, "event_id": .string(id), "duplicate": .bool(result.duplicate)],
-            status: result.duplicate ? .ok : .accepted
+            text: #"{"accepted":true,"event_id":"\#(id)","duplicate":\#(result.duplicate)}"#, status: result.duplicate ? .ok : .accepted
         )
     }
 }

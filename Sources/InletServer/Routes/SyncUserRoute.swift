@@ -22,6 +22,6 @@ struct SyncUserRoute: Sendable {
         let (document, raw) = try await self.body.read(request)
         let login = try UserLogin(json: document.root.requireObject())
         let result = try await self.intake.login(login, payload: String(buffer: raw))
-        return .json(["success": true, "user_id": .int(Int(result.userID)), "created": .bool(result.created)])
+        return .json(text: #"{"success":true,"user_id":\#(result.userID),"created":\#(result.created)}"#)
     }
 }
