@@ -190,12 +190,6 @@ public enum Migrations {
                     next_attempt_at INTEGER,
                     PRIMARY KEY (event_seq, delivery_id, started_at, attempt)
                 ) WITHOUT ROWID;
-                -- deliveries done per minute (the minute's start in ms), counted once per
-                -- committed batch of outcomes, for the overview's chart
-                CREATE TABLE delivery_activity (
-                    minute INTEGER PRIMARY KEY,
-                    delivered INTEGER NOT NULL
-                );
                 -- the allow-listed request headers, a JSON object (NULL: none kept)
                 ALTER TABLE events ADD COLUMN headers TEXT;
                 -- who an event is about (employee id, email; lower-case), for search

@@ -157,9 +157,11 @@ extension SQLiteStore {
 
     /// Events received and deliveries done per slice since `since`: each slice's first
     /// event is found by a binary search on the key (arrival follows seq) and the events
-    /// between two slices' keys are counted by SQLite; deliveries done come from the
-    /// per-minute counts that ``complete(_:)`` keeps (`delivery_activity`). O(slices ·
-    /// log² n + events in the window), with no index on the times.
+    /// between two slices' keys are counted by SQLite; deliveries done are the `done`
+    /// attempts of the events received from ``activityLookback`` before `since` on (the
+    /// attempt rows are keyed by event), so a delivery of an older event (a late retry, a
+    /// replay) is not in the chart. O(slices · log² n + rows in the window), with no index
+    /// on the times and nothing more written per outcome.
     package func activity(since: Timestamp, bucketSeconds: Int) async throws -> [ActivityBucket] {
         let now = self.clock.now()
         let width = Int64(max(1, bucketSeconds)) * 1000
@@ -176,14 +178,24 @@ extension SQLiteStore {
                 ).int("count")
             }
             var delivered: [Int64: Int] = [:]
+            let firstEvent = try Self.firstSeq(connection, receivedAtOrAfter: since.adding(seconds: -Self.activityLookback))
+            let windowStart = (starts.first ?? since).millisecondsSinceEpoch
             for row in try connection.query(
-                "SELECT minute, delivered FROM delivery_activity WHERE minute >= ?", [.integer((starts.first ?? since).millisecondsSinceEpoch)]
+                """
+                SELECT finished_at / ?3 * ?3 AS start, count(*) AS count FROM delivery_attempts
+                WHERE event_seq >= ?1 AND outcome = 'done' AND finished_at >= ?2 GROUP BY start
+                """,
+                [.integer(firstEvent), .integer(windowStart), .integer(width)]
             ) {
-                delivered[try row.int64("minute") / width * width, default: 0] += try row.int("delivered")
+                delivered[try row.int64("start"), default: 0] += try row.int("count")
             }
             return ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: received, delivered: delivered)
         }
     }
+
+    /// How long before the activity window an event may have been received for its
+    /// deliveries to count in it (seconds).
+    static let activityLookback = 3600.0
 
     /// Dead deliveries grouped by handler and error key, largest first: O(dead).
     package func deadLetterGroups(limit: Int) async throws -> [DeadLetterGroup] {
