@@ -171,6 +171,43 @@ public enum Migrations {
                 DROP INDEX IF EXISTS users_email;
                 """
         ),
+        Migration(
+            version: 9,
+            summary: "operator console: attempt history, stored headers, event subjects for search, dead-letter error keys, paused handlers",
+            sql: """
+                -- every attempt of a delivery, written with its outcome; times in ms since the
+                -- epoch. Keyed by event, so that one b-tree serves the event's detail and its
+                -- purge: an outcome adds one row to one b-tree, no index besides.
+                CREATE TABLE delivery_attempts (
+                    event_seq INTEGER NOT NULL,
+                    delivery_id INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    instance TEXT NOT NULL,
+                    finished_at INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    error TEXT,
+                    next_attempt_at INTEGER,
+                    PRIMARY KEY (event_seq, delivery_id, started_at, attempt)
+                ) WITHOUT ROWID;
+                -- the allow-listed request headers, a JSON object (NULL: none kept)
+                ALTER TABLE events ADD COLUMN headers TEXT;
+                -- who an event is about (employee id, email; lower-case), for search
+                CREATE TABLE event_subjects (
+                    subject TEXT NOT NULL,
+                    event_seq INTEGER NOT NULL,
+                    PRIMARY KEY (subject, event_seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX event_subjects_event ON event_subjects(event_seq);
+                -- a dead delivery's error with its numbers, ids and quoted values normalised
+                ALTER TABLE deliveries ADD COLUMN error_key TEXT;
+                -- handlers paused by an operator: claimDue claims nothing for them
+                CREATE TABLE handler_pauses (
+                    handler TEXT PRIMARY KEY,
+                    paused_at TEXT NOT NULL
+                );
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

@@ -119,6 +119,11 @@ public func buildApplication(
     ).register(on: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
     AdminRoutes(store: store, intake: intake, authenticator: admin, clock: clock).register(on: routes)
+    OperatorRoutes(
+        store: store, intake: intake, overview: AdminOverview(registry: registry, store: store, clock: clock),
+        catalogue: HandlerCatalogue(registry: registry, settings: configuration.handlerSettings, environment: configuration.environment),
+        authenticator: admin
+    ).register(on: routes)
     EmployeeAdminRoutes(
         intake: intake, employees: store, authenticator: admin,
         body: body,
