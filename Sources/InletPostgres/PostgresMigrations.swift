@@ -142,6 +142,18 @@ enum PostgresMigrations {
                 ALTER TABLE audit_log SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_insert_scale_factor = 0.05);
                 """
         ),
+        Migration(
+            version: 2,
+            summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
+            sql: """
+                CREATE TABLE console_sessions (
+                    id_hash text PRIMARY KEY,
+                    token_fingerprint text NOT NULL,
+                    created_at bigint NOT NULL,
+                    expires_at bigint NOT NULL
+                );
+                """
+        ),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }

@@ -153,6 +153,18 @@ public enum Migrations {
                 ALTER TABLE employees ADD COLUMN auth0_create_attempted_at TEXT;
                 """
         ),
+        Migration(
+            version: 7,
+            summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
+            sql: """
+                CREATE TABLE console_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    token_fingerprint TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.
