@@ -329,7 +329,8 @@ extension PostgresStore {
 
     /// Makes every delivery of the event with `id` due now, with a fresh attempt budget
     /// (running ones are left to finish). Returns how many; nil when there is no such event.
-    package func replay(eventID id: String) async throws -> Int? {
+    package func replay(eventID id: String, handler: String?) async throws -> Int? {
+        if handler != nil { throw EventQueryError("not implemented yet") }
         let now = self.injectedNow
         let text = self.nowText
         let result = try await self.transaction { connection, logger -> (Int, [String])? in
@@ -352,7 +353,8 @@ extension PostgresStore {
     }
 
     /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
-    package func replayDead() async throws -> Int {
+    package func replayDead(handler: String?, errorKey: String?) async throws -> Int {
+        if handler != nil || errorKey != nil { throw EventQueryError("not implemented yet") }
         let now = self.injectedNow
         let rows = try await self.rows(
             """
@@ -402,7 +404,11 @@ extension PostgresStore {
     }
 
     /// Events, newest first, optionally those with a delivery in `state` or of `type`.
-    package func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
+    package func searchEvents(_ query: EventQuery) async throws -> EventPage {
+        EventPage(records: try await self.oldListEvents(state: query.state, type: query.type, limit: query.limit), nextCursor: nil)
+    }
+
+    func oldListEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
         let rows = try await self.read(
             """
             SELECT seq, source, id, type, received_at, payload FROM events e

@@ -197,7 +197,8 @@ extension SQLiteStore {
 
     /// Makes every delivery of the event with `id` due now, with a fresh attempt budget.
     /// Returns how many deliveries were reset; nil when there is no such event.
-    package func replay(eventID id: String) async throws -> Int? {
+    package func replay(eventID id: String, handler: String?) async throws -> Int? {
+        if handler != nil { throw EventQueryError("not implemented yet") }
         let now = self.clock.now()
         let result = try await self.write { connection -> (replayed: Int, reopened: Int)? in
             guard let event = try connection.row(Self.eventByID, [.text(id)]) else {
@@ -223,7 +224,8 @@ extension SQLiteStore {
     }
 
     /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
-    package func replayDead() async throws -> Int {
+    package func replayDead(handler: String?, errorKey: String?) async throws -> Int {
+        if handler != nil || errorKey != nil { throw EventQueryError("not implemented yet") }
         let now = self.clock.now()
         // O(dead): the partial index deliveries_dead.
         let count = try await self.write { connection in
@@ -265,7 +267,11 @@ extension SQLiteStore {
     }
 
     /// Events, newest first, optionally those with a delivery in `state` or of `type`.
-    package func listEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
+    package func searchEvents(_ query: EventQuery) async throws -> EventPage {
+        EventPage(records: try await self.oldListEvents(state: query.state, type: query.type, limit: query.limit), nextCursor: nil)
+    }
+
+    func oldListEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
         try await self.read { connection in
             let rows: [SQLiteRow]
             switch state {

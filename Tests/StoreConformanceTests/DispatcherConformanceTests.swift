@@ -24,11 +24,18 @@ import Testing
         }
         func complete(_ completions: [Completion]) async throws -> [Int64] { try await self.store.complete(completions) }
         func renewLeases(_ claims: [Claim], leaseSeconds: Double) async throws -> [Int64] { throw Refused() }
-        func replay(eventID id: String) async throws -> Int? { try await self.store.replay(eventID: id) }
-        func replayDead() async throws -> Int { try await self.store.replayDead() }
-        func listEvents(state: DeliveryState?, type: String?, limit: Int) async throws -> [EventRecord] {
-            try await self.store.listEvents(state: state, type: type, limit: limit)
+        func replay(eventID id: String, handler: String?) async throws -> Int? { try await self.store.replay(eventID: id, handler: handler) }
+        func replayDead(handler: String?, errorKey: String?) async throws -> Int {
+            try await self.store.replayDead(handler: handler, errorKey: errorKey)
         }
+        func searchEvents(_ query: EventQuery) async throws -> EventPage { try await self.store.searchEvents(query) }
+        func handlerCounts() async throws -> [HandlerQueueCounts] { try await self.store.handlerCounts() }
+        func activity(since: Timestamp, bucketSeconds: Int) async throws -> [ActivityBucket] {
+            try await self.store.activity(since: since, bucketSeconds: bucketSeconds)
+        }
+        func deadLetterGroups(limit: Int) async throws -> [DeadLetterGroup] { try await self.store.deadLetterGroups(limit: limit) }
+        func setPaused(_ paused: Bool, handler: String) async throws { try await self.store.setPaused(paused, handler: handler) }
+        func pausedHandlers() async throws -> Set<String> { try await self.store.pausedHandlers() }
         func eventRecord(id: String) async throws -> EventRecord? { try await self.store.eventRecord(id: id) }
         func queueStatus() async throws -> (depth: Int, oldestPendingMs: Int64?) { try await self.store.queueStatus() }
         func purgeEvents(receivedBefore cutoff: Timestamp, includingDead: Bool, limit: Int) async throws -> Int {

@@ -13,6 +13,9 @@ public protocol EmployeeStore: Sendable {
     /// older event gets the newer values back.
     func upsertEmployee(_ employee: Employee, version: EmployeeVersion) async throws -> EmployeeRecord
     func employee(id: String) async throws -> EmployeeRecord?
+    /// Employees in id order after `after` (a page's last id), optionally only those with
+    /// sync status `status`; at most `limit`.
+    func listEmployees(status: Auth0SyncStatus?, after: String?, limit: Int) async throws -> [EmployeeRecord]
     func employee(auth0UserID: String) async throws -> EmployeeRecord?
     /// Records that an Auth0 account with `email` is about to be created, before the call:
     /// an attempt that dies before ``linkAuth0Account(employeeID:auth0UserID:status:email:)``

@@ -25,6 +25,8 @@ public final class Dispatcher: Service, Sendable {
         public var pollInterval: Duration = .seconds(1)
         /// Returns a number in [0, upperBound]: the jitter source, injected by tests.
         public var jitter: @Sendable (Double) -> Double = { Double.random(in: 0...max($0, 0)) }
+        /// The name recorded with each attempt this process runs.
+        public var instance: String = InstanceName.default
 
         public init() {}
     }

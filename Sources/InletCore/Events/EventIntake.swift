@@ -56,24 +56,33 @@ package struct EventIntake: Sendable {
         return result
     }
 
-    /// Makes every delivery of the event with `id` due now and wakes the workers; nil when
-    /// there is no such event.
-    package func replay(eventID id: String) async throws -> Int? {
-        let count = try await self.store.replay(eventID: id)
-        if count != nil { self.dispatcher.notify() }
+    /// Makes every delivery of the event with `id` (only `handler`'s, when given) due now
+    /// and wakes the workers; nil when there is no such event.
+    package func replay(eventID id: String, handler: String? = nil) async throws -> Int? {
+        let count = try await self.store.replay(eventID: id, handler: handler)
+        if count != nil { self.dispatcher.notify(handler.map { [$0] }) }
         return count
     }
 
-    /// Makes every dead delivery due now and wakes the workers; returns how many.
-    package func replayDead() async throws -> Int {
-        let count = try await self.store.replayDead()
-        self.dispatcher.notify()
+    /// Makes dead deliveries due now (all, one handler's, or one ``DeadLetterGroup``) and
+    /// wakes the workers; returns how many.
+    package func replayDead(handler: String? = nil, errorKey: String? = nil) async throws -> Int {
+        let count = try await self.store.replayDead(handler: handler, errorKey: errorKey)
+        self.dispatcher.notify(handler.map { [$0] })
         return count
+    }
+
+    /// Pauses or resumes `handler` (persisted, for every instance); a resumed handler's
+    /// worker is woken.
+    package func setPaused(_ paused: Bool, handler: String) async throws {
+        try await self.store.setPaused(paused, handler: handler)
+        if !paused { self.dispatcher.notify([handler]) }
     }
 
     private func planned(_ event: NewEvent) -> NewEvent {
         var event = event
         event.handlers = self.registry.subscribers(of: event.type)
+        if event.subjects.isEmpty { event.subjects = EventSubjects.of(type: event.type, payload: event.payload) }
         return event
     }
 

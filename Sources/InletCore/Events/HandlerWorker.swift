@@ -31,6 +31,8 @@ struct HandlerWorker: Sendable {
     let policy: RetryPolicy
     let instruments: HandlerInstruments?
     let completions: CompletionBatcher
+    /// Recorded with each attempt.
+    let instance: String
     let running = RunningDeliveries()
 
     init(
@@ -51,6 +53,7 @@ struct HandlerWorker: Sendable {
         self.policy = RetryPolicy(options: entry.options, jitter: options.jitter, clock: clock)
         self.instruments = instruments
         self.completions = CompletionBatcher(store: store)
+        self.instance = options.instance
     }
 
     private enum Step: Sendable {
@@ -162,6 +165,7 @@ struct HandlerWorker: Sendable {
         let logger = self.logger
         let context = HandlerContext(logger: logger, attempt: claim.attempt, deliveryID: claim.deliveryID, clock: self.clock)
         let started = ContinuousClock.now
+        let startedAt = self.clock.now()
         let result: Result<Void, any Error>
         do {
             try await self.entry.handler.handle(claim.event, context: context)
@@ -169,6 +173,7 @@ struct HandlerWorker: Sendable {
         } catch {
             result = .failure(error)
         }
+        let finishedAt = self.clock.now()
         let outcome = self.policy.outcome(of: result, attempt: claim.attempt)
         self.instruments?.record(outcome, duration: ContinuousClock.now - started)
         switch outcome {
@@ -184,7 +189,10 @@ struct HandlerWorker: Sendable {
             let notes = context.auditNotes
             let auditOutcome = self.auditOutcomes && !(outcome == .done && !notes.isEmpty)
             let kept = try await self.completions.record(
-                Completion(claim: claim, handler: self.entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: notes)
+                Completion(
+                    claim: claim, handler: self.entry.name, outcome: outcome, auditOutcome: auditOutcome, notes: notes, startedAt: startedAt,
+                    finishedAt: finishedAt, instance: self.instance
+                )
             )
             if !kept {
                 logger.warning(

@@ -1,0 +1,33 @@
+/// Who an event is about, for search by employee id or email: extracted once at append
+/// (by ``EventIntake``) and stored beside the event, so a search looks them up in an index
+/// instead of scanning payloads.
+///
+/// An employee event (`{"type", "data": {"employee_id", "email", ...}}`, from the
+/// productivity system or the admin routes) yields its employee id and email, lower-cased.
+///
+/// ```swift
+/// EventSubjects.of(type: .employeeCreated, payload: body)   // ["42", "ada@example.com"]
+/// ```
+public enum EventSubjects {
+    /// The longest subject stored (longer values are not searchable).
+    public static let maxLength = 320
+
+    /// The subjects of an event's payload; none for types that are not about an employee
+    /// or a payload that is not the expected JSON.
+    public static func of(type: EventType, payload: String) -> [String] {
+        guard type.rawValue.hasPrefix("employee.") else { return [] }
+        guard let document = try? JSONDocument.parse(payload), let data = (try? document.root.object("data")) ?? nil else { return [] }
+        var subjects: [String] = []
+        if let id = try? Employee.id(in: data) { subjects.append(normalised(id.id)) }
+        if let email = (try? data.string("email")) ?? nil { subjects.append(normalised(email)) }
+        return Array(Set(subjects.filter { !$0.isEmpty && $0.utf8.count <= maxLength })).sorted()
+    }
+
+    /// A search term or subject as compared: trimmed of spaces and lower-cased.
+    public static func normalised(_ text: String) -> String {
+        var scalars = Substring(text)
+        while let first = scalars.first, first == " " || first == "\t" { scalars = scalars.dropFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars = scalars.dropLast() }
+        return scalars.lowercased()
+    }
+}
