@@ -24,4 +24,5 @@ http_proxy=http://127.0.0.1:9 swift test --skip-build --skip "$cluster"
 http_proxy=http://127.0.0.1:9 swift test --skip-build --no-parallel --filter "$cluster"
 scripts/example-test.sh
 scripts/contract-test.sh
+scripts/console-browser-test.sh
 timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5

@@ -40,7 +40,7 @@ extension ConsoleRoutes {
     func events(_ request: Request, session: ConsoleSessions.SignedIn, flash: String?) async throws -> Response {
         let parameters = request.uri.queryParameters
         func text(_ name: String) -> String? {
-            guard let value = parameters[name].map(String.init)?.trimmingSpaces, !value.isEmpty else { return nil }
+            guard let value = parameters[Substring(name)].map(String.init)?.trimmingSpaces, !value.isEmpty else { return nil }
             return value
         }
         var query = EventQuery(limit: 50)
