@@ -143,7 +143,7 @@ enum PostgresMigrations {
                 """
         ),
         Migration(
-            version: 2,
+            version: 3,
             summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
             sql: """
                 CREATE TABLE console_sessions (

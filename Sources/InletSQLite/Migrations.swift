@@ -154,7 +154,7 @@ public enum Migrations {
                 """
         ),
         Migration(
-            version: 7,
+            version: 8,
             summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
             sql: """
                 CREATE TABLE console_sessions (

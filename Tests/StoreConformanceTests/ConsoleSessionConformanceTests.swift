@@ -19,12 +19,24 @@ import Testing
             #expect(try await store.consoleSession(idHash: "a1") == nil)
             try await store.createConsoleSession(session)
             #expect(try await store.consoleSession(idHash: "a1") == session)
-            // Another instance on the same database sees it.
-            let other = try #require(try await tested.openAnother() as? any ConsoleSessionStore)
-            #expect(try await other.consoleSession(idHash: "a1") == session)
-            try await other.deleteConsoleSession(idHash: "a1")
+            #expect(try await store.consoleSession(idHash: "a2") == nil)
+            try await store.deleteConsoleSession(idHash: "a1")
             #expect(try await store.consoleSession(idHash: "a1") == nil)
             try await store.deleteConsoleSession(idHash: "a1")  // nothing left: no error
+        }
+    }
+
+    @Test(arguments: Backend.shared) func anotherInstanceOnTheDatabaseSeesAndEndsTheSession(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested in
+            let store = try Self.sessions(tested)
+            let now = time.clock.now()
+            let session = ConsoleSession(idHash: "b1", tokenFingerprint: "fp1", createdAt: now, expiresAt: now.adding(seconds: 43_200))
+            try await store.createConsoleSession(session)
+            let other = try #require(try await tested.openAnother() as? any ConsoleSessionStore)
+            #expect(try await other.consoleSession(idHash: "b1") == session)
+            try await other.deleteConsoleSession(idHash: "b1")
+            #expect(try await store.consoleSession(idHash: "b1") == nil)
         }
     }
 

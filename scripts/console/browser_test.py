@@ -169,6 +169,8 @@ def employee(employee_id: str, name: str = "Ada Lovelace", email: str | None = N
 def run(args) -> int:
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -74,14 +74,44 @@ struct ConsolePages: Sendable {
         context["nav"] = Section.allCases.map { item -> [String: Any] in
             ["href": item.href, "label": item.label, "current": item == section]
         }
-        let html = self.library.render(context, withTemplate: template) ?? "template \(template) is missing"
+        let html = self.library.render(Self.absentAsFalse(context), withTemplate: template) ?? "template \(template) is missing"
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// `values` with every absent (nil) value as `false`, recursively: a `{{#name}}` section
+    /// then renders nothing for it (a boxed nil would render as "nil"), and the key stays,
+    /// so that the lookup does not climb to an outer value of the same name.
+    static func absentAsFalse(_ value: Any) -> Any {
+        switch value {
+        case let optional as any AbsentCheckable where optional.isAbsent:
+            return false
+        case let dictionary as [String: Any]:
+            return dictionary.mapValues { absentAsFalse($0) }
+        case let array as [[String: Any]]:
+            return array.map { absentAsFalse($0) }
+        default:
+            return value
+        }
+    }
+
     /// A page that only says something (an error, a refusal).
     func message(title: String, text: String, status: HTTPResponse.Status, session: ConsoleSessions.SignedIn?) -> Response {
         self.render("message", title: title, section: nil, values: ["text": text], session: session, status: status)
+    }
+}
+
+/// An `Optional` seen through `Any`: whether it holds nothing.
+protocol AbsentCheckable {
+    var isAbsent: Bool { get }
+}
+
+extension Optional: AbsentCheckable {
+    var isAbsent: Bool {
+        switch self {
+        case .none: true
+        case .some(let wrapped): (wrapped as? any AbsentCheckable)?.isAbsent ?? false
+        }
     }
 }
