@@ -9,18 +9,20 @@ extension PostgresStore {
     enum InsertEvent: PreparedText {
         static let sql = """
             WITH e AS (
-                INSERT INTO events (source, id, type, received_at, payload) VALUES ($1, $2, $3, $4, $5)
+                INSERT INTO events (source, id, type, received_at, payload, headers) VALUES ($1, $2, $3, $4, $5, $8)
                 ON CONFLICT (source, id) DO NOTHING RETURNING seq
             ), d AS (
                 INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at)
                 SELECT e.seq, h, coalesce($6::bigint, inlet_now_ms()), $4, $4 FROM e, unnest($7::text[]) AS h
+            ), s AS (
+                INSERT INTO event_subjects (subject, event_seq) SELECT DISTINCT subject, e.seq FROM e, unnest($9::text[]) AS subject
             )
             SELECT seq FROM e
             """
 
         static func bindings(_ event: NewEvent, now: Int64?, text: String) throws -> PostgresBindings {
             try PostgresBindings().with(event.source.rawValue).with(event.id).with(event.type.rawValue).with(text).with(event.payload)
-                .with(now).with(event.handlers)
+                .with(now).with(event.handlers).with(StoredHeaders.encode(event.headers)).with(event.subjects)
         }
     }
 
@@ -88,6 +90,7 @@ extension PostgresStore {
                 SELECT id, (state = 'running' AND attempts >= $5) AS abandoned FROM deliveries
                 WHERE handler = $1 AND state IN ('pending', 'running')
                   AND next_attempt_at <= coalesce($2::bigint, inlet_now_ms()) AND id <> ALL($3::bigint[])
+                  AND NOT EXISTS (SELECT 1 FROM handler_pauses WHERE handler = $1)
                 ORDER BY next_attempt_at LIMIT $4
                 FOR UPDATE SKIP LOCKED
             ), claimed AS (
@@ -105,6 +108,7 @@ extension PostgresStore {
             UNION ALL
             SELECT -1, -2, 0, min(next_attempt_at), '', '', '', '', '' FROM deliveries
             WHERE handler = $1 AND state IN ('pending', 'running') AND NOT EXISTS (SELECT 1 FROM due)
+              AND NOT EXISTS (SELECT 1 FROM handler_pauses WHERE handler = $1)
             HAVING min(next_attempt_at) IS NOT NULL
             """
     }
@@ -177,7 +181,8 @@ extension PostgresStore {
                 try await connection.query(
                     """
                     UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = \(error),
-                        dead_reason = \(DeliveryOutcome.DeadReason.exhausted.rawValue), updated_at = \(text)
+                        dead_reason = \(DeliveryOutcome.DeadReason.exhausted.rawValue), updated_at = \(text),
+                        error_key = \(DeadLetterGroup.errorKey(error))
                     WHERE id = \(deliveryID)
                     """,
                     logger: logger
@@ -203,22 +208,33 @@ extension PostgresStore {
     ///
     /// A retry's due time is the outcome's delay from now, added on the database's clock.
     enum Complete: PreparedText {
-        /// $1 now (NULL: the database's), $2 now as text, $3-$8 the outcomes (delivery, token,
-        /// state, retry delay in ms, error, dead reason; '' for none), $9-$16 the audit rows
-        /// (delivery, token, event seq, event id, type, handler, outcome, detail). Audit rows
-        /// go by delivery and token: a stale claim's, beside the current claim's of the same
-        /// delivery in one batch, are not written.
+        /// $1 now (NULL: the database's), $2 now as text, $3-$8 and $17 the outcomes
+        /// (delivery, token, state, retry delay in ms, error, dead reason, error key; '' for
+        /// none), $9-$16 the audit rows (delivery, token, event seq, event id, type, handler,
+        /// outcome, detail), $18-$22 the attempt rows (attempt, instance, start and end in ms,
+        /// error excerpt), one per outcome. Audit and attempt rows go by delivery and token: a
+        /// stale claim's, beside the current claim's of the same delivery in one batch, are
+        /// not written.
         static let sql = """
             WITH c AS (
-                SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[])
-                    AS c(id, token, state, delay, error, reason)
+                SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $17::text[],
+                    $18::bigint[], $19::text[], $20::bigint[], $21::bigint[], $22::text[])
+                    WITH ORDINALITY AS c(id, token, state, delay, error, reason, error_key, attempt, instance, started, finished, excerpt, n)
             ), updated AS (
                 UPDATE deliveries d SET state = c.state, lease_until = NULL, lease_token = NULL,
                     next_attempt_at = CASE WHEN c.state = 'pending' THEN coalesce($1::bigint, inlet_now_ms()) + c.delay ELSE d.next_attempt_at END,
                     last_error = nullif(c.error, ''), dead_reason = CASE WHEN c.state = 'dead' THEN c.reason ELSE d.dead_reason END,
+                    error_key = CASE WHEN c.state = 'dead' THEN c.error_key ELSE d.error_key END,
                     updated_at = $2
                 FROM c WHERE d.id = c.id AND d.lease_token = c.token AND d.state = 'running'
-                RETURNING d.id, c.token
+                RETURNING d.id, c.token, d.event_seq, d.state, d.next_attempt_at
+            ), attempted AS (
+                INSERT INTO delivery_attempts (event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at)
+                SELECT u.event_seq, c.id, c.attempt, c.instance, c.started, c.finished,
+                    CASE c.state WHEN 'pending' THEN 'retry' ELSE c.state END, nullif(c.excerpt, ''),
+                    CASE WHEN u.state = 'pending' THEN u.next_attempt_at END
+                FROM c JOIN updated u ON u.id = c.id AND u.token = c.token
+                ORDER BY c.n
             ), audited AS (
                 INSERT INTO audit_log (at, event_seq, event_id, event_type, handler, outcome, detail)
                 SELECT $2, a.seq, a.event_id, a.type, a.handler, a.outcome, nullif(a.detail, '')
@@ -238,6 +254,8 @@ extension PostgresStore {
         let instantNow = self.textClock.now()
         let text = instantNow.description
         var ids: [Int64] = [], tokens: [Int64] = [], states: [String] = [], delays: [Int64] = [], errors: [String] = [], reasons: [String] = []
+        var errorKeys: [String] = [], attempts: [Int64] = [], instances: [String] = [], starts: [Int64] = [], ends: [Int64] = []
+        var excerpts: [String] = []
         // Audit rows, keyed by delivery and token.
         var auditDelivery: [Int64] = [], auditToken: [Int64] = [], auditSeq: [Int64] = [], auditEventID: [String] = [], auditType: [String] = []
         var auditHandler: [String] = [], auditOutcome: [String] = [], auditDetail: [String] = []
@@ -254,6 +272,11 @@ extension PostgresStore {
             case .dead(let error, let reason):
                 states.append("dead"); delays.append(0); errors.append(error); reasons.append(reason.rawValue)
             }
+            if case .dead(let error, _) = completion.outcome { errorKeys.append(DeadLetterGroup.errorKey(error)) } else { errorKeys.append("") }
+            let attempt = completion.attemptRecord(now: instantNow)
+            attempts.append(Int64(attempt.attempt)); instances.append(attempt.instance)
+            starts.append(attempt.startedAt.millisecondsSinceEpoch); ends.append(attempt.finishedAt.millisecondsSinceEpoch)
+            excerpts.append(attempt.error ?? "")
             func audit(_ outcome: String, _ detail: String?) {
                 auditDelivery.append(claim.deliveryID); auditToken.append(claim.token); auditSeq.append(claim.event.seq)
                 auditEventID.append(claim.event.id)
@@ -265,7 +288,8 @@ extension PostgresStore {
         let rows = try await self.run(
             Complete.self,
             PostgresBindings().with(now).with(text).with(ids).with(tokens).with(states).with(delays).with(errors).with(reasons)
-                .with(auditDelivery).with(auditToken).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail),
+                .with(auditDelivery).with(auditToken).with(auditSeq).with(auditEventID).with(auditType).with(auditHandler).with(auditOutcome).with(auditDetail)
+                .with(errorKeys).with(attempts).with(instances).with(starts).with(ends).with(excerpts),
             patient: true
         )
         // By delivery and token: a stale claim's outcome, beside the current one's in one
@@ -322,25 +346,25 @@ extension PostgresStore {
             UNION ALL
             SELECT (SELECT min(source) FROM events WHERE source > sources.name) FROM sources WHERE sources.name IS NOT NULL
         )
-        SELECT seq, source, id, type, received_at, payload FROM events
+        SELECT seq, source, id, type, received_at, payload, headers FROM events
         WHERE source IN (SELECT name FROM sources WHERE name IS NOT NULL) AND id = \(id) ORDER BY seq LIMIT 1
         """
     }
 
-    /// Makes every delivery of the event with `id` due now, with a fresh attempt budget
-    /// (running ones are left to finish). Returns how many; nil when there is no such event.
+    /// Makes every delivery of the event with `id` (only `handler`'s, when given) due now,
+    /// with a fresh attempt budget (running ones are left to finish). Returns how many; nil
+    /// when there is no such event.
     package func replay(eventID id: String, handler: String?) async throws -> Int? {
-        if handler != nil { throw EventQueryError("not implemented yet") }
         let now = self.injectedNow
         let text = self.nowText
         let result = try await self.transaction { connection, logger -> (Int, [String])? in
             guard let event = try await connection.query(Self.eventByID(id), logger: logger).collect().first else { return nil }
-            let seq = try event.decode((Int64, String, String, String, String, String).self).0
+            let seq = try Self.event(event).seq
             let rows = try await connection.query(
                 """
                 UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()),
-                    lease_until = NULL, lease_token = NULL, dead_reason = NULL, updated_at = \(text)
-                WHERE event_seq = \(seq) AND state <> 'running'
+                    lease_until = NULL, lease_token = NULL, dead_reason = NULL, error_key = NULL, updated_at = \(text)
+                WHERE event_seq = \(seq) AND state <> 'running' AND (\(handler)::text IS NULL OR handler = \(handler)::text)
                 RETURNING handler
                 """,
                 logger: logger
@@ -352,16 +376,21 @@ extension PostgresStore {
         return count
     }
 
-    /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
+    /// A dead delivery's group key: its error key (rows dead before keys were kept: the
+    /// error itself).
+    static let deadKey = "coalesce(error_key, last_error, '')"
+
+    /// Makes dead deliveries due now, with a fresh attempt budget: all, `handler`'s, or one
+    /// group (`handler` and `errorKey`); returns how many.
     package func replayDead(handler: String?, errorKey: String?) async throws -> Int {
-        if handler != nil || errorKey != nil { throw EventQueryError("not implemented yet") }
         let now = self.injectedNow
         let rows = try await self.rows(
             """
             WITH replayed AS (
                 UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = coalesce(\(now)::bigint, inlet_now_ms()),
-                    dead_reason = NULL, updated_at = \(self.nowText)
-                WHERE state = 'dead'
+                    dead_reason = NULL, error_key = NULL, updated_at = \(self.nowText)
+                WHERE state = 'dead' AND (\(handler)::text IS NULL OR handler = \(handler)::text)
+                  AND (\(errorKey)::text IS NULL OR \(unescaped: Self.deadKey) = \(errorKey)::text)
                 RETURNING handler
             )
             SELECT handler, count(*) FROM replayed GROUP BY handler
@@ -378,8 +407,9 @@ extension PostgresStore {
         return total
     }
 
-    /// Deletes up to `limit` old finished events with their deliveries and audit rows, in
-    /// one statement; `SKIP LOCKED` lets two instances' retention run side by side.
+    /// Deletes up to `limit` old finished events with their deliveries, audit rows,
+    /// attempts and subjects, in one statement; `SKIP LOCKED` lets two instances' retention
+    /// run side by side.
     package func purgeEvents(receivedBefore cutoff: Timestamp, includingDead: Bool, limit: Int) async throws -> Int {
         let kept = includingDead ? "'pending', 'running'" : "'pending', 'running', 'dead'"
         let rows = try await self.rows(
@@ -392,6 +422,10 @@ extension PostgresStore {
                 FOR UPDATE SKIP LOCKED
             ), audit AS (
                 DELETE FROM audit_log WHERE event_seq IN (SELECT seq FROM old)
+            ), attempts AS (
+                DELETE FROM delivery_attempts WHERE event_seq IN (SELECT seq FROM old)
+            ), subjects AS (
+                DELETE FROM event_subjects WHERE event_seq IN (SELECT seq FROM old)
             ), gone AS (
                 DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM old)
             ), purged AS (
@@ -403,47 +437,58 @@ extension PostgresStore {
         return Int(try rows.first?.decode(Int64.self) ?? 0)
     }
 
-    /// Events, newest first, optionally those with a delivery in `state` or of `type`.
-    package func searchEvents(_ query: EventQuery) async throws -> EventPage {
-        EventPage(records: try await self.oldListEvents(state: query.state, type: query.type, limit: query.limit), nextCursor: nil)
-    }
-
-    func oldListEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
-        let rows = try await self.read(
-            """
-            SELECT seq, source, id, type, received_at, payload FROM events e
-            WHERE (\(type)::text IS NULL OR type = \(type)::text)
-              AND (\(state?.rawValue)::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = \(state?.rawValue)::text))
-            ORDER BY seq DESC LIMIT \(Int64(limit))
-            """
-        )
-        let events = try rows.map(Self.event)
-        return try await self.records(events)
-    }
-
     package func eventRecord(id: String) async throws -> EventRecord? {
         guard let row = try await self.read(Self.eventByID(id)).first else { return nil }
-        return try await self.records([try Self.event(row)]).first
+        return try await self.records([try Self.eventWithHeaders(row)], history: true).first
     }
 
-    /// The event of a row with the columns `seq, source, id, type, received_at, payload`.
-    private static func event(_ row: PostgresRow) throws -> Event {
-        let (seq, source, id, type, receivedAt, payload) = try row.decode((Int64, String, String, String, String, String).self)
-        return Event(seq: seq, source: source, id: id, type: type, receivedAt: receivedAt, payload: payload)
+    /// The event of a row with the columns `seq, source, id, type, received_at, payload, headers`.
+    static func event(_ row: PostgresRow) throws -> Event {
+        try Self.eventWithHeaders(row).event
     }
 
-    /// The events with their deliveries, read in one statement.
-    private func records(_ events: [Event]) async throws -> [EventRecord] {
+    /// The event and stored headers of a row with the columns `seq, source, id, type,
+    /// received_at, payload, headers`.
+    static func eventWithHeaders(_ row: PostgresRow) throws -> (event: Event, headers: String?) {
+        let (seq, source, id, type, receivedAt, payload, headers) = try row.decode((Int64, String, String, String, String, String, String?).self)
+        return (Event(seq: seq, source: source, id: id, type: type, receivedAt: receivedAt, payload: payload), headers)
+    }
+
+    /// The events with their deliveries (and, with `history`, their attempts), one
+    /// statement each.
+    func records(_ events: [(event: Event, headers: String?)], history: Bool = false) async throws -> [EventRecord] {
         guard !events.isEmpty else { return [] }
+        let seqs = events.map(\.event.seq)
+        var attempts: [Int64: [AttemptRecord]] = [:]
+        if history {
+            let rows = try await self.read(
+                """
+                SELECT delivery_id, attempt::bigint, instance, started_at, finished_at, outcome, error, next_attempt_at
+                FROM delivery_attempts WHERE event_seq = ANY(\(seqs)::bigint[]) ORDER BY id
+                """
+            )
+            for row in rows {
+                let (delivery, attempt, instance, started, finished, outcome, error, next) = try row.decode(
+                    (Int64, Int64, String, Int64, Int64, String, String?, Int64?).self
+                )
+                attempts[delivery, default: []].append(
+                    AttemptRecord(
+                        deliveryID: delivery, attempt: Int(attempt), instance: instance, startedAt: Timestamp(millisecondsSinceEpoch: started),
+                        finishedAt: Timestamp(millisecondsSinceEpoch: finished), outcome: outcome, error: error,
+                        nextAttemptAt: next.map(Timestamp.init(millisecondsSinceEpoch:))
+                    )
+                )
+            }
+        }
         let rows = try await self.read(
             """
             SELECT event_seq, id, handler, state, attempts::bigint, next_attempt_at, last_error, dead_reason, updated_at
-            FROM deliveries WHERE event_seq = ANY(\(events.map(\.seq))::bigint[]) ORDER BY event_seq, handler
+            FROM deliveries WHERE event_seq = ANY(\(seqs)::bigint[]) ORDER BY event_seq, handler
             """
         )
         var deliveries: [Int64: [DeliveryRecord]] = [:]
         for row in rows {
-            let (seq, id, handler, state, attempts, next, lastError, deadReason, updatedAt) = try row.decode(
+            let (seq, id, handler, state, count, next, lastError, deadReason, updatedAt) = try row.decode(
                 (Int64, Int64, String, String, Int64, Int64, String?, String?, String).self
             )
             guard let state = DeliveryState(rawValue: state) else {
@@ -451,12 +496,12 @@ extension PostgresStore {
             }
             deliveries[seq, default: []].append(
                 DeliveryRecord(
-                    id: id, handler: handler, state: state, attempts: Int(attempts), nextAttemptAt: Timestamp(millisecondsSinceEpoch: next),
-                    lastError: lastError, deadReason: deadReason, updatedAt: updatedAt
+                    id: id, handler: handler, state: state, attempts: Int(count), nextAttemptAt: Timestamp(millisecondsSinceEpoch: next),
+                    lastError: lastError, deadReason: deadReason, updatedAt: updatedAt, attemptHistory: attempts[id] ?? []
                 )
             )
         }
-        return events.map { EventRecord(event: $0, deliveries: deliveries[$0.seq] ?? []) }
+        return events.map { EventRecord(event: $0.event, deliveries: deliveries[$0.event.seq] ?? [], headers: StoredHeaders.decode($0.headers)) }
     }
 
     /// Deliveries pending or running, and the due time of the oldest pending one, across

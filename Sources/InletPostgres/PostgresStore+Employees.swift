@@ -3,14 +3,14 @@ internal import PostgresNIO
 
 /// Employees and their Auth0 accounts in PostgreSQL.
 extension PostgresStore: EmployeeStore {
-    private static let columns = """
+    static let columns = """
         employee_id, name, email, department, phone_number, connecteam_id, role_code, auth0_user_id, auth0_sync_status,
         auth0_account_created_at, auth0_email, assigned_role, role_assigned_at, blocked, last_error, updated_at,
         auth0_create_email, auth0_create_attempted_at, employee_id_is_number
         """
 
     /// The record of a row with ``columns``.
-    private static func record(_ row: PostgresRow) throws -> EmployeeRecord {
+    static func record(_ row: PostgresRow) throws -> EmployeeRecord {
         let random = row.makeRandomAccess()
         func text(_ index: Int) throws -> String { try random[index].decode(String.self) }
         func optional(_ index: Int) throws -> String? { try random[index].decode(String?.self) }

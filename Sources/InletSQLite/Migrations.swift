@@ -154,6 +154,38 @@ public enum Migrations {
                 """
         ),
         Migration(
+            version: 7,
+            summary: "operator console: attempt history, stored headers, event subjects for search, dead-letter error keys, paused handlers",
+            sql: """
+                -- every attempt of a delivery, written with its outcome; times in ms since the epoch
+                CREATE TABLE delivery_attempts (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER NOT NULL,
+                    delivery_id INTEGER NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    instance TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    error TEXT,
+                    next_attempt_at INTEGER
+                );
+                CREATE INDEX delivery_attempts_event ON delivery_attempts(event_seq);
+                -- the allow-listed request headers, a JSON object (NULL: none kept)
+                ALTER TABLE events ADD COLUMN headers TEXT;
+                -- who an event is about (employee id, email; lower-case), for search
+                CREATE TABLE event_subjects (
+                    subject TEXT NOT NULL,
+                    event_seq INTEGER NOT NULL,
+                    PRIMARY KEY (subject, event_seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX event_subjects_event ON event_subjects(event_seq);
+                -- a dead delivery's error with its numbers, ids and quoted values normalised
+                ALTER TABLE deliveries ADD COLUMN error_key TEXT;
+                -- handlers paused by an operator: claimDue claims nothing for them
+                CREATE TABLE handler_pauses (
+                    handler TEXT PRIMARY KEY,
+                    paused_at TEXT NOT NULL
             version: 8,
             summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
             sql: """

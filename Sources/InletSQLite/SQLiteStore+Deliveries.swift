@@ -15,8 +15,11 @@ extension SQLiteStore {
     static func insertEvent(_ connection: SQLiteConnection, _ event: NewEvent, now: Timestamp) throws -> AppendResult {
         let text = now.description
         try connection.execute(
-            "INSERT INTO events (source, id, type, received_at, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING",
-            [.text(event.source.rawValue), .text(event.id), .text(event.type.rawValue), .text(text), .text(event.payload)]
+            "INSERT INTO events (source, id, type, received_at, payload, headers) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING",
+            [
+                .text(event.source.rawValue), .text(event.id), .text(event.type.rawValue), .text(text), .text(event.payload),
+                .text(StoredHeaders.encode(event.headers)),
+            ]
         )
         guard connection.changes == 1 else {
             // The conflicting row is there: the insert did nothing because of it.
@@ -26,6 +29,9 @@ extension SQLiteStore {
             return AppendResult(seq: seq, eventID: event.id, duplicate: true)
         }
         let seq = connection.lastInsertRowID
+        for subject in event.subjects {
+            try connection.execute("INSERT OR IGNORE INTO event_subjects (subject, event_seq) VALUES (?, ?)", [.text(subject), .integer(seq)])
+        }
         for handler in event.handlers {
             try connection.execute(
                 "INSERT INTO deliveries (event_seq, handler, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -56,6 +62,7 @@ extension SQLiteStore {
                 SELECT d.id AS delivery_id, d.attempts, d.state, e.seq, e.source, e.id, e.type, e.received_at, e.payload
                 FROM deliveries d JOIN events e ON e.seq = d.event_seq
                 WHERE d.handler = ?1 AND d.state IN ('pending', 'running') AND d.next_attempt_at <= ?2
+                  AND NOT EXISTS (SELECT 1 FROM handler_pauses WHERE handler = ?1)
                 ORDER BY d.next_attempt_at LIMIT ?3
                 """,
                 [.text(handler), .integer(nowMs), .integer(limit + excluding.count)]
@@ -73,8 +80,11 @@ extension SQLiteStore {
                 if try row.string("state", as: DeliveryState.self) == .running && attempts >= maxAttempts {
                     let error = DeliveryOutcome.abandonedError(attempts: attempts)
                     try connection.execute(
-                        "UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?, dead_reason = ?, updated_at = ? WHERE id = ?",
-                        [.text(error), .text(DeliveryOutcome.DeadReason.exhausted.rawValue), .text(text), .integer(deliveryID)]
+                        "UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?, dead_reason = ?, updated_at = ?, error_key = ? WHERE id = ?",
+                        [
+                            .text(error), .text(DeliveryOutcome.DeadReason.exhausted.rawValue), .text(text),
+                            .text(DeadLetterGroup.errorKey(error)), .integer(deliveryID),
+                        ]
                     )
                     try Self.insertAudit(connection, at: text, event: event, handler: handler, outcome: "dead_exhausted", detail: error)
                     abandoned += 1
@@ -92,6 +102,10 @@ extension SQLiteStore {
                 claims.append(Claim(deliveryID: deliveryID, token: token, attempt: attempts + 1, event: event))
             }
             if !claims.isEmpty { return (claims, nil as Timestamp?, abandoned) }
+            // Paused: nothing is due until it resumes (which wakes the worker).
+            if try connection.row("SELECT 1 FROM handler_pauses WHERE handler = ?", [.text(handler)]) != nil {
+                return ([], nil, abandoned)
+            }
             let next = try connection.requiredRow(
                 "SELECT min(next_attempt_at) AS next_attempt_at FROM deliveries WHERE handler = ? AND state IN ('pending', 'running')",
                 [.text(handler)]
@@ -117,7 +131,7 @@ extension SQLiteStore {
             var lost: [Int64] = []
             var finished = 0
             for completion in completions {
-                if try Self.recordOutcome(completion, at: text, on: connection) {
+                if try Self.recordOutcome(completion, at: now, on: connection) {
                     if case .retry = completion.outcome {} else { finished += 1 }
                 } else {
                     lost.append(completion.claim.deliveryID)
@@ -130,7 +144,8 @@ extension SQLiteStore {
     }
 
     /// Writes one outcome if the claim still holds the lease; false when it does not.
-    private static func recordOutcome(_ completion: Completion, at text: String, on connection: SQLiteConnection) throws -> Bool {
+    private static func recordOutcome(_ completion: Completion, at now: Timestamp, on connection: SQLiteConnection) throws -> Bool {
+        let text = now.description
         let claim = completion.claim
         let fence: [SQLiteValue] = [.integer(claim.deliveryID), .integer(claim.token)]
         switch completion.outcome {
@@ -155,13 +170,25 @@ extension SQLiteStore {
             try connection.execute(
                 """
                 UPDATE deliveries SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = ?3, dead_reason = ?4,
-                    updated_at = ?5
+                    updated_at = ?5, error_key = ?6
                 WHERE id = ?1 AND lease_token = ?2 AND state = 'running'
                 """,
-                fence + [.text(error), .text(reason.rawValue), .text(text)]
+                fence + [.text(error), .text(reason.rawValue), .text(text), .text(DeadLetterGroup.errorKey(error))]
             )
         }
         guard connection.changes == 1 else { return false }
+        let attempt = completion.attemptRecord(now: now)
+        try connection.execute(
+            """
+            INSERT INTO delivery_attempts (event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(claim.event.seq), .integer(claim.deliveryID), .integer(attempt.attempt), .text(attempt.instance),
+                .integer(attempt.startedAt.millisecondsSinceEpoch), .integer(attempt.finishedAt.millisecondsSinceEpoch), .text(attempt.outcome),
+                .text(attempt.error), attempt.nextAttemptAt.map { .integer($0.millisecondsSinceEpoch) } ?? .null,
+            ]
+        )
         for note in completion.auditRows {
             try Self.insertAudit(connection, at: text, event: claim.event, handler: completion.handler, outcome: note.outcome, detail: note.detail)
         }
@@ -195,10 +222,10 @@ extension SQLiteStore {
         )
     }
 
-    /// Makes every delivery of the event with `id` due now, with a fresh attempt budget.
-    /// Returns how many deliveries were reset; nil when there is no such event.
+    /// Makes every delivery of the event with `id` not running (only `handler`'s, when
+    /// given) due now, with a fresh attempt budget. Returns how many deliveries were reset;
+    /// nil when there is no such event.
     package func replay(eventID id: String, handler: String?) async throws -> Int? {
-        if handler != nil { throw EventQueryError("not implemented yet") }
         let now = self.clock.now()
         let result = try await self.write { connection -> (replayed: Int, reopened: Int)? in
             guard let event = try connection.row(Self.eventByID, [.text(id)]) else {
@@ -206,15 +233,16 @@ extension SQLiteStore {
             }
             let seq = SQLiteValue.integer(try event.int64("seq"))
             let reopened = try connection.requiredRow(
-                "SELECT count(*) AS count FROM deliveries WHERE event_seq = ? AND state IN ('done', 'dead')", [seq]
+                "SELECT count(*) AS count FROM deliveries WHERE event_seq = ?1 AND state IN ('done', 'dead') AND (?2 IS NULL OR handler = ?2)",
+                [seq, .text(handler)]
             ).int("count")
             try connection.execute(
                 """
-                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, lease_token = NULL,
-                    dead_reason = NULL, updated_at = ?
-                WHERE event_seq = ? AND state != 'running'
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, lease_until = NULL, lease_token = NULL,
+                    dead_reason = NULL, error_key = NULL, updated_at = ?2
+                WHERE event_seq = ?3 AND state != 'running' AND (?4 IS NULL OR handler = ?4)
                 """,
-                [.integer(now.millisecondsSinceEpoch), .text(now.description), seq]
+                [.integer(now.millisecondsSinceEpoch), .text(now.description), seq, .text(handler)]
             )
             return (connection.changes, reopened)
         }
@@ -223,21 +251,29 @@ extension SQLiteStore {
         return result.replayed
     }
 
-    /// Makes every dead delivery due now, with a fresh attempt budget; returns how many.
+    /// Makes dead deliveries due now, with a fresh attempt budget: all, `handler`'s, or one
+    /// group (`handler` and `errorKey`, as ``deadLetterGroups(limit:)`` keys them); returns
+    /// how many.
     package func replayDead(handler: String?, errorKey: String?) async throws -> Int {
-        if handler != nil || errorKey != nil { throw EventQueryError("not implemented yet") }
         let now = self.clock.now()
         // O(dead): the partial index deliveries_dead.
         let count = try await self.write { connection in
             try connection.execute(
-                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, dead_reason = NULL, updated_at = ? WHERE state = 'dead'",
-                [.integer(now.millisecondsSinceEpoch), .text(now.description)]
+                """
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, dead_reason = NULL, error_key = NULL, updated_at = ?2
+                WHERE state = 'dead' AND (?3 IS NULL OR handler = ?3) AND (?4 IS NULL OR \(Self.deadKey) = ?4)
+                """,
+                [.integer(now.millisecondsSinceEpoch), .text(now.description), .text(handler), .text(errorKey)]
             )
             return connection.changes
         }
         self.adjustDepth(by: count)
         return count
     }
+
+    /// A dead delivery's group key: its error key (rows dead before keys were kept: the
+    /// error itself).
+    static let deadKey = "coalesce(error_key, last_error, '')"
 
     /// Deletes up to `limit` events received before `cutoff` whose deliveries are all done
     /// (with `includingDead`, done or dead), with their deliveries and audit rows, in one
@@ -259,55 +295,12 @@ extension SQLiteStore {
             ).map { row in SQLiteValue.integer(try row.int64("seq")) }
             for seq in seqs {
                 try connection.execute("DELETE FROM audit_log WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM delivery_attempts WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM event_subjects WHERE event_seq = ?", [seq])
                 try connection.execute("DELETE FROM deliveries WHERE event_seq = ?", [seq])
                 try connection.execute("DELETE FROM events WHERE seq = ?", [seq])
             }
             return seqs.count
-        }
-    }
-
-    /// Events, newest first, optionally those with a delivery in `state` or of `type`.
-    package func searchEvents(_ query: EventQuery) async throws -> EventPage {
-        EventPage(records: try await self.oldListEvents(state: query.state, type: query.type, limit: query.limit), nextCursor: nil)
-    }
-
-    func oldListEvents(state: DeliveryState? = nil, type: String? = nil, limit: Int = 50) async throws -> [EventRecord] {
-        try await self.read { connection in
-            let rows: [SQLiteRow]
-            switch state {
-            case .pending?, .running?, .dead?:
-                // From the deliveries in that state, newest event first, through the partial
-                // indexes that hold only those rows: deliveries_dead(event_seq), O(log n +
-                // limit); deliveries_due for the backlog, O(backlog).
-                let inState = state == .dead
-                    ? "deliveries d INDEXED BY deliveries_dead WHERE d.state = 'dead'"
-                    : "deliveries d INDEXED BY deliveries_due WHERE d.state IN ('pending', 'running') AND d.state = ?2"
-                rows = try connection.query(
-                    """
-                    SELECT seq, source, id, type, received_at, payload FROM events
-                    WHERE seq IN (
-                        SELECT DISTINCT event_seq FROM \(inState)
-                          AND (?1 IS NULL OR EXISTS (SELECT 1 FROM events t WHERE t.seq = d.event_seq AND t.type = ?1))
-                        ORDER BY event_seq DESC LIMIT ?3)
-                    ORDER BY seq DESC
-                    """,
-                    [.text(type), .text(state?.rawValue), .integer(limit)]
-                )
-            case .done?, nil:
-                // Newest first along the events primary key (or events_type), stopping after
-                // `limit` matches: O(limit + k), k the newest events with no done delivery
-                // (about the backlog, for `done`).
-                rows = try connection.query(
-                    """
-                    SELECT seq, source, id, type, received_at, payload FROM events e
-                    WHERE (?1 IS NULL OR type = ?1)
-                      AND (?2 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = ?2))
-                    ORDER BY seq DESC LIMIT ?3
-                    """,
-                    [.text(type), .text(state?.rawValue), .integer(limit)]
-                )
-            }
-            return try rows.map { try Self.record(connection, row: $0) }
         }
     }
 
@@ -321,7 +314,7 @@ extension SQLiteStore {
             UNION ALL
             SELECT (SELECT min(source) FROM events WHERE source > sources.name) FROM sources WHERE sources.name IS NOT NULL
         )
-        SELECT seq, source, id, type, received_at, payload FROM events
+        SELECT seq, source, id, type, received_at, payload, headers FROM events
         WHERE source IN (SELECT name FROM sources) AND id = ?1 ORDER BY seq LIMIT 1
         """
 
@@ -332,32 +325,54 @@ extension SQLiteStore {
             guard let row = try connection.row(Self.eventByID, [.text(id)]) else {
                 return nil
             }
-            return try Self.record(connection, row: row)
+            return try Self.record(connection, row: row, history: true)
         }
     }
 
     /// The event of a row with the columns `seq, source, id, type, received_at, payload`.
-    private static func event(_ row: SQLiteRow) throws(SQLiteError) -> Event {
+    static func event(_ row: SQLiteRow) throws(SQLiteError) -> Event {
         Event(
             seq: try row.int64("seq"), source: try row.string("source"), id: try row.string("id"), type: try row.string("type"),
             receivedAt: try row.string("received_at"), payload: try row.string("payload")
         )
     }
 
-    private static func record(_ connection: SQLiteConnection, row: SQLiteRow) throws -> EventRecord {
+    /// The record of an event row (with the columns of ``event(_:)`` and `headers`): its
+    /// deliveries, with their attempts when `history`.
+    static func record(_ connection: SQLiteConnection, row: SQLiteRow, history: Bool = false) throws -> EventRecord {
         let event = try Self.event(row)
+        var attempts: [Int64: [AttemptRecord]] = [:]
+        if history {
+            let rows = try connection.query(
+                """
+                SELECT delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at
+                FROM delivery_attempts WHERE event_seq = ? ORDER BY id
+                """,
+                [.integer(event.seq)]
+            )
+            for a in rows {
+                let record = AttemptRecord(
+                    deliveryID: try a.int64("delivery_id"), attempt: try a.int("attempt"), instance: try a.string("instance"),
+                    startedAt: Timestamp(millisecondsSinceEpoch: try a.int64("started_at")),
+                    finishedAt: Timestamp(millisecondsSinceEpoch: try a.int64("finished_at")), outcome: try a.string("outcome"),
+                    error: try a.optionalString("error"), nextAttemptAt: try a.optionalInt64("next_attempt_at").map(Timestamp.init(millisecondsSinceEpoch:))
+                )
+                attempts[record.deliveryID, default: []].append(record)
+            }
+        }
         let deliveries = try connection.query(
             "SELECT id, handler, state, attempts, next_attempt_at, last_error, dead_reason, updated_at FROM deliveries WHERE event_seq = ? ORDER BY handler",
             [.integer(event.seq)]
         ).map { d in
-            DeliveryRecord(
-                id: try d.int64("id"), handler: try d.string("handler"), state: try d.string("state", as: DeliveryState.self),
+            let id = try d.int64("id")
+            return DeliveryRecord(
+                id: id, handler: try d.string("handler"), state: try d.string("state", as: DeliveryState.self),
                 attempts: try d.int("attempts"), nextAttemptAt: Timestamp(millisecondsSinceEpoch: try d.int64("next_attempt_at")),
                 lastError: try d.optionalString("last_error"), deadReason: try d.optionalString("dead_reason"),
-                updatedAt: try d.string("updated_at")
+                updatedAt: try d.string("updated_at"), attemptHistory: attempts[id] ?? []
             )
         }
-        return EventRecord(event: event, deliveries: deliveries)
+        return EventRecord(event: event, deliveries: deliveries, headers: StoredHeaders.decode(try row.optionalString("headers")))
     }
 
     /// Deliveries waiting or running (kept by the writer: no scan), and the due time of

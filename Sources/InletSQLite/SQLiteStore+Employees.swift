@@ -1,13 +1,13 @@
 public import InletCore
 extension SQLiteStore: EmployeeStore {
-    private static let columns = """
+    static let columns = """
         employee_id, name, email, department, phone_number, connecteam_id, role_code, auth0_user_id, auth0_sync_status,
         auth0_account_created_at, auth0_email, assigned_role, role_assigned_at, blocked, last_error, updated_at,
         auth0_create_email, auth0_create_attempted_at, employee_id_is_number
         """
 
     /// The record of a row with ``columns``.
-    private static func record(_ row: SQLiteRow) throws(SQLiteError) -> EmployeeRecord {
+    static func record(_ row: SQLiteRow) throws(SQLiteError) -> EmployeeRecord {
         EmployeeRecord(
             employee: Employee(
                 employeeID: try row.string("employee_id"), name: try row.string("name"), email: try row.string("email"),

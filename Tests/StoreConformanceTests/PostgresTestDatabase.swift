@@ -107,6 +107,11 @@ struct PostgresTestDatabase: TestDatabase {
         try await self.openStore()
     }
 
+    func reopen(closing store: any StoreBackend) async throws -> any StoreBackend {
+        await store.close()
+        return try await self.openStore()
+    }
+
     func remove() async {
         _ = try? await self.query("DROP SCHEMA IF EXISTS \(self.quotedSchema) CASCADE")
     }

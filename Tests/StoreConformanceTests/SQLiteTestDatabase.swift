@@ -1,19 +1,29 @@
 import Foundation
 import InletCore
 import InletSQLite
+import Synchronization
 
 /// A SQLite database file in a temporary folder, read through the store's read-only
 /// connection.
-struct SQLiteTestDatabase: TestDatabase {
-    let store: SQLiteStore
+final class SQLiteTestDatabase: TestDatabase {
+    private let current: Mutex<SQLiteStore>
     let folder: String
+    let clock: WallClock
+
+    var store: SQLiteStore { self.current.withLock { $0 } }
+
+    init(store: SQLiteStore, folder: String, clock: WallClock) {
+        self.current = Mutex(store)
+        self.folder = folder
+        self.clock = clock
+    }
 
     /// Opens a store on a new file in a new temporary folder.
     static func open(clock: WallClock) async throws -> TestedStore {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-conformance-\(UUID().uuidString)").path
         do {
             let store = try await SQLiteStore.open(path: folder + "/inlet.sqlite", options: .init(clock: clock))
-            return TestedStore(store: store, database: SQLiteTestDatabase(store: store, folder: folder))
+            return TestedStore(store: store, database: SQLiteTestDatabase(store: store, folder: folder, clock: clock))
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
@@ -38,6 +48,13 @@ struct SQLiteTestDatabase: TestDatabase {
     /// One process writes a SQLite file (``DatabaseLock``): a second store cannot open it.
     func openAnother() async throws -> any StoreBackend {
         throw SharingUnsupported()
+    }
+
+    func reopen(closing store: any StoreBackend) async throws -> any StoreBackend {
+        await store.close()
+        let reopened = try await SQLiteStore.open(path: self.folder + "/inlet.sqlite", options: .init(clock: self.clock))
+        self.current.withLock { $0 = reopened }
+        return reopened
     }
 
     func remove() async {

@@ -13,6 +13,8 @@ protocol TestDatabase: Sendable {
     /// Opens another store on the same database (another process, as far as the database
     /// can tell), with the same clock; throws for a backend that one process holds.
     func openAnother() async throws -> any StoreBackend
+    /// Closes `store` and opens the database again (a restart), with the same clock.
+    func reopen(closing store: any StoreBackend) async throws -> any StoreBackend
     /// Removes the database (the store is closed by then).
     func remove() async
 }

@@ -10,13 +10,25 @@ import Synchronization
 /// }
 /// ```
 final class TestedStore: Sendable {
-    let store: any StoreBackend
+    private let current: Mutex<any StoreBackend>
     let database: any TestDatabase
     private let others = Mutex<[any StoreBackend]>([])
 
+    /// The store under test (a new one after ``reopen()``).
+    var store: any StoreBackend { self.current.withLock { $0 } }
+
     init(store: any StoreBackend, database: any TestDatabase) {
-        self.store = store
+        self.current = Mutex(store)
         self.database = database
+    }
+
+    /// Closes the store and opens its database again, as a restart would; returns the new
+    /// store (also ``store`` from then on).
+    @discardableResult
+    func reopen() async throws -> any StoreBackend {
+        let store = try await self.database.reopen(closing: self.store)
+        self.current.withLock { $0 = store }
+        return store
     }
 
     /// Rows of `table` (matching `condition`), counted by the database itself.
