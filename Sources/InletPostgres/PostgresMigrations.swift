@@ -176,6 +176,10 @@ enum PostgresMigrations {
                 CREATE TABLE handler_pauses (
                     handler text PRIMARY KEY,
                     paused_at text NOT NULL
+                );
+                """
+        ),
+        Migration(
             version: 3,
             summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
             sql: """

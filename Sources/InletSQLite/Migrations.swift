@@ -186,6 +186,10 @@ public enum Migrations {
                 CREATE TABLE handler_pauses (
                     handler TEXT PRIMARY KEY,
                     paused_at TEXT NOT NULL
+                );
+                """
+        ),
+        Migration(
             version: 8,
             summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
             sql: """
