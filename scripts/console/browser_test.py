@@ -43,7 +43,7 @@ case "$INLET_EVENT_ID" in
       echo "upstream timed out on attempt $INLET_DELIVERY_ATTEMPT"; exit 75
     fi ;;
   evt-doomed-*)
-    if [ ! -e "$HEAL_MARKER" ]; then
+    if [ ! -e "__MARKER__" ]; then
       echo "account service refused employee $INLET_EVENT_ID: error 4711"; exit 1
     fi ;;
 esac
@@ -67,7 +67,8 @@ class Inlet:
         self.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         self.marker = folder / "healed"
         script = folder / "on-employee.sh"
-        script.write_text(HANDLER_SCRIPT)
+        # The handler runs with a clean environment: the marker's path is written into it.
+        script.write_text(HANDLER_SCRIPT.replace("__MARKER__", str(self.marker)))
         script.chmod(0o755)
         config = folder / "inlet.json"
         config.write_text(json.dumps({"handlers": {
@@ -82,7 +83,7 @@ class Inlet:
             "INLET_LISTEN": "127.0.0.1:0", "INLET_DATABASE": str(database), "INLET_CONFIG": str(config),
             "INLET_DB_SYNCHRONOUS": "normal", "INLET_AUTH_RATE_LIMIT": "0",
             "ADMIN_API_TOKEN": self.admin_token, "INTERNAL_API_TOKEN": self.internal_token,
-            "PRODUCTIVITY_WEBHOOK_SECRET": self.webhook_secret, "HEAL_MARKER": str(self.marker),
+            "PRODUCTIVITY_WEBHOOK_SECRET": self.webhook_secret,
         })
         subprocess.run([binary, "migrate"], env=env, check=True, capture_output=True, timeout=120)
         with sqlite3.connect(database) as db:
