@@ -60,7 +60,7 @@ def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
 class Inlet:
     """A live `inlet serve` and the HTTP calls that seed it."""
 
-    def __init__(self, binary: str, folder: Path):
+    def __init__(self, binary: str, folder: Path, command_handler: bool = True):
         self.folder = folder
         self.admin_token = "adm_" + secrets.token_urlsafe(32)
         self.internal_token = "int_" + secrets.token_urlsafe(32)
@@ -71,11 +71,11 @@ class Inlet:
         script.write_text(HANDLER_SCRIPT.replace("__MARKER__", str(self.marker)))
         script.chmod(0o755)
         config = folder / "inlet.json"
-        config.write_text(json.dumps({"handlers": {
-            "audit": {"enabled": True},
-            "command": {"program": str(script), "subscriptions": ["employee.*"], "max_attempts": 3,
-                        "backoff_base_seconds": 0.1, "backoff_cap_seconds": 0.3, "timeout_seconds": 10},
-        }}))
+        handlers = {"audit": {"enabled": True}}
+        if command_handler:
+            handlers["command"] = {"program": str(script), "subscriptions": ["employee.*"], "max_attempts": 3,
+                                   "backoff_base_seconds": 0.1, "backoff_cap_seconds": 0.3, "timeout_seconds": 10}
+        config.write_text(json.dumps({"handlers": handlers}))
         database = folder / "inlet.sqlite"
         prefixes = ("INLET_", "AUTH0_", "INTERNAL_API", "ADMIN_API", "PRODUCTIVITY_")
         env = {name: value for name, value in os.environ.items() if not name.startswith(prefixes)}

@@ -37,14 +37,14 @@ struct ConsoleForm: Sendable {
         return ConsoleForm(parsing: String(buffer: buffer))
     }
 
-    /// `+` as space, `%XX` as its byte; a malformed escape is kept as written.
-    static func decode(_ text: Substring) -> String {
+    /// `+` as space (in forms), `%XX` as its byte; a malformed escape is kept as written.
+    static func decode(_ text: Substring, plusIsSpace: Bool = true) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {
             switch byte {
-            case UInt8(ascii: "+"):
+            case UInt8(ascii: "+") where plusIsSpace:
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
                 if iterator.count >= 2, let high = Self.hexValue(iterator[iterator.startIndex]),

@@ -8,7 +8,7 @@ internal import Logging
 extension ConsoleRoutes {
     func registerActions(on routes: RouteTable) {
         routes.post("/console/events/{id}/replay") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try Self.pathParameter("id", context)
             return try await self.act(request, context) { _, form in
                 let handler = form["handler"].flatMap { $0.isEmpty ? nil : $0 }
                 let page = "/console/events/\(Self.urlEncoded(id))"
@@ -34,7 +34,7 @@ extension ConsoleRoutes {
         }
         for (verb, paused) in [("pause", true), ("resume", false)] {
             routes.post("/console/handlers/{name}/\(verb)") { request, context in
-                let name = try context.parameters.require("name")
+                let name = try Self.pathParameter("name", context)
                 return try await self.act(request, context) { _, _ in
                     guard self.handlerNames.contains(name) else {
                         return self.pages.message(title: "No such handler", text: "No handler is named \(name).", status: .notFound, session: nil)
@@ -46,7 +46,7 @@ extension ConsoleRoutes {
             }
         }
         routes.post("/console/employees/{id}/provision") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try Self.pathParameter("id", context)
             return try await self.act(request, context) { _, form in
                 let force = form["force"] == "true"
                 let provisioning = EmployeeProvisioning(intake: self.intake, employees: self.store)

@@ -40,7 +40,7 @@ struct ConsoleRoutes: Sendable {
         self.view("/console", on: routes) { request, _, session, flash in try await self.overview(request, session: session, flash: flash) }
         self.view("/console/events", on: routes) { request, _, session, flash in try await self.events(request, session: session, flash: flash) }
         self.view("/console/events/{id}", on: routes) { request, context, session, flash in
-            try await self.event(try context.parameters.require("id"), session: session, flash: flash)
+            try await self.event(try Self.pathParameter("id", context), session: session, flash: flash)
         }
         self.view("/console/dead-letters", on: routes) { _, _, session, flash in try await self.deadLetters(session: session, flash: flash) }
         self.view("/console/handlers", on: routes) { _, _, session, flash in try await self.handlers(session: session, flash: flash) }
@@ -177,13 +177,18 @@ struct ConsoleRoutes: Sendable {
         return "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
     }
 
+    /// The path parameter `name`, percent-decoded (the router hands it over as sent).
+    static func pathParameter(_ name: String, _ context: InletRequestContext) throws -> String {
+        ConsoleForm.decode(Substring(try context.parameters.require(name)), plusIsSpace: false)
+    }
+
     /// `text` percent-encoded for a URL query value or path segment.
     static func urlEncoded(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "@"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let digits = Array("0123456789ABCDEF".unicodeScalars)
