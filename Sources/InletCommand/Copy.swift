@@ -16,7 +16,8 @@ struct Copy: AsyncParsableCommand {
         abstract: "Copy a SQLite database into an empty PostgreSQL database, then print what it copied.",
         discussion: """
             Copies users, employees (with their Auth0 state), events (keeping their sequence numbers), \
-            deliveries (with their state, attempts, due times, leases and errors) and audit rows, in one \
+            deliveries (with their state, attempts, due times, leases and errors), their attempt history, \
+            the events' stored headers and search subjects, paused handlers and audit rows, in one \
             PostgreSQL transaction: everything or nothing. The destination must hold no such rows; its \
             schema is created or migrated first. The password comes from the URL or from \
             INLET_DATABASE_PASSWORD (or INLET_DATABASE_PASSWORD_FILE). Stop the inlet serve of the SQLite \
@@ -73,7 +74,8 @@ struct Copy: AsyncParsableCommand {
         }
         printJSON([
             "from": .string(path), "to": .string(location.description), "users": .int(counts.users), "employees": .int(counts.employees),
-            "events": .int(counts.events), "deliveries": .int(counts.deliveries), "audit_rows": .int(counts.auditRows),
+            "events": .int(counts.events), "deliveries": .int(counts.deliveries), "audit_rows": .int(counts.auditRows), "attempts": .int(counts.attempts),
+            "event_headers": .int(counts.eventHeaders), "subjects": .int(counts.subjects), "paused_handlers": .int(counts.pauses),
         ])
     }
 
@@ -101,6 +103,22 @@ struct Copy: AsyncParsableCommand {
             try await importer.insert(rows)
             lastDelivery = last.id
         }
+        var lastHeaders: Int64 = 0
+        while case let rows = try await snapshot.eventHeaders(after: lastHeaders, limit: batchSize), let last = rows.last {
+            try await importer.insert(rows)
+            lastHeaders = last.eventSeq
+        }
+        var lastSubject: StoreRows.Subject? = nil
+        while case let rows = try await snapshot.subjects(after: lastSubject, limit: batchSize), let last = rows.last {
+            try await importer.insert(rows)
+            lastSubject = last
+        }
+        var lastAttempt: Int64 = 0
+        while case let rows = try await snapshot.attempts(after: lastAttempt, limit: batchSize), let last = rows.last {
+            try await importer.insert(rows)
+            lastAttempt = last.id
+        }
+        try await importer.insert(try await snapshot.pauses())
         var lastAudit: Int64 = 0
         while case let rows = try await snapshot.auditRows(after: lastAudit, limit: batchSize), let last = rows.last {
             try await importer.insert(rows)

@@ -99,32 +99,48 @@ struct Events: AsyncParsableCommand {
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make an event's deliveries, or every dead delivery, due again now.",
-        discussion: "A running `inlet serve` on the same database picks them up within its poll interval (1 s)."
+        abstract: "Make an event's deliveries, or dead deliveries, due again now.",
+        discussion: """
+            A running `inlet serve` on the same database picks them up within its poll interval (1 s). \
+            With --dead, --handler limits the replay to one handler's dead deliveries and --error-key to one \
+            dead-letter group (as GET /admin/dead-letters lists them); with an event id, --handler replays \
+            only that handler's delivery of the event.
+            """
     )
     @OptionGroup var common: CommonOptions
-    @Flag(help: "Replay every dead-lettered delivery.")
+    @Flag(help: "Replay dead-lettered deliveries (all, or those of --handler and --error-key).")
     var dead = false
+    @Option(help: "Only this handler's deliveries.")
+    var handler: String?
+    @Option(name: .customLong("error-key"), help: "With --dead and --handler: only the dead-letter group with this error key.")
+    var errorKey: String?
     @Argument(help: "The event id (omit with --dead).")
     var id: String?
 
     func validate() throws {
         guard self.dead != (self.id != nil) else { throw ValidationError("give either an event id or --dead") }
+        if self.errorKey != nil && (!self.dead || self.handler == nil) { throw ValidationError("--error-key needs --dead and --handler") }
     }
 
     func run() async throws {
         if self.dead {
+            var query: [String] = []
+            if let handler { query.append("handler=\(Self.queryValue(handler))") }
+            if let errorKey { query.append("error_key=\(Self.queryValue(errorKey))") }
             let count = try await withWriter(self.common) { store in
-                try await store.replayDead()
+                try await store.replayDead(handler: self.handler, errorKey: self.errorKey)
             } server: { api in
-                try await api.post("/admin/deliveries/replay?state=dead")?["replayed"]?.intValue ?? 0
+                query.isEmpty
+                    ? try await api.post("/admin/deliveries/replay?state=dead")?["replayed"]?.intValue ?? 0
+                    : try await api.post("/admin/dead-letters/replay?" + query.joined(separator: "&"))?["replayed"]?.intValue ?? 0
             }
             printJSON(["replayed": .int(count)])
         } else if let id = self.id {
             let count = try await withWriter(self.common) { store in
-                try await store.replay(eventID: id)
+                try await store.replay(eventID: id, handler: self.handler)
             } server: { api in
-                try await api.post("/admin/events/\(Self.pathSegment(id))/replay")?["replayed"]?.intValue
+                let query = self.handler.map { "?handler=\(Self.queryValue($0))" } ?? ""
+                return try await api.post("/admin/events/\(Self.pathSegment(id))/replay\(query)")?["replayed"]?.intValue
             }
             guard let count else { throw ValidationError("no event with id \(id)") }
             printJSON(["replayed": .int(count), "event_id": .string(id)])
@@ -135,6 +151,9 @@ struct Replay: AsyncParsableCommand {
     static func pathSegment(_ id: String) -> String {
         id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
     }
+
+    /// `value` percent-encoded for a query string.
+    static func queryValue(_ value: String) -> String { Self.pathSegment(value) }
 }
 
 struct Purge: AsyncParsableCommand {
@@ -165,29 +184,78 @@ struct Purge: AsyncParsableCommand {
 
 struct Handlers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the registered handlers, their subscriptions, and why any is not running."
+        abstract: "List the registered handlers, or pause and resume one.",
+        subcommands: [List.self, Pause.self, Resume.self],
+        defaultSubcommand: List.self
     )
-    @OptionGroup var common: CommonOptions
 
-    func run() async throws {
-        try await withStore(self.common) { store, configuration in
-            let registry = try HandlerRegistry(
-                factories: InletCommand.factories(configuration), settings: configuration.handlerSettings,
-                environment: configuration.environment, stores: store
-            )
-            for entry in registry.active {
-                printJSON([
-                    "handler": .string(entry.name), "enabled": true,
-                    "subscriptions": .array(entry.subscriptions.map { .string($0.pattern) }),
-                    "max_attempts": .int(entry.options.maxAttempts), "concurrency": .int(entry.options.concurrency),
-                ])
-            }
-            for entry in registry.inactive {
-                var line: [(String, JSONValue)] = [("handler", .string(entry.name)), ("enabled", false), ("reason", .string(entry.reason))]
-                if let waiting = entry.waitingOn {
-                    line.append(("deliveries_wait_for", .array(waiting.map { .string($0.pattern) })))
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pause a handler: its deliveries stay pending and no instance claims any until it is resumed (kept across restarts)."
+        )
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The handler's name (as `inlet handlers` lists it).")
+        var name: String
+
+        func run() async throws { try await setPaused(true, handler: self.name, common: self.common) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused handler: its pending deliveries run again.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The handler's name.")
+        var name: String
+
+        func run() async throws { try await setPaused(false, handler: self.name, common: self.common) }
+    }
+
+    /// Through the admin API of the server holding a SQLite file, else in the database.
+    static func setPaused(_ paused: Bool, handler: String, common: CommonOptions) async throws {
+        let configuration = try common.load()
+        let known = InletCommand.factories(configuration).map(\.name)
+        guard known.contains(handler) else {
+            throw ValidationError("no handler named \(handler) (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        let path = "/admin/handlers/\(Replay.pathSegment(handler))/\(paused ? "pause" : "resume")"
+        _ = try await CommandDatabase.writing(configuration) { store in
+            try await store.setPaused(paused, handler: handler)
+        } server: { api in
+            guard try await api.post(path) != nil else { throw ValidationError("the server knows no handler named \(handler)") }
+        }
+        printJSON(["handler": .string(handler), "paused": .bool(paused)])
+    }
+}
+
+extension Handlers {
+    /// `inlet handlers` (and `inlet handlers list`).
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the registered handlers, their subscriptions, whether paused, and why any is not running."
+        )
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await withStore(self.common) { store, configuration in
+                let paused = try await store.pausedHandlers()
+                let registry = try HandlerRegistry(
+                    factories: InletCommand.factories(configuration), settings: configuration.handlerSettings,
+                    environment: configuration.environment, stores: store
+                )
+                for entry in registry.active {
+                    printJSON([
+                        "handler": .string(entry.name), "enabled": true,
+                        "subscriptions": .array(entry.subscriptions.map { .string($0.pattern) }),
+                        "max_attempts": .int(entry.options.maxAttempts), "concurrency": .int(entry.options.concurrency),
+                        "paused": .bool(paused.contains(entry.name)),
+                    ])
                 }
-                printJSON(.object(line))
+                for entry in registry.inactive {
+                    var line: [(String, JSONValue)] = [("handler", .string(entry.name)), ("enabled", false), ("reason", .string(entry.reason))]
+                    if let waiting = entry.waitingOn {
+                        line.append(("deliveries_wait_for", .array(waiting.map { .string($0.pattern) })))
+                    }
+                    printJSON(.object(line))
+                }
             }
         }
     }

@@ -63,7 +63,7 @@ package final class PostgresImporter {
         self.logger = logger
     }
 
-    private static let tables = ["users", "employees", "events", "deliveries", "audit_log"]
+    private static let tables = ["users", "employees", "events", "deliveries", "audit_log", "delivery_attempts", "event_subjects", "handler_pauses"]
 
     fileprivate func lockAndCheckEmpty() async throws {
         // No instance writes while the copy runs, and none gets a row in first.
@@ -73,8 +73,8 @@ package final class PostgresImporter {
         let probes = Self.tables.map { "(SELECT EXISTS (SELECT 1 FROM \($0)))" }.joined(separator: ", ")
         let rows = try await self.connection.query(PostgresQuery(unsafeSQL: "SELECT \(probes)"), logger: self.logger).collect()
         guard let row = rows.first else { throw PostgresStoreError("PostgreSQL returned no row for the emptiness check", unavailable: false) }
-        let (users, employees, events, deliveries, audit) = try row.decode((Bool, Bool, Bool, Bool, Bool).self)
-        let filled = zip(Self.tables, [users, employees, events, deliveries, audit]).filter(\.1).map(\.0)
+        let (users, employees, events, deliveries, audit, attempts, subjects, pauses) = try row.decode((Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool).self)
+        let filled = zip(Self.tables, [users, employees, events, deliveries, audit, attempts, subjects, pauses]).filter(\.1).map(\.0)
         guard filled.isEmpty else {
             throw PostgresStoreError(
                 "the destination database is not empty (it has rows in \(filled.joined(separator: ", "))); inlet copy fills only an empty one",
@@ -86,7 +86,7 @@ package final class PostgresImporter {
     /// Moves each id sequence past the largest id now in its table (and the lease tokens
     /// past the largest token), so that new rows and claims never reuse one.
     fileprivate func advanceSequences() async throws {
-        for (table, column) in [("users", "id"), ("events", "seq"), ("deliveries", "id"), ("audit_log", "id")] {
+        for (table, column) in [("users", "id"), ("events", "seq"), ("deliveries", "id"), ("audit_log", "id"), ("delivery_attempts", "id")] {
             try await self.connection.query(
                 PostgresQuery(
                     unsafeSQL: """
@@ -182,7 +182,7 @@ package final class PostgresImporter {
             into: "deliveries",
             columns: [
                 "id", "event_seq", "handler", "state", "attempts", "next_attempt_at", "lease_until", "lease_token", "last_error",
-                "dead_reason", "created_at", "updated_at",
+                "dead_reason", "created_at", "updated_at", "error_key",
             ],
             rows: deliveries
         ) { delivery, binds in
@@ -198,6 +198,7 @@ package final class PostgresImporter {
             binds.append(delivery.deadReason)
             binds.append(delivery.createdAt)
             binds.append(delivery.updatedAt)
+            binds.append(delivery.errorKey)
         }
         self.counts.deliveries += deliveries.count
     }
@@ -216,6 +217,56 @@ package final class PostgresImporter {
             binds.append(row.detail)
         }
         self.counts.auditRows += rows.count
+    }
+
+    /// Sets the stored headers of events inserted before.
+    package func insert(_ rows: [StoreRows.EventHeaders]) async throws {
+        for start in stride(from: 0, to: rows.count, by: Self.batchLimit) {
+            let batch = rows[start..<min(start + Self.batchLimit, rows.count)]
+            let seqs = batch.map(\.eventSeq)
+            let headers = batch.map(\.headers)
+            try await self.connection.query(
+                "UPDATE events e SET headers = h.headers FROM unnest(\(seqs)::bigint[], \(headers)::text[]) AS h(seq, headers) WHERE e.seq = h.seq",
+                logger: self.logger
+            )
+        }
+        self.counts.eventHeaders += rows.count
+    }
+
+    package func insert(_ rows: [StoreRows.Subject]) async throws {
+        try await self.insert(into: "event_subjects", columns: ["subject", "event_seq"], rows: rows) { row, binds in
+            binds.append(row.subject)
+            binds.append(row.eventSeq)
+        }
+        self.counts.subjects += rows.count
+    }
+
+    package func insert(_ rows: [StoreRows.Attempt]) async throws {
+        try await self.insert(
+            into: "delivery_attempts",
+            columns: ["id", "event_seq", "delivery_id", "attempt", "instance", "started_at", "finished_at", "outcome", "error", "next_attempt_at"],
+            rows: rows
+        ) { row, binds in
+            binds.append(row.id)
+            binds.append(row.eventSeq)
+            binds.append(row.record.deliveryID)
+            binds.append(Int32(clamping: row.record.attempt))
+            binds.append(row.record.instance)
+            binds.append(row.record.startedAt.millisecondsSinceEpoch)
+            binds.append(row.record.finishedAt.millisecondsSinceEpoch)
+            binds.append(row.record.outcome)
+            binds.append(row.record.error)
+            binds.append(row.record.nextAttemptAt?.millisecondsSinceEpoch)
+        }
+        self.counts.attempts += rows.count
+    }
+
+    package func insert(_ rows: [StoreRows.Pause]) async throws {
+        try await self.insert(into: "handler_pauses", columns: ["handler", "paused_at"], rows: rows) { row, binds in
+            binds.append(row.handler)
+            binds.append(row.pausedAt)
+        }
+        self.counts.pauses += rows.count
     }
 
     /// One multi-row INSERT per ``batchLimit`` rows, every value a parameter.

@@ -94,7 +94,7 @@ package struct SQLiteSnapshot: Sendable {
             try connection.query(
                 """
                 SELECT id, event_seq, handler, state, attempts, next_attempt_at, lease_until, lease_token, last_error, dead_reason,
-                    created_at, updated_at
+                    created_at, updated_at, error_key
                 FROM deliveries WHERE id > ? ORDER BY id LIMIT ?
                 """,
                 [.integer(after), .integer(limit)]
@@ -105,8 +105,63 @@ package struct SQLiteSnapshot: Sendable {
                     nextAttemptAt: try row.int64("next_attempt_at"), leaseUntil: try row.optionalInt64("lease_until"),
                     leaseToken: try row.optionalInt64("lease_token"), lastError: try row.optionalString("last_error"),
                     deadReason: try row.optionalString("dead_reason"), createdAt: try row.string("created_at"),
-                    updatedAt: try row.string("updated_at")
+                    updatedAt: try row.string("updated_at"), errorKey: try row.optionalString("error_key")
                 )
+            }
+        }
+    }
+
+    /// The stored headers of events with a seq above `after` that have some, by seq.
+    package func eventHeaders(after: Int64, limit: Int) async throws -> [StoreRows.EventHeaders] {
+        try await self.store.read { connection in
+            try connection.query(
+                "SELECT seq, headers FROM events WHERE seq > ? AND headers IS NOT NULL ORDER BY seq LIMIT ?", [.integer(after), .integer(limit)]
+            ).map { row throws(SQLiteError) in StoreRows.EventHeaders(eventSeq: try row.int64("seq"), headers: try row.string("headers")) }
+        }
+    }
+
+    /// Subjects after `(subject, seq)`, in that order.
+    package func subjects(after: StoreRows.Subject?, limit: Int) async throws -> [StoreRows.Subject] {
+        try await self.store.read { connection in
+            try connection.query(
+                """
+                SELECT subject, event_seq FROM event_subjects WHERE ?1 IS NULL OR (subject, event_seq) > (?1, ?2)
+                ORDER BY subject, event_seq LIMIT ?3
+                """,
+                [.text(after?.subject), after.map { .integer($0.eventSeq) } ?? .null, .integer(limit)]
+            ).map { row throws(SQLiteError) in StoreRows.Subject(subject: try row.string("subject"), eventSeq: try row.int64("event_seq")) }
+        }
+    }
+
+    /// Attempt rows with an id above `after`, by id.
+    package func attempts(after: Int64, limit: Int) async throws -> [StoreRows.Attempt] {
+        try await self.store.read { connection in
+            try connection.query(
+                """
+                SELECT id, event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at
+                FROM delivery_attempts WHERE id > ? ORDER BY id LIMIT ?
+                """,
+                [.integer(after), .integer(limit)]
+            ).map { row throws(SQLiteError) in
+                StoreRows.Attempt(
+                    id: try row.int64("id"), eventSeq: try row.int64("event_seq"),
+                    record: AttemptRecord(
+                        deliveryID: try row.int64("delivery_id"), attempt: try row.int("attempt"), instance: try row.string("instance"),
+                        startedAt: Timestamp(millisecondsSinceEpoch: try row.int64("started_at")),
+                        finishedAt: Timestamp(millisecondsSinceEpoch: try row.int64("finished_at")), outcome: try row.string("outcome"),
+                        error: try row.optionalString("error"),
+                        nextAttemptAt: try row.optionalInt64("next_attempt_at").map(Timestamp.init(millisecondsSinceEpoch:))
+                    )
+                )
+            }
+        }
+    }
+
+    /// Every paused handler.
+    package func pauses() async throws -> [StoreRows.Pause] {
+        try await self.store.read { connection in
+            try connection.query("SELECT handler, paused_at FROM handler_pauses ORDER BY handler").map { row throws(SQLiteError) in
+                StoreRows.Pause(handler: try row.string("handler"), pausedAt: try row.string("paused_at"))
             }
         }
     }
@@ -134,7 +189,9 @@ package struct SQLiteSnapshot: Sendable {
                 """
                 SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM employees) AS employees,
                     (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM deliveries) AS deliveries,
-                    (SELECT count(*) FROM audit_log) AS audit_rows
+                    (SELECT count(*) FROM audit_log) AS audit_rows, (SELECT count(*) FROM events WHERE headers IS NOT NULL) AS event_headers,
+                    (SELECT count(*) FROM event_subjects) AS subjects, (SELECT count(*) FROM delivery_attempts) AS attempts,
+                    (SELECT count(*) FROM handler_pauses) AS pauses
                 """
             )
             var counts = StoreRows.Counts()
@@ -143,6 +200,10 @@ package struct SQLiteSnapshot: Sendable {
             counts.events = try row.int("events")
             counts.deliveries = try row.int("deliveries")
             counts.auditRows = try row.int("audit_rows")
+            counts.eventHeaders = try row.int("event_headers")
+            counts.subjects = try row.int("subjects")
+            counts.attempts = try row.int("attempts")
+            counts.pauses = try row.int("pauses")
             return counts
         }
     }

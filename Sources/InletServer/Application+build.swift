@@ -114,8 +114,11 @@ public func buildApplication(
     ).register(on: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
     AdminRoutes(store: store, intake: intake, authenticator: admin, clock: clock).register(on: routes)
+    let overview = AdminOverview(registry: registry, store: store, clock: clock)
+    let catalogue = HandlerCatalogue(registry: registry, settings: configuration.handlerSettings, environment: configuration.environment)
+    OperatorRoutes(store: store, intake: intake, overview: overview, catalogue: catalogue, authenticator: admin).register(on: routes)
     ConsoleRoutes(
-        store: store, intake: intake, registry: registry,
+        store: store, intake: intake, overview: overview, catalogue: catalogue,
         sessions: ConsoleSessions(store: store, adminToken: configuration.adminAPIToken, clock: clock), pages: consolePages, clock: clock
     ).register(on: routes)
     EmployeeAdminRoutes(

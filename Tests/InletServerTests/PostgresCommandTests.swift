@@ -138,8 +138,13 @@ import Testing
 
         let ids = ["evt-pending", "evt-running", "evt-done", "evt-dead"]
         _ = try await sqlite.appendEvents(ids.map {
-            NewEvent(source: .productivity, id: $0, type: .employeeCreated, payload: employeeEvent(), handlers: $0 == "evt-pending" ? ["h1", "h2"] : ["h1"])
+            NewEvent(
+                source: .productivity, id: $0, type: .employeeCreated, payload: employeeEvent(), handlers: $0 == "evt-pending" ? ["h1", "h2"] : ["h1"],
+                headers: $0 == "evt-done" ? [("content-type", "application/json"), ("webhook-id", "msg_1")] : [],
+                subjects: $0 == "evt-done" ? ["4711", "grace@example.com"] : []
+            )
         })
+        try await sqlite.setPaused(true, handler: "h3")
         let claims = try await sqlite.claimDue(handler: "h1", limit: 10, leaseSeconds: 60).claims
         #expect(claims.count == 4)
         func claim(_ id: String) throws -> Claim { try #require(claims.first { $0.event.id == id }) }
@@ -156,8 +161,10 @@ import Testing
             users: try query(path, "SELECT count(*) AS n FROM users")[0].int("n"),
             events: try query(path, "SELECT count(*) AS n FROM events")[0].int("n"),
             deliveries: try query(path, "SELECT count(*) AS n FROM deliveries")[0].int("n"),
-            audit: try query(path, "SELECT count(*) AS n FROM audit_log")[0].int("n")
+            audit: try query(path, "SELECT count(*) AS n FROM audit_log")[0].int("n"),
+            attempts: try query(path, "SELECT count(*) AS n FROM delivery_attempts")[0].int("n")
         )
+        #expect(expected.attempts == 3)
         #expect(expected.audit >= 3)
         #expect(try query(path, "SELECT DISTINCT state FROM deliveries ORDER BY state").map { try $0.string("state") } == ["dead", "done", "pending", "running"])
 
@@ -167,7 +174,8 @@ import Testing
         let report = try Self.json(copied.output)
         #expect(report["users"] == .int(expected.users) && report["employees"] == 2)
         #expect(report["events"] == .int(expected.events) && report["deliveries"] == .int(expected.deliveries))
-        #expect(report["audit_rows"] == .int(expected.audit))
+        #expect(report["audit_rows"] == .int(expected.audit) && report["attempts"] == .int(expected.attempts))
+        #expect(report["event_headers"] == 1 && report["subjects"] == 2 && report["paused_handlers"] == 1)
         #expect(report["to"] == .string(database.url))
         #expect(!(copied.output + copied.errors).contains(try #require(database.location.password)))
 
@@ -191,7 +199,12 @@ import Testing
             let original = try #require(try await sqlite.eventRecord(id: id))
             #expect(copiedRecord.event == original.event)
             #expect(copiedRecord.deliveries.sorted { $0.id < $1.id } == original.deliveries.sorted { $0.id < $1.id })
+            #expect(copiedRecord.headers.map { "\($0.0)=\($0.1)" } == original.headers.map { "\($0.0)=\($0.1)" })
         }
+        #expect(try await postgres.eventRecord(id: "evt-done")?.deliveries.first?.attemptHistory.map(\.outcome) == ["done"])
+        #expect(try await postgres.searchEvents(EventQuery(search: "grace@example.com")).records.map(\.event.id) == ["evt-done"])
+        #expect(try await postgres.pausedHandlers() == ["h3"])
+        #expect(try await postgres.deadLetterGroups(limit: 10) == (try await sqlite.deadLetterGroups(limit: 10)))
         #expect(try await postgres.eventRecord(id: "evt-dead")?.deliveries.first?.deadReason == "permanent")
         #expect(try await postgres.listEvents(state: .dead, type: nil, limit: 10).map(\.event.id) == ["evt-dead"])
         #expect(try await postgres.listEvents(state: .running, type: nil, limit: 10).map(\.event.id) == ["evt-running"])

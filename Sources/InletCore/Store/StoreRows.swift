@@ -122,10 +122,12 @@ package enum StoreRows {
         package var deadReason: String?
         package var createdAt: String
         package var updatedAt: String
+        /// A dead delivery's normalised error (``DeadLetterGroup/errorKey(_:)``).
+        package var errorKey: String?
 
         package init(
             id: Int64, eventSeq: Int64, handler: String, state: DeliveryState, attempts: Int, nextAttemptAt: Int64, leaseUntil: Int64?,
-            leaseToken: Int64?, lastError: String?, deadReason: String?, createdAt: String, updatedAt: String
+            leaseToken: Int64?, lastError: String?, deadReason: String?, createdAt: String, updatedAt: String, errorKey: String? = nil
         ) {
             self.id = id
             self.eventSeq = eventSeq
@@ -139,6 +141,54 @@ package enum StoreRows {
             self.deadReason = deadReason
             self.createdAt = createdAt
             self.updatedAt = updatedAt
+            self.errorKey = errorKey
+        }
+    }
+
+    /// The stored headers of an event (`events.headers`, a JSON object), for the events
+    /// that have some.
+    package struct EventHeaders: Sendable, Equatable {
+        package var eventSeq: Int64
+        package var headers: String
+
+        package init(eventSeq: Int64, headers: String) {
+            self.eventSeq = eventSeq
+            self.headers = headers
+        }
+    }
+
+    /// A row of `event_subjects`.
+    package struct Subject: Sendable, Equatable {
+        package var subject: String
+        package var eventSeq: Int64
+
+        package init(subject: String, eventSeq: Int64) {
+            self.subject = subject
+            self.eventSeq = eventSeq
+        }
+    }
+
+    /// A row of `delivery_attempts` (times in ms since the epoch).
+    package struct Attempt: Sendable, Equatable {
+        package var id: Int64
+        package var eventSeq: Int64
+        package var record: AttemptRecord
+
+        package init(id: Int64, eventSeq: Int64, record: AttemptRecord) {
+            self.id = id
+            self.eventSeq = eventSeq
+            self.record = record
+        }
+    }
+
+    /// A row of `handler_pauses`.
+    package struct Pause: Sendable, Equatable {
+        package var handler: String
+        package var pausedAt: String
+
+        package init(handler: String, pausedAt: String) {
+            self.handler = handler
+            self.pausedAt = pausedAt
         }
     }
 
@@ -174,6 +224,10 @@ package enum StoreRows {
         package var events = 0
         package var deliveries = 0
         package var auditRows = 0
+        package var eventHeaders = 0
+        package var subjects = 0
+        package var attempts = 0
+        package var pauses = 0
 
         package init() {}
     }

@@ -36,7 +36,7 @@ extension ConsoleRoutes {
             routes.post("/console/handlers/{name}/\(verb)") { request, context in
                 let name = try Self.pathParameter("name", context)
                 return try await self.act(request, context) { _, _ in
-                    guard self.handlerNames.contains(name) else {
+                    guard self.catalogue.entry(name, paused: false) != nil else {
                         return self.pages.message(title: "No such handler", text: "No handler is named \(name).", status: .notFound, session: nil)
                     }
                     try await self.intake.setPaused(paused, handler: name)

@@ -9,23 +9,21 @@ extension ConsoleRoutes {
 
     func overview(_ request: Request, session: ConsoleSessions.SignedIn, flash: String?) async throws -> Response {
         let now = self.clock.now()
-        let counts = try await self.store.handlerCounts()
-        let activity = try await self.store.activity(since: now.adding(seconds: -3600), bucketSeconds: 60)
-        let handlers = self.handlerStates(counts: counts).map { state -> [String: Any] in
+        let snapshot = try await self.overview.build()
+        let handlers = snapshot.handlers.map { handler -> [String: Any] in
             var oldest = ""
-            if let due = state.counts?.oldestDueAt {
+            if let due = handler.oldestDueAt {
                 let age = now.millisecondsSinceEpoch - due.millisecondsSinceEpoch
                 oldest = age >= 0 ? "due \(Self.duration(milliseconds: age)) ago" : "next in \(Self.duration(milliseconds: -age))"
             }
             return [
-                "name": state.name, "state": state.state, "stateClass": state.state, "reason": state.reason as Any,
-                "pending": state.counts?.pending ?? 0, "running": state.counts?.running ?? 0, "dead": state.counts?.dead ?? 0,
-                "hasDead": (state.counts?.dead ?? 0) > 0, "oldestDue": oldest,
+                "name": handler.name, "state": handler.state.rawValue, "stateClass": handler.state.rawValue, "reason": handler.reason as Any,
+                "pending": handler.pending, "running": handler.running, "dead": handler.dead, "hasDead": handler.dead > 0, "oldestDue": oldest,
             ]
         }
         let charts = [
-            ActivityChart(id: "received", label: "Events received", buckets: activity.map { ($0.start, $0.received) }).values,
-            ActivityChart(id: "delivered", label: "Deliveries done", buckets: activity.map { ($0.start, $0.delivered) }).values,
+            ActivityChart(id: "received", label: "Events received", buckets: snapshot.activity.map { ($0.start, $0.received) }).values,
+            ActivityChart(id: "delivered", label: "Deliveries done", buckets: snapshot.activity.map { ($0.start, $0.delivered) }).values,
         ]
         return self.pages.render(
             "overview", title: "Overview", section: .overview,
@@ -150,12 +148,20 @@ extension ConsoleRoutes {
     }
 
     func handlers(session: ConsoleSessions.SignedIn, flash: String?) async throws -> Response {
-        let counts = try await self.store.handlerCounts()
-        let handlers = self.handlerStates(counts: counts).map { state -> [String: Any] in
-            [
-                "name": state.name, "state": state.state, "stateClass": state.state, "reason": state.reason as Any,
-                "paused": state.paused, "canPause": true,
-                "settings": state.settings.map { ["key": $0.0, "value": $0.1] },
+        let paused = try await self.store.pausedHandlers()
+        let handlers = self.catalogue.entries(paused: paused).map { entry -> [String: Any] in
+            let name = entry["name"]?.stringValue ?? ""
+            let state = entry["state"]?.stringValue ?? ""
+            var settings: [[String: Any]] = []
+            for key in ["options", "settings"] {
+                guard case .object(let members)? = entry[key] else { continue }
+                for (name, value) in members {
+                    settings.append(["key": name, "value": value.stringValue ?? value.serializedString])
+                }
+            }
+            return [
+                "name": name, "state": state, "stateClass": state, "reason": entry["reason"]?.stringValue as Any,
+                "paused": entry["paused"]?.boolValue ?? false, "canPause": true, "settings": settings,
             ]
         }
         return self.pages.render("handlers", title: "Handlers", section: .handlers, values: ["handlers": handlers], session: session, flash: flash)
@@ -207,7 +213,7 @@ extension ConsoleRoutes {
 
     /// The configured handlers' names, active first.
     var handlerNames: [String] {
-        self.registry.active.map(\.name) + self.registry.inactive.map(\.name)
+        self.catalogue.registry.active.map(\.name) + self.catalogue.registry.inactive.map(\.name)
     }
 }
 

@@ -13,13 +13,16 @@ internal import NIOCore
 /// answers 303 back to a page (Post/Redirect/Get) with a one-time flash message.
 ///
 /// ```swift
-/// ConsoleRoutes(store: store, intake: intake, registry: registry, sessions: sessions, pages: try ConsolePages(), clock: clock)
+/// ConsoleRoutes(store: store, intake: intake, overview: overview, catalogue: catalogue, sessions: sessions, pages: try ConsolePages(), clock: clock)
 ///     .register(on: routes)
 /// ```
 struct ConsoleRoutes: Sendable {
     let store: any StoreBackend
     let intake: EventIntake
-    let registry: HandlerRegistry
+    /// The overview and the handlers as configured: the pieces `GET /admin/overview` and
+    /// `GET /admin/handlers` answer with.
+    let overview: AdminOverview
+    let catalogue: HandlerCatalogue
     let sessions: ConsoleSessions
     let pages: ConsolePages
     let clock: WallClock

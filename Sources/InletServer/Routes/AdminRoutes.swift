@@ -1,10 +1,11 @@
 internal import Hummingbird
 internal import InletCore
 
-/// The operators' API, behind `Authorization: Bearer $ADMIN_API_TOKEN`: events with
-/// each handler's delivery state, replay of one event or of the dead-letter set, and the
-/// purge of old events with dead deliveries. The mutating CLI commands call it while a
-/// server holds the database.
+/// The operators' API, behind `Authorization: Bearer $ADMIN_API_TOKEN`: events searched
+/// and paged with each handler's delivery state, one event with its headers and attempt
+/// history, replay of one event (or one handler's delivery of it) or of the dead-letter
+/// set, and the purge of old events with dead deliveries. The mutating CLI commands call
+/// it while a server holds the database. ``OperatorRoutes`` has the rest of the console's.
 struct AdminRoutes: Sendable {
     let store: any InletStore
     let intake: EventIntake
@@ -14,19 +15,10 @@ struct AdminRoutes: Sendable {
     func register(on routes: RouteTable) {
         routes.get("/admin/events") { request, _ in
             try self.authenticator.authenticate(request)
-            let query = request.uri.queryParameters
-            let state = try query["status"].map { text -> DeliveryState in
-                guard let state = DeliveryState(rawValue: String(text)) else {
-                    throw APIError.badRequest("status must be one of: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return state
-            }
-            let limit = try query["limit"].map { text -> Int in
-                guard let limit = Int(text), (1...1000).contains(limit) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
-                return limit
-            } ?? 50
-            let records = try await self.store.listEvents(state: state, type: query["type"].map(String.init), limit: limit)
-            return Response.json(["events": .array(records.map { $0.json(includePayload: false) })])
+            let page = try await self.store.searchEvents(try Self.eventQuery(request))
+            return Response.json([
+                "events": .array(page.records.map { $0.json(includePayload: false) }), "next_cursor": .string(page.nextCursor),
+            ])
         }
         routes.get("/admin/events/{id}") { request, context in
             try self.authenticator.authenticate(request)
@@ -37,8 +29,11 @@ struct AdminRoutes: Sendable {
         routes.post("/admin/events/{id}/replay") { request, context in
             try self.authenticator.authenticate(request)
             let id = try context.parameters.require("id")
-            guard let count = try await self.intake.replay(eventID: id) else { throw APIError.notFound("no event with id \(id)") }
-            return Response.json(["replayed": .int(count), "event_id": .string(id)], status: .accepted)
+            let handler = request.uri.queryParameters["handler"].map(String.init)
+            guard let count = try await self.intake.replay(eventID: id, handler: handler) else { throw APIError.notFound("no event with id \(id)") }
+            var answer: [(String, JSONValue)] = [("replayed", .int(count)), ("event_id", .string(id))]
+            if let handler { answer.append(("handler", .string(handler))) }
+            return Response.json(.object(answer), status: .accepted)
         }
         routes.post("/admin/deliveries/replay") { request, _ in
             try self.authenticator.authenticate(request)
@@ -60,5 +55,47 @@ struct AdminRoutes: Sendable {
             let count = try await purgeFinished(self.store, olderThanDays: days, includingDead: true, clock: self.clock)
             return Response.json(["purged": .int(count)])
         }
+    }
+
+    /// The search of `GET /admin/events`: `source`, `type`, `status`, `handler`, `from` and
+    /// `to` (RFC 3339), `q` (event id, employee id or email), `cursor`, `limit` (1-1000,
+    /// default 50); 400 for a value that cannot be one.
+    static func eventQuery(_ request: Request) throws -> EventQuery {
+        let parameters = request.uri.queryParameters
+        func text(_ name: String) -> String? {
+            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func time(_ name: String) throws -> Timestamp? {
+            try text(name).map { value in
+                guard let time = Timestamp(rfc3339: value) else { throw APIError.badRequest("\(name) must be an RFC 3339 time, such as 2026-01-31T12:00:00Z") }
+                return time
+            }
+        }
+        var query = EventQuery()
+        query.source = text("source")
+        query.type = text("type")
+        query.handler = text("handler")
+        query.search = text("q")
+        query.cursor = text("cursor")
+        query.state = try text("status").map { value in
+            guard let state = DeliveryState(rawValue: value) else {
+                throw APIError.badRequest("status must be one of: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return state
+        }
+        query.receivedFrom = try time("from")
+        query.receivedBefore = try time("to")
+        query.limit = try text("limit").map { value in
+            guard let limit = Int(value), (1...1000).contains(limit) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
+            return limit
+        } ?? 50
+        if let cursor = query.cursor {
+            do {
+                _ = try query.cursorSeq()
+            } catch {
+                throw APIError.badRequest("cursor \(cursor) is not one a page of events gave")
+            }
+        }
+        return query
     }
 }

@@ -71,16 +71,16 @@ struct ProductivityHookRoute: Sendable {
             } catch {
                 throw APIError.unauthorized("invalid webhook signature: \(error.message)")
             }
-            return try await self.accept(raw: raw, headerID: headers.id)
+            return try await self.accept(raw: raw, headerID: headers.id, request: request)
         } else if let bearer = self.bearer {
             try bearer.authenticate(request)
-            return try await self.accept(raw: try await self.body.readBytes(request), headerID: nil)
+            return try await self.accept(raw: try await self.body.readBytes(request), headerID: nil, request: request)
         } else {
             throw APIError.unauthorized("this route is disabled: neither PRODUCTIVITY_WEBHOOK_SECRET nor PRODUCTIVITY_API_TOKEN is configured")
         }
     }
 
-    private func accept(raw: ByteBuffer, headerID: String?) async throws -> Response {
+    private func accept(raw: ByteBuffer, headerID: String?, request: Request) async throws -> Response {
         let document = try self.body.parse(raw)
         let envelope = try ProductivityEnvelope(json: document.root.requireObject(), acceptUnknownTypes: self.acceptUnknownTypes)
         let id = headerID ?? envelope.id ?? self.intake.newEventID()
@@ -88,7 +88,11 @@ struct ProductivityHookRoute: Sendable {
             throw APIError.badRequest("the event id must be 1 to 256 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
         }
         let result = try await self.intake.receive(
-            NewEvent(source: .productivity, id: id, type: EventType(envelope.type), payload: String(buffer: raw))
+            NewEvent(
+                source: .productivity, id: id, type: EventType(envelope.type), payload: String(buffer: raw),
+                // The allow-list only: never the signature or the bearer token.
+                headers: StoredHeaders.filter(request.headers.lazy.map { ($0.name.canonicalName, $0.value) })
+            )
         )
         self.received.increment(type: envelope.type, outcome: result.duplicate ? "duplicate" : "accepted")
         return .json(
