@@ -152,16 +152,15 @@ extension ConsoleRoutes {
         let handlers = self.catalogue.entries(paused: paused).map { entry -> [String: Any] in
             let name = entry["name"]?.stringValue ?? ""
             let state = entry["state"]?.stringValue ?? ""
-            var settings: [[String: Any]] = []
-            for key in ["options", "settings"] {
-                guard case .object(let members)? = entry[key] else { continue }
-                for (name, value) in members {
-                    settings.append(["key": name, "value": value.stringValue ?? value.serializedString])
-                }
+            func rows(_ key: String) -> [[String: Any]] {
+                guard case .object(let members)? = entry[key] else { return [] }
+                return members.map { name, value -> [String: Any] in ["key": name, "value": Self.display(value)] }
             }
+            let options = rows("options")
             return [
                 "name": name, "state": state, "stateClass": state, "reason": entry["reason"]?.stringValue as Any,
-                "paused": entry["paused"]?.boolValue ?? false, "canPause": true, "settings": settings,
+                "paused": entry["paused"]?.boolValue ?? false, "canPause": true, "hasOptions": !options.isEmpty, "options": options,
+                "settings": rows("settings"),
             ]
         }
         return self.pages.render("handlers", title: "Handlers", section: .handlers, values: ["handlers": handlers], session: session, flash: flash)
@@ -202,6 +201,17 @@ extension ConsoleRoutes {
             ],
             session: session, flash: flash
         )
+    }
+
+    /// A setting's value for a table cell: text as is, a number as Swift writes it (`0.1`,
+    /// not jansson's `0.10000000000000001`), a list as its items, anything else as JSON.
+    static func display(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): text
+        case .double(let number): "\(number)"
+        case .array(let items): items.map(display).joined(separator: ", ")
+        default: value.serializedString
+        }
     }
 
     /// `2026-05-01T10:00`, `2026-05-01T10:00:30` (a `datetime-local` field, read as UTC) or RFC 3339.
