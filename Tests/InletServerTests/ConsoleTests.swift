@@ -167,6 +167,24 @@ extension TestResponse {
         }
     }
 
+    @Test func theHandlersPageShowsSecretsOnlyAsSetOrUnset() async throws {
+        let folder = try TemporaryFolder()
+        let handler = ScriptedHandler(subscriptions: ["employee.*"])
+        let configure: (inout Configuration) -> Void = { configuration in
+            configurePipeline(&configuration)
+            configuration.handlerSettings["scripted"] = ["api_token": "tok-very-secret-value", "region": "eu-west", "password": ""]
+        }
+        try await withInlet(folder: folder, handlers: [handler.factory()], configure: configure) { client in
+            let (cookie, _) = try await client.consoleSignIn()
+            let page = try await client.console(.get, "/console/handlers", cookie: cookie)
+            #expect(page.status == .ok)
+            #expect(!page.text.contains("tok-very-secret-value"))
+            #expect(page.text.contains("<code>api_token</code></th><td>set</td>"), "\(page.text)")
+            #expect(page.text.contains("<code>password</code></th><td>unset</td>"))
+            #expect(page.text.contains("<code>region</code></th><td>eu-west</td>"))
+        }
+    }
+
     @Test func signingOutEndsTheSession() async throws {
         let folder = try TemporaryFolder()
         try await withInlet(folder: folder, configure: configurePipeline) { client in
