@@ -185,6 +185,61 @@ extension TestResponse {
         }
     }
 
+    @Test func provisionFromTheConsoleAppendsTheAdminEvent() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let handler = ScriptedHandler(subscriptions: ["employee.provision"])
+        try await withInlet(folder: folder, handlers: [handler.factory()], configure: configurePipeline) { client in
+            try SQLiteConnection(path: db).execute(
+                """
+                INSERT INTO employees (employee_id, name, email, department, auth0_sync_status, last_error, created_at, updated_at)
+                VALUES ('E:7', 'Grace Hopper', 'grace@example.com', 'Engineering', 'failed', 'Auth0 said <no>', '2026-01-01T00:00:00.000Z',
+                    '2026-01-01T00:00:00.000Z')
+                """
+            )
+            let (cookie, _) = try await client.consoleSignIn()
+            let page = try await client.console(.get, "/console/employees", cookie: cookie)
+            #expect(page.text.contains("Auth0 said &lt;no&gt;"))
+            #expect(page.text.contains(#"action="/console/employees/E:7/provision""#), "\(page.text)")
+            let csrf = try #require(page.csrfField)
+            let missing = try await client.console(.post, "/console/employees/E404/provision", cookie: cookie, form: "csrf=\(csrf)")
+            #expect(missing.status == .notFound)
+            let forced = try await client.console(.post, "/console/employees/E%3A7/provision", cookie: cookie, form: "csrf=\(csrf)&force=true")
+            #expect(forced.status == .seeOther, "\(forced.text)")
+            #expect(forced.headers[.location] == "/console/employees")
+            let rows = try query(db, "SELECT payload FROM events WHERE source = 'admin' AND type = 'employee.provision'")
+            #expect(rows.count == 1)
+            let payload = try JSONDocument.parse(try #require(rows.first).string("payload")).root.value
+            #expect(payload["force"] == true)
+            #expect(payload["data"]?["employee_id"] == "E:7")
+            try await eventually("the provision event is delivered") { handler.recorded.count == 1 }
+        }
+    }
+
+    @Test func theEventsListIsPagedByACursor() async throws {
+        let folder = try TemporaryFolder()
+        try await withInlet(folder: folder, configure: configurePipeline) { client in
+            for n in 0..<55 {
+                #expect(try await client.postSigned(employeeEvent(employeeID: "EMP-\(n)", email: "e\(n)@example.com"), id: "msg_page_\(n)").status == .accepted)
+            }
+            let (cookie, _) = try await client.consoleSignIn()
+            let first = try await client.console(.get, "/console/events?type=employee.created", cookie: cookie)
+            #expect(first.text.components(separatedBy: "<tr data-event-id=").count - 1 == 50)
+            #expect(first.text.contains(#"data-event-id="msg_page_54""#))
+            let range = try #require(first.text.range(of: #"<a href="/console/events?"#))
+            let next = String(first.text[first.text.index(range.lowerBound, offsetBy: 9)...].prefix { $0 != "\"" })
+                .replacingOccurrences(of: "&amp;", with: "&")
+            #expect(next.contains("type=employee.created") && next.contains("cursor="), "\(next)")
+            // A new arrival does not shift the next page.
+            #expect(try await client.postSigned(employeeEvent(employeeID: "EMP-new"), id: "msg_page_new").status == .accepted)
+            let second = try await client.console(.get, next, cookie: cookie)
+            #expect(second.text.components(separatedBy: "<tr data-event-id=").count - 1 == 5)
+            #expect(second.text.contains(#"data-event-id="msg_page_0""#))
+            #expect(!second.text.contains("msg_page_new"))
+            #expect(!second.text.contains("rel=\"next\""))
+        }
+    }
+
     @Test func signingOutEndsTheSession() async throws {
         let folder = try TemporaryFolder()
         try await withInlet(folder: folder, configure: configurePipeline) { client in
