@@ -3,6 +3,7 @@
 //
 //   swift build -c release --product inlet-drain-bench
 //   .build/release/inlet-drain-bench [events=100000] [synchronous=full]      SQLite: fill, then drain
+//   .build/release/inlet-drain-bench console [events=100000]                SQLite: the console's queries (ConsoleQueries.swift)
 //
 // With INLET_DATABASE=postgres://… (password in INLET_DATABASE_PASSWORD), the phases run
 // apart, so that several processes can drain one database (Benchmarks/postgres.sh):
@@ -145,13 +146,21 @@ func run() async throws {
         case "drain":
             let (elapsed, drained) = try await drain(store)
             print("backlog of \(drained) drained in \(elapsed) (\(Int(Double(drained) / elapsed.seconds)) deliveries/s, all instances)")
+        case "console":
+            try await consoleQueries(store, total: arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000)
         case "latency":
             let rate = arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100
             let seconds = arguments.count > 3 ? Int(arguments[3]) ?? 20 : 20
             try await latency(store, rate: rate, seconds: seconds, append: arguments.count > 4 && arguments[4] == "append")
         default:
-            print("usage: INLET_DATABASE=postgres://… inlet-drain-bench fill N | drain | latency RATE SECONDS [append]")
+            print("usage: INLET_DATABASE=postgres://… inlet-drain-bench fill N | drain | latency RATE SECONDS [append] | console N")
         }
+        await store.close()
+    } else if arguments.count > 1 && arguments[1] == "console" {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-console-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore.open(path: folder.appendingPathComponent("bench.sqlite").path)
+        try await consoleQueries(store, total: arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000)
         await store.close()
     } else {
         let total = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000

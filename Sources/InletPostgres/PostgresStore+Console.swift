@@ -23,7 +23,7 @@ extension PostgresStore {
         }
         guard low < high else { return EventPage(records: [], nextCursor: nil) }
         var candidates: [Int64]? = nil
-        if let subject = query.subject, let search = query.search.map({ $0.trimmingSpaces }), !search.isEmpty {
+        if let subject = query.subject, let search = query.eventID {
             let rows = try await self.read(
                 """
                 WITH RECURSIVE sources(name) AS (
@@ -145,9 +145,14 @@ extension PostgresStore {
             table: "delivery_attempts", key: "id", time: "finished_at", value: .integer(since.millisecondsSinceEpoch)
         )
         var received: [Int64: Int] = [:]
-        for row in try await self.read("SELECT received_at FROM events WHERE seq >= \(firstEvent)") {
-            guard let at = Timestamp(rfc3339: try row.decode(String.self)) else { continue }
-            received[at.millisecondsSinceEpoch / width * width, default: 0] += 1
+        for row in try await self.read(
+            """
+            SELECT (extract(epoch FROM received_at::timestamptz) * 1000)::bigint / \(width) * \(width), count(*) FROM events
+            WHERE seq >= \(firstEvent) GROUP BY 1
+            """
+        ) {
+            let (start, count) = try row.decode((Int64, Int64).self)
+            received[start, default: 0] += Int(count)
         }
         var delivered: [Int64: Int] = [:]
         for row in try await self.read(
@@ -230,12 +235,3 @@ extension PostgresStore {
     }
 }
 
-extension String {
-    /// The text without leading or trailing spaces and tabs.
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return String(text)
-    }
-}

@@ -18,11 +18,8 @@ extension SQLiteStore {
     package func searchEvents(_ query: EventQuery) async throws -> EventPage {
         let limit = max(1, min(query.limit, 1000))
         let cursor = try query.cursorSeq()
-        let rawSearch = query.search.map(EventSubjects.normalised).flatMap { $0.isEmpty ? nil : $0 }
-        let exactSearch = query.search.flatMap { text -> String? in
-            let trimmed = text.trimmingSpaces
-            return trimmed.isEmpty ? nil : trimmed
-        }
+        let rawSearch = query.subject
+        let exactSearch = query.eventID
         return try await self.read { connection in
             // The seq range: [low, high).
             var low: Int64 = 0
@@ -82,21 +79,33 @@ extension SQLiteStore {
     /// The smallest seq of an event received at or after `time` (one past the last event
     /// when none is): a binary search over the primary key, since arrival times follow seq.
     static func firstSeq(_ connection: SQLiteConnection, receivedAtOrAfter time: Timestamp) throws -> Int64 {
-        let bounds = try connection.requiredRow("SELECT min(seq) AS low, max(seq) AS high FROM events")
+        try Self.firstKey(connection, table: "events", key: "seq", time: "received_at", atOrAfter: .text(time.description))
+    }
+
+    /// The smallest `key` of `table` whose `time` is at or after `value` (one past the
+    /// largest key when none is; 1 for an empty table), by a binary search over the key:
+    /// O(log² n), for tables whose times follow their keys.
+    static func firstKey(_ connection: SQLiteConnection, table: String, key: String, time: String, atOrAfter value: SQLiteValue) throws -> Int64 {
+        // Two subqueries: SQLite reads min() or max() from the key only when it is alone.
+        let bounds = try connection.requiredRow("SELECT (SELECT min(\(key)) FROM \(table)) AS low, (SELECT max(\(key)) FROM \(table)) AS high")
         guard var low = try bounds.optionalInt64("low"), let last = try bounds.optionalInt64("high") else { return 1 }
-        var high = last + 1  // answer in [low, high]
-        let text = time.description
+        var high = last + 1  // the answer is in [low, high]
         for _ in 0..<70 where low < high {
             let middle = low + (high - low) / 2
-            // The first event at or after `middle` (seq may have gaps).
-            guard let row = try connection.row("SELECT seq, received_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", [.integer(middle)]) else {
+            // The first row at or after `middle` (keys may have gaps).
+            guard
+                let row = try connection.row(
+                    "SELECT \(key) AS key, \(time) >= ?2 AS after FROM \(table) WHERE \(key) >= ?1 ORDER BY \(key) LIMIT 1",
+                    [.integer(middle), value]
+                )
+            else {
                 high = middle
                 continue
             }
-            if try row.string("received_at") >= text {
+            if try row.bool("after") {
                 high = middle
             } else {
-                low = try row.int64("seq") + 1
+                low = try row.int64("key") + 1
             }
         }
         return low
@@ -146,50 +155,43 @@ extension SQLiteStore {
         }
     }
 
-    /// Events received and attempts done per slice since `since`: the events from the
-    /// first seq received in the window, the attempts from the first attempt row that
-    /// finished in it (both found by a binary search on the key; rows follow time).
-    /// O(log² n + rows in the window).
+    /// Events received and attempts done per slice since `since`: each slice's first key
+    /// in `events` and `delivery_attempts` is found by a binary search (rows follow time),
+    /// and the rows between two slices' keys are counted by SQLite. O(slices · log² n +
+    /// rows in the window), with no index on the times.
     package func activity(since: Timestamp, bucketSeconds: Int) async throws -> [ActivityBucket] {
         let now = self.clock.now()
-        let width = Int64(max(1, bucketSeconds)) * 1000
+        let empty = ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: [:], delivered: [:])
+        let starts = empty.map(\.start)
         return try await self.read { connection in
             var received: [Int64: Int] = [:]
-            let first = try Self.firstSeq(connection, receivedAtOrAfter: since)
-            for row in try connection.query("SELECT received_at FROM events WHERE seq >= ?", [.integer(first)]) {
-                guard let at = Timestamp(rfc3339: try row.string("received_at")) else { continue }
-                received[at.millisecondsSinceEpoch / width * width, default: 0] += 1
-            }
             var delivered: [Int64: Int] = [:]
-            let firstAttempt = try Self.firstAttemptID(connection, finishedAtOrAfter: since)
-            for row in try connection.query(
-                "SELECT finished_at FROM delivery_attempts WHERE id >= ? AND outcome = 'done' AND finished_at >= ?",
-                [.integer(firstAttempt), .integer(since.millisecondsSinceEpoch)]
-            ) {
-                delivered[try row.int64("finished_at") / width * width, default: 0] += 1
+            var eventKeys = try starts.map { start in
+                try Self.firstKey(connection, table: "events", key: "seq", time: "received_at", atOrAfter: .text(start.description))
+            }
+            var attemptKeys = try starts.map { start in
+                try Self.firstKey(
+                    connection, table: "delivery_attempts", key: "id", time: "finished_at", atOrAfter: .integer(start.millisecondsSinceEpoch)
+                )
+            }
+            eventKeys.append(.max)
+            attemptKeys.append(.max)
+            for (index, start) in starts.enumerated() {
+                let ms = start.millisecondsSinceEpoch
+                if eventKeys[index] < eventKeys[index + 1] {
+                    received[ms] = try connection.requiredRow(
+                        "SELECT count(*) AS count FROM events WHERE seq >= ? AND seq < ?", [.integer(eventKeys[index]), .integer(eventKeys[index + 1])]
+                    ).int("count")
+                }
+                if attemptKeys[index] < attemptKeys[index + 1] {
+                    delivered[ms] = try connection.requiredRow(
+                        "SELECT count(*) AS count FROM delivery_attempts WHERE id >= ? AND id < ? AND outcome = 'done'",
+                        [.integer(attemptKeys[index]), .integer(attemptKeys[index + 1])]
+                    ).int("count")
+                }
             }
             return ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: received, delivered: delivered)
         }
-    }
-
-    /// The smallest attempt id finished at or after `time`, by a binary search on the key.
-    static func firstAttemptID(_ connection: SQLiteConnection, finishedAtOrAfter time: Timestamp) throws -> Int64 {
-        let bounds = try connection.requiredRow("SELECT min(id) AS low, max(id) AS high FROM delivery_attempts")
-        guard var low = try bounds.optionalInt64("low"), let last = try bounds.optionalInt64("high") else { return 1 }
-        var high = last + 1
-        for _ in 0..<70 where low < high {
-            let middle = low + (high - low) / 2
-            guard let row = try connection.row("SELECT id, finished_at FROM delivery_attempts WHERE id >= ? ORDER BY id LIMIT 1", [.integer(middle)]) else {
-                high = middle
-                continue
-            }
-            if try row.int64("finished_at") >= time.millisecondsSinceEpoch {
-                high = middle
-            } else {
-                low = try row.int64("id") + 1
-            }
-        }
-        return low
     }
 
     /// Dead deliveries grouped by handler and error key, largest first: O(dead).
@@ -268,12 +270,3 @@ extension SQLiteStore {
     }
 }
 
-extension String {
-    /// The text without leading or trailing spaces and tabs.
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return String(text)
-    }
-}

@@ -90,3 +90,34 @@ import Testing
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 }
+
+/// `inlet handlers pause NAME` / `resume NAME` on a database no server holds.
+@Suite(.timeLimit(.minutes(2))) struct HandlerPauseCLITests {
+    @Test func pauseAndResumeAreKeptInTheDatabase() async throws {
+        let folder = try TemporaryFolder()
+        let db = folder.databasePath
+        let store = try await SQLiteStore.open(path: db)
+        _ = try await store.appendEvent(source: "productivity", id: "msg_pause", type: "employee.created", payload: employeeEvent(), handlers: ["audit"])
+        await store.close()
+
+        let paused = try CLITests.inlet(["handlers", "pause", "audit", "--database", db])
+        #expect(paused.status == 0)
+        #expect(try JSONDocument.parse(paused.output).root.value == ["handler": "audit", "paused": true])
+        #expect(try CLITests.inlet(["handlers", "pause", "nobody", "--database", db]).status != 0)
+        let listed = try CLITests.inlet(["handlers", "--database", db])
+        let audit = try listed.output.split(separator: "\n").map { try JSONDocument.parse(String($0)).root.value }.first { $0["handler"] == "audit" }
+        #expect(audit?["paused"] == true)
+
+        let reopened = try await SQLiteStore.open(path: db)
+        #expect(try await reopened.pausedHandlers() == ["audit"])
+        #expect(try await reopened.claimDue(handler: "audit", limit: 1, leaseSeconds: 60).claims.isEmpty)
+        await reopened.close()
+
+        let resumed = try CLITests.inlet(["handlers", "resume", "audit", "--database", db])
+        #expect(resumed.status == 0)
+        #expect(try JSONDocument.parse(resumed.output).root.value == ["handler": "audit", "paused": false])
+        let store2 = try await SQLiteStore.open(path: db)
+        #expect(try await store2.claimDue(handler: "audit", limit: 1, leaseSeconds: 60).claims.map(\.event.id) == ["msg_pause"])
+        await store2.close()
+    }
+}

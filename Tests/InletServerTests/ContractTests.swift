@@ -40,7 +40,7 @@ import Testing
     @Test func everyDescribedOperationIsServedInTheContractsShape() async throws {
         let folder = try TemporaryFolder()
         let operations = try Self.operations()
-        #expect(operations.count == 15)
+        #expect(operations.count == 23)
         let open: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.yaml"]
         try await withInlet(folder: folder, configure: configurePipeline) { client in
             for (method, path) in operations {

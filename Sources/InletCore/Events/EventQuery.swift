@@ -58,7 +58,14 @@ public struct EventQuery: Sendable, Equatable {
     /// `search` as stored among subjects (trimmed, lower-cased), or nil when empty.
     package var subject: String? {
         guard let search = self.search else { return nil }
-        let trimmed = EventSubjects.normalised(search)
+        let normalised = EventSubjects.normalised(search)
+        return normalised.isEmpty ? nil : normalised
+    }
+
+    /// `search` as an event id is compared (trimmed, case kept), or nil when empty.
+    package var eventID: String? {
+        guard let search = self.search else { return nil }
+        let trimmed = EventSubjects.trimmed(search)
         return trimmed.isEmpty ? nil : trimmed
     }
 }

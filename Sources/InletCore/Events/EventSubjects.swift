@@ -25,9 +25,14 @@ public enum EventSubjects {
 
     /// A search term or subject as compared: trimmed of spaces and lower-cased.
     public static func normalised(_ text: String) -> String {
-        var scalars = Substring(text)
-        while let first = scalars.first, first == " " || first == "\t" { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars = scalars.dropLast() }
-        return scalars.lowercased()
+        trimmed(text).lowercased()
+    }
+
+    /// `text` without leading or trailing spaces and tabs.
+    public static func trimmed(_ text: String) -> String {
+        var characters = Substring(text)
+        while let first = characters.first, first == " " || first == "\t" { characters = characters.dropFirst() }
+        while let last = characters.last, last == " " || last == "\t" { characters = characters.dropLast() }
+        return String(characters)
     }
 }

@@ -29,7 +29,7 @@ struct AdminRoutes: Sendable {
         routes.post("/admin/events/{id}/replay") { request, context in
             try self.authenticator.authenticate(request)
             let id = try context.parameters.require("id")
-            let handler = request.uri.queryParameters["handler"].map(String.init)
+            let handler = try Self.parameter(request.uri.queryParameters["handler"], name: "handler")
             guard let count = try await self.intake.replay(eventID: id, handler: handler) else { throw APIError.notFound("no event with id \(id)") }
             var answer: [(String, JSONValue)] = [("replayed", .int(count)), ("event_id", .string(id))]
             if let handler { answer.append(("handler", .string(handler))) }
@@ -60,10 +60,18 @@ struct AdminRoutes: Sendable {
     /// The search of `GET /admin/events`: `source`, `type`, `status`, `handler`, `from` and
     /// `to` (RFC 3339), `q` (event id, employee id or email), `cursor`, `limit` (1-1000,
     /// default 50); 400 for a value that cannot be one.
+    /// A query parameter's text, nil when absent or empty; 400 for one holding U+0000
+    /// (which no database stores as text).
+    static func parameter(_ value: Substring?, name: String) throws -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard !value.unicodeScalars.contains("\u{0}") else { throw APIError.badRequest("\(name) must not hold U+0000") }
+        return String(value)
+    }
+
     static func eventQuery(_ request: Request) throws -> EventQuery {
         let parameters = request.uri.queryParameters
-        func text(_ name: String) -> String? {
-            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        func text(_ name: String) throws -> String? {
+            try AdminRoutes.parameter(parameters[Substring(name)], name: name)
         }
         func time(_ name: String) throws -> Timestamp? {
             try text(name).map { value in
@@ -72,11 +80,11 @@ struct AdminRoutes: Sendable {
             }
         }
         var query = EventQuery()
-        query.source = text("source")
-        query.type = text("type")
-        query.handler = text("handler")
-        query.search = text("q")
-        query.cursor = text("cursor")
+        query.source = try text("source")
+        query.type = try text("type")
+        query.handler = try text("handler")
+        query.search = try text("q")
+        query.cursor = try text("cursor")
         query.state = try text("status").map { value in
             guard let state = DeliveryState(rawValue: value) else {
                 throw APIError.badRequest("status must be one of: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")

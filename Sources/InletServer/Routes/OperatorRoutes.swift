@@ -32,8 +32,8 @@ struct OperatorRoutes: Sendable {
         routes.post("/admin/dead-letters/replay") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters
-            let handler = query["handler"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            let errorKey = query["error_key"].map(String.init)
+            let handler = try AdminRoutes.parameter(query["handler"], name: "handler")
+            let errorKey = try AdminRoutes.parameter(query["error_key"], name: "error_key")
             if errorKey != nil && handler == nil { throw APIError.badRequest("error_key needs handler: a group is one handler's") }
             let count = try await self.intake.replayDead(handler: handler, errorKey: errorKey)
             return Response.json(["replayed": .int(count)], status: .accepted)
@@ -55,13 +55,13 @@ struct OperatorRoutes: Sendable {
         routes.get("/admin/employees") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters
-            let status = try query["status"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }.map { value in
+            let status = try AdminRoutes.parameter(query["status"], name: "status").map { value in
                 guard let status = Auth0SyncStatus(rawValue: value) else {
                     throw APIError.badRequest("status must be one of: \(Auth0SyncStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return status
             }
-            let after = query["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let after = try AdminRoutes.parameter(query["after"], name: "after")
             let limit = try Self.limit(request, default: 100)
             let employees = try await self.store.listEmployees(status: status, after: after, limit: limit)
             return Response.json([
