@@ -174,6 +174,8 @@ def run(args) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):  # screenshots of an earlier run
+        old.unlink()
     started = time.monotonic()
     results: list[tuple[str, str | None]] = []
 
@@ -195,7 +197,7 @@ def run(args) -> int:
                 inlet.delivery_state(f"evt-doomed-{n}", "command") == "dead" for n in (1, 2)))
 
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"])
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 context.set_default_timeout(TIMEOUT_MS)
                 page = context.new_page()
