@@ -278,6 +278,27 @@ extension TestResponse {
         }
     }
 
+    @Test func onPostgreSQLASessionHoldsOnEveryInstanceAndSignOutEndsItOnAll() async throws {
+        let schema = try TestPostgresSchema()
+        let folderA = try TemporaryFolder()
+        let onPostgres: @Sendable (inout Configuration) -> Void = { configuration in
+            configurePipeline(&configuration)
+            configuration.database = .postgres(schema.location)
+        }
+        try await withInlet(folder: folderA, configure: onPostgres) { a in
+            let folderB = try TemporaryFolder()
+            try await withInlet(folder: folderB, configure: onPostgres) { b in
+                let (cookie, _) = try await a.consoleSignIn()
+                let onB = try await b.console(.get, "/console/", cookie: cookie)
+                #expect(onB.status == .ok, "\(onB.text)")
+                let csrf = try #require(onB.csrfField)
+                #expect(try await b.console(.post, "/console/sign-out", cookie: cookie, form: "csrf=\(csrf)").status == .seeOther)
+                let afterOnA = try await a.console(.get, "/console/", cookie: cookie)
+                #expect(afterOnA.status == .seeOther)
+            }
+        }
+    }
+
     @Test func theFailureGuardCoversTheSignInForm() async throws {
         let folder = try TemporaryFolder()
         try await withInlet(folder: folder, configure: configurePipeline) { client in
