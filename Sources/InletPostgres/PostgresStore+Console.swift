@@ -45,10 +45,18 @@ extension PostgresStore {
         case .pending?, .running?, .dead?:
             // From the deliveries in that state (partial indexes deliveries_due, deliveries_dead).
             stateCondition = "e.seq IN (SELECT d.event_seq FROM deliveries d WHERE d.state = $7 AND ($6::text IS NULL OR d.handler = $6) AND d.event_seq >= $1 AND d.event_seq < $2)"
+        // A correlated subquery with LIMIT, not EXISTS: the planner cannot turn it into a
+        // join over every matching delivery, so the events are read newest first and each is
+        // probed (UNIQUE (event_seq, handler)) until the page is full.
         case .done?:
-            stateCondition = "EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = $7 AND ($6::text IS NULL OR d.handler = $6))"
+            stateCondition = """
+                coalesce((SELECT true FROM deliveries d WHERE d.event_seq = e.seq AND d.state = $7 AND ($6::text IS NULL OR d.handler = $6) LIMIT 1), false)
+                """
         case nil:
-            stateCondition = "($6::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.handler = $6)) AND $7::text IS NULL"
+            stateCondition = """
+                ($6::text IS NULL OR coalesce((SELECT true FROM deliveries d WHERE d.event_seq = e.seq AND d.handler = $6 LIMIT 1), false))
+                AND $7::text IS NULL
+                """
         }
         var bindings = PostgresBindings()
         bindings.append(low)
@@ -145,14 +153,13 @@ extension PostgresStore {
             table: "delivery_attempts", key: "id", time: "finished_at", value: .integer(since.millisecondsSinceEpoch)
         )
         var received: [Int64: Int] = [:]
+        // Counted per second of the stored text (no date parsing per row), then per slice.
         for row in try await self.read(
-            """
-            SELECT (extract(epoch FROM received_at::timestamptz) * 1000)::bigint / \(width) * \(width), count(*) FROM events
-            WHERE seq >= \(firstEvent) GROUP BY 1
-            """
+            "SELECT substr(received_at, 1, 19), count(*) FROM events WHERE seq >= \(firstEvent) GROUP BY 1"
         ) {
-            let (start, count) = try row.decode((Int64, Int64).self)
-            received[start, default: 0] += Int(count)
+            let (second, count) = try row.decode((String, Int64).self)
+            guard let start = Timestamp(rfc3339: second + "Z") else { continue }
+            received[start.millisecondsSinceEpoch / width * width, default: 0] += Int(count)
         }
         var delivered: [Int64: Int] = [:]
         for row in try await self.read(
