@@ -60,21 +60,22 @@ struct AdminRoutes: Sendable {
     /// The search of `GET /admin/events`: `source`, `type`, `status`, `handler`, `from` and
     /// `to` (RFC 3339), `q` (event id, employee id or email), `cursor`, `limit` (1-1000,
     /// default 50); 400 for a value that cannot be one.
-    /// A query parameter's text, nil when absent or empty; 400 for one holding U+0000
-    /// (which no database stores as text).
-    static func parameter(_ value: Substring?, name: String) throws -> String? {
-        guard let value, !value.isEmpty else { return nil }
+    /// A query parameter's text, nil when absent (and, unless `keepEmpty`, when empty: no
+    /// filter); 400 for one holding U+0000 (which no database stores as text). A number, a
+    /// time or a state keeps an empty value, which its check then refuses.
+    static func parameter(_ value: Substring?, name: String, keepEmpty: Bool = false) throws -> String? {
+        guard let value, keepEmpty || !value.isEmpty else { return nil }
         guard !value.unicodeScalars.contains("\u{0}") else { throw APIError.badRequest("\(name) must not hold U+0000") }
         return String(value)
     }
 
     static func eventQuery(_ request: Request) throws -> EventQuery {
         let parameters = request.uri.queryParameters
-        func text(_ name: String) throws -> String? {
-            try AdminRoutes.parameter(parameters[Substring(name)], name: name)
+        func text(_ name: String, keepEmpty: Bool = false) throws -> String? {
+            try AdminRoutes.parameter(parameters[Substring(name)], name: name, keepEmpty: keepEmpty)
         }
         func time(_ name: String) throws -> Timestamp? {
-            try text(name).map { value in
+            try text(name, keepEmpty: true).map { value in
                 guard let time = Timestamp(rfc3339: value) else { throw APIError.badRequest("\(name) must be an RFC 3339 time, such as 2026-01-31T12:00:00Z") }
                 return time
             }
@@ -85,7 +86,7 @@ struct AdminRoutes: Sendable {
         query.handler = try text("handler")
         query.search = try text("q")
         query.cursor = try text("cursor")
-        query.state = try text("status").map { value in
+        query.state = try text("status", keepEmpty: true).map { value in
             guard let state = DeliveryState(rawValue: value) else {
                 throw APIError.badRequest("status must be one of: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -93,7 +94,7 @@ struct AdminRoutes: Sendable {
         }
         query.receivedFrom = try time("from")
         query.receivedBefore = try time("to")
-        query.limit = try text("limit").map { value in
+        query.limit = try text("limit", keepEmpty: true).map { value in
             guard let limit = Int(value), (1...1000).contains(limit) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
             return limit
         } ?? 50

@@ -55,7 +55,7 @@ struct OperatorRoutes: Sendable {
         routes.get("/admin/employees") { request, _ in
             try self.authenticator.authenticate(request)
             let query = request.uri.queryParameters
-            let status = try AdminRoutes.parameter(query["status"], name: "status").map { value in
+            let status = try AdminRoutes.parameter(query["status"], name: "status", keepEmpty: true).map { value in
                 guard let status = Auth0SyncStatus(rawValue: value) else {
                     throw APIError.badRequest("status must be one of: \(Auth0SyncStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
@@ -78,7 +78,7 @@ struct OperatorRoutes: Sendable {
 
     /// `limit` from 1 to 1000 (`fallback` when absent).
     static func limit(_ request: Request, default fallback: Int) throws -> Int {
-        guard let text = request.uri.queryParameters["limit"], !text.isEmpty else { return fallback }
+        guard let text = request.uri.queryParameters["limit"] else { return fallback }
         guard let limit = Int(text), (1...1000).contains(limit) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000") }
         return limit
     }
