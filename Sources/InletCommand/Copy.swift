@@ -113,10 +113,10 @@ struct Copy: AsyncParsableCommand {
             try await importer.insert(rows)
             lastSubject = last
         }
-        var lastAttempt: Int64 = 0
+        var lastAttempt: StoreRows.Attempt? = nil
         while case let rows = try await snapshot.attempts(after: lastAttempt, limit: batchSize), let last = rows.last {
             try await importer.insert(rows)
-            lastAttempt = last.id
+            lastAttempt = last
         }
         try await importer.insert(try await snapshot.pauses())
         var lastAudit: Int64 = 0

@@ -86,7 +86,7 @@ package final class PostgresImporter {
     /// Moves each id sequence past the largest id now in its table (and the lease tokens
     /// past the largest token), so that new rows and claims never reuse one.
     fileprivate func advanceSequences() async throws {
-        for (table, column) in [("users", "id"), ("events", "seq"), ("deliveries", "id"), ("audit_log", "id"), ("delivery_attempts", "id")] {
+        for (table, column) in [("users", "id"), ("events", "seq"), ("deliveries", "id"), ("audit_log", "id")] {
             try await self.connection.query(
                 PostgresQuery(
                     unsafeSQL: """
@@ -244,10 +244,9 @@ package final class PostgresImporter {
     package func insert(_ rows: [StoreRows.Attempt]) async throws {
         try await self.insert(
             into: "delivery_attempts",
-            columns: ["id", "event_seq", "delivery_id", "attempt", "instance", "started_at", "finished_at", "outcome", "error", "next_attempt_at"],
+            columns: ["event_seq", "delivery_id", "attempt", "instance", "started_at", "finished_at", "outcome", "error", "next_attempt_at"],
             rows: rows
         ) { row, binds in
-            binds.append(row.id)
             binds.append(row.eventSeq)
             binds.append(row.record.deliveryID)
             binds.append(Int32(clamping: row.record.attempt))

@@ -157,20 +157,27 @@ public enum Migrations {
             version: 7,
             summary: "operator console: attempt history, stored headers, event subjects for search, dead-letter error keys, paused handlers",
             sql: """
-                -- every attempt of a delivery, written with its outcome; times in ms since the epoch
+                -- every attempt of a delivery, written with its outcome; times in ms since the
+                -- epoch. Keyed by event, so that one b-tree serves the event's detail and its
+                -- purge: an outcome adds one row to one b-tree, no index besides.
                 CREATE TABLE delivery_attempts (
-                    id INTEGER PRIMARY KEY,
                     event_seq INTEGER NOT NULL,
                     delivery_id INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
                     attempt INTEGER NOT NULL,
                     instance TEXT NOT NULL,
-                    started_at INTEGER NOT NULL,
                     finished_at INTEGER NOT NULL,
                     outcome TEXT NOT NULL,
                     error TEXT,
-                    next_attempt_at INTEGER
+                    next_attempt_at INTEGER,
+                    PRIMARY KEY (event_seq, delivery_id, started_at, attempt)
+                ) WITHOUT ROWID;
+                -- deliveries done per minute (the minute's start in ms), counted once per
+                -- committed batch of outcomes, for the overview's chart
+                CREATE TABLE delivery_activity (
+                    minute INTEGER PRIMARY KEY,
+                    delivered INTEGER NOT NULL
                 );
-                CREATE INDEX delivery_attempts_event ON delivery_attempts(event_seq);
                 -- the allow-listed request headers, a JSON object (NULL: none kept)
                 ALTER TABLE events ADD COLUMN headers TEXT;
                 -- who an event is about (employee id, email; lower-case), for search

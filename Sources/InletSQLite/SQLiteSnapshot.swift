@@ -133,18 +133,24 @@ package struct SQLiteSnapshot: Sendable {
         }
     }
 
-    /// Attempt rows with an id above `after`, by id.
-    package func attempts(after: Int64, limit: Int) async throws -> [StoreRows.Attempt] {
+    /// Attempt rows after `after` in key order (event, delivery, start, attempt).
+    package func attempts(after: StoreRows.Attempt?, limit: Int) async throws -> [StoreRows.Attempt] {
         try await self.store.read { connection in
             try connection.query(
                 """
-                SELECT id, event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at
-                FROM delivery_attempts WHERE id > ? ORDER BY id LIMIT ?
+                SELECT event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at
+                FROM delivery_attempts
+                WHERE ?1 IS NULL OR (event_seq, delivery_id, started_at, attempt) > (?1, ?2, ?3, ?4)
+                ORDER BY event_seq, delivery_id, started_at, attempt LIMIT ?5
                 """,
-                [.integer(after), .integer(limit)]
+                [
+                    after.map { .integer($0.eventSeq) } ?? .null, after.map { .integer($0.record.deliveryID) } ?? .null,
+                    after.map { .integer($0.record.startedAt.millisecondsSinceEpoch) } ?? .null, .integer(after?.record.attempt),
+                    .integer(limit),
+                ]
             ).map { row throws(SQLiteError) in
                 StoreRows.Attempt(
-                    id: try row.int64("id"), eventSeq: try row.int64("event_seq"),
+                    eventSeq: try row.int64("event_seq"),
                     record: AttemptRecord(
                         deliveryID: try row.int64("delivery_id"), attempt: try row.int("attempt"), instance: try row.string("instance"),
                         startedAt: Timestamp(millisecondsSinceEpoch: try row.int64("started_at")),

@@ -155,40 +155,31 @@ extension SQLiteStore {
         }
     }
 
-    /// Events received and attempts done per slice since `since`: each slice's first key
-    /// in `events` and `delivery_attempts` is found by a binary search (rows follow time),
-    /// and the rows between two slices' keys are counted by SQLite. O(slices · log² n +
-    /// rows in the window), with no index on the times.
+    /// Events received and deliveries done per slice since `since`: each slice's first
+    /// event is found by a binary search on the key (arrival follows seq) and the events
+    /// between two slices' keys are counted by SQLite; deliveries done come from the
+    /// per-minute counts that ``complete(_:)`` keeps (`delivery_activity`). O(slices ·
+    /// log² n + events in the window), with no index on the times.
     package func activity(since: Timestamp, bucketSeconds: Int) async throws -> [ActivityBucket] {
         let now = self.clock.now()
-        let empty = ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: [:], delivered: [:])
-        let starts = empty.map(\.start)
+        let width = Int64(max(1, bucketSeconds)) * 1000
+        let starts = ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: [:], delivered: [:]).map(\.start)
         return try await self.read { connection in
             var received: [Int64: Int] = [:]
-            var delivered: [Int64: Int] = [:]
-            var eventKeys = try starts.map { start in
+            var keys = try starts.map { start in
                 try Self.firstKey(connection, table: "events", key: "seq", time: "received_at", atOrAfter: .text(start.description))
             }
-            var attemptKeys = try starts.map { start in
-                try Self.firstKey(
-                    connection, table: "delivery_attempts", key: "id", time: "finished_at", atOrAfter: .integer(start.millisecondsSinceEpoch)
-                )
+            keys.append(.max)
+            for (index, start) in starts.enumerated() where keys[index] < keys[index + 1] {
+                received[start.millisecondsSinceEpoch] = try connection.requiredRow(
+                    "SELECT count(*) AS count FROM events WHERE seq >= ? AND seq < ?", [.integer(keys[index]), .integer(keys[index + 1])]
+                ).int("count")
             }
-            eventKeys.append(.max)
-            attemptKeys.append(.max)
-            for (index, start) in starts.enumerated() {
-                let ms = start.millisecondsSinceEpoch
-                if eventKeys[index] < eventKeys[index + 1] {
-                    received[ms] = try connection.requiredRow(
-                        "SELECT count(*) AS count FROM events WHERE seq >= ? AND seq < ?", [.integer(eventKeys[index]), .integer(eventKeys[index + 1])]
-                    ).int("count")
-                }
-                if attemptKeys[index] < attemptKeys[index + 1] {
-                    delivered[ms] = try connection.requiredRow(
-                        "SELECT count(*) AS count FROM delivery_attempts WHERE id >= ? AND id < ? AND outcome = 'done'",
-                        [.integer(attemptKeys[index]), .integer(attemptKeys[index + 1])]
-                    ).int("count")
-                }
+            var delivered: [Int64: Int] = [:]
+            for row in try connection.query(
+                "SELECT minute, delivered FROM delivery_activity WHERE minute >= ?", [.integer((starts.first ?? since).millisecondsSinceEpoch)]
+            ) {
+                delivered[try row.int64("minute") / width * width, default: 0] += try row.int("delivered")
             }
             return ActivityBucket.series(since: since, now: now, bucketSeconds: bucketSeconds, received: received, delivered: delivered)
         }

@@ -127,15 +127,28 @@ extension SQLiteStore {
     package func complete(_ completions: [Completion]) async throws -> [Int64] {
         let now = self.clock.now()
         let (lost, finished) = try await self.write { connection in
-            let text = now.description
             var lost: [Int64] = []
             var finished = 0
+            var delivered: [Int64: Int] = [:]
             for completion in completions {
                 if try Self.recordOutcome(completion, at: now, on: connection) {
                     if case .retry = completion.outcome {} else { finished += 1 }
+                    if case .done = completion.outcome {
+                        delivered[(completion.finishedAt ?? now).millisecondsSinceEpoch / 60_000 * 60_000, default: 0] += 1
+                    }
                 } else {
                     lost.append(completion.claim.deliveryID)
                 }
+            }
+            // One row per minute and batch, not per delivery.
+            for (minute, count) in delivered {
+                try connection.execute(
+                    """
+                    INSERT INTO delivery_activity (minute, delivered) VALUES (?, ?)
+                    ON CONFLICT (minute) DO UPDATE SET delivered = delivered + excluded.delivered
+                    """,
+                    [.integer(minute), .integer(count)]
+                )
             }
             return (lost, finished)
         }
@@ -180,7 +193,7 @@ extension SQLiteStore {
         let attempt = completion.attemptRecord(now: now)
         try connection.execute(
             """
-            INSERT INTO delivery_attempts (event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at)
+            INSERT OR IGNORE INTO delivery_attempts (event_seq, delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
@@ -293,6 +306,8 @@ extension SQLiteStore {
                 """,
                 [.text(cutoff.description), .integer(limit)]
             ).map { row in SQLiteValue.integer(try row.int64("seq")) }
+            // The activity chart's minutes go a day after the events of their time.
+            try connection.execute("DELETE FROM delivery_activity WHERE minute < ?", [.integer(cutoff.millisecondsSinceEpoch - 86_400_000)])
             for seq in seqs {
                 try connection.execute("DELETE FROM audit_log WHERE event_seq = ?", [seq])
                 try connection.execute("DELETE FROM delivery_attempts WHERE event_seq = ?", [seq])
@@ -346,7 +361,7 @@ extension SQLiteStore {
             let rows = try connection.query(
                 """
                 SELECT delivery_id, attempt, instance, started_at, finished_at, outcome, error, next_attempt_at
-                FROM delivery_attempts WHERE event_seq = ? ORDER BY id
+                FROM delivery_attempts WHERE event_seq = ? ORDER BY delivery_id, started_at, attempt
                 """,
                 [.integer(event.seq)]
             )

@@ -168,14 +168,13 @@ package enum StoreRows {
         }
     }
 
-    /// A row of `delivery_attempts` (times in ms since the epoch).
+    /// A row of `delivery_attempts` (times in ms since the epoch), exported in key order
+    /// (event, delivery, start, attempt); the destination numbers them anew.
     package struct Attempt: Sendable, Equatable {
-        package var id: Int64
         package var eventSeq: Int64
         package var record: AttemptRecord
 
-        package init(id: Int64, eventSeq: Int64, record: AttemptRecord) {
-            self.id = id
+        package init(eventSeq: Int64, record: AttemptRecord) {
             self.eventSeq = eventSeq
             self.record = record
         }
