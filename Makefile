@@ -14,7 +14,8 @@ run: deps
 ## Start a throwaway PostgreSQL (scripts/test-postgres.sh), build once, then run the whole
 ## suite (unit and end-to-end over loopback, the store conformance suite against SQLite and
 ## PostgreSQL), then the example package's (Examples/custom-inlet, built in the same .build),
-## then the contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml).
+## then the contract test: schemathesis against a live `inlet serve` (docs/openapi.yaml), then
+## the console's browser test (Playwright driving Debian's chromium against a live `inlet serve`).
 ## scripts/test.sh runs the steps and stops PostgreSQL at the end, also when one fails.
 test: deps
 	scripts/test.sh

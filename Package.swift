@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // The operator console's HTML templates (escaping by default).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // Tests only: TLS for the fake Auth0 tenant that a real `inlet serve` reaches over
         // https (already in the graph through postgres-nio).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -137,9 +139,24 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            // A link to docs/openapi.yaml, served at GET /openapi.yaml.
-            resources: [.embedInCode("openapi.yaml")],
+            // A link to docs/openapi.yaml, served at GET /openapi.yaml; the console's
+            // templates, stylesheet and script, compiled into the binary (no files to ship).
+            resources: [
+                .embedInCode("openapi.yaml"),
+                .embedInCode("Console/Templates/layout.mustache"),
+                .embedInCode("Console/Templates/sign-in.mustache"),
+                .embedInCode("Console/Templates/overview.mustache"),
+                .embedInCode("Console/Templates/events.mustache"),
+                .embedInCode("Console/Templates/event.mustache"),
+                .embedInCode("Console/Templates/dead-letters.mustache"),
+                .embedInCode("Console/Templates/handlers.mustache"),
+                .embedInCode("Console/Templates/employees.mustache"),
+                .embedInCode("Console/Templates/message.mustache"),
+                .embedInCode("Console/Static/console.css"),
+                .embedInCode("Console/Static/console.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The `inlet` command line as a library: `InletCommand.main(handlers:)`.

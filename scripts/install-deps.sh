@@ -4,7 +4,9 @@
 set -euo pipefail
 
 # postgresql: scripts/test-postgres.sh runs a throwaway cluster for `make test`.
-packages=(libjansson-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config postgresql)
+# chromium, fonts-dejavu-core, python3-venv: the console's browser test (scripts/console-browser-test.sh drives
+# the system chromium with Playwright, installed by pip into a venv under .build).
+packages=(libjansson-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config postgresql chromium fonts-dejavu-core python3-venv)
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(wrk sqlite3)
 fi

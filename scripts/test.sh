@@ -28,4 +28,5 @@ scripts/example-test.sh
 # returns within its timeout. Node 20's own test runner, no npm packages.
 node --test integrations/auth0/post-login-action.test.js
 scripts/contract-test.sh
+scripts/console-browser-test.sh
 timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5

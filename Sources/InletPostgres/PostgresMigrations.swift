@@ -197,6 +197,18 @@ enum PostgresMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 5,
+            summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
+            sql: """
+                CREATE TABLE console_sessions (
+                    id_hash text PRIMARY KEY,
+                    token_fingerprint text NOT NULL,
+                    created_at bigint NOT NULL,
+                    expires_at bigint NOT NULL
+                );
+                """
+        ),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }

@@ -208,6 +208,18 @@ public enum Migrations {
                 );
                 """
         ),
+        Migration(
+            version: 10,
+            summary: "operator console sessions (a hash of the id, a fingerprint of the admin token)",
+            sql: """
+                CREATE TABLE console_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    token_fingerprint TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                """
+        ),
     ]
 
     /// The newest schema version this build knows.

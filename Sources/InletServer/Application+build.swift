@@ -80,6 +80,16 @@ public func buildApplication(
     let routes = RouteTable(router: router)
     // Middleware applies to the routes registered after it.
     router.middlewares.add(APIErrorMiddleware(routes: routes))
+    // The console's security headers on every /console answer, its errors as pages (before
+    // the client limits, so that their 429 on the sign-in form gets the headers too).
+    let consolePages: ConsolePages
+    do {
+        consolePages = try ConsolePages()
+    } catch {
+        await store.close()
+        throw error
+    }
+    router.middlewares.add(ConsoleHeadersMiddleware<InletRequestContext>(pages: consolePages))
     // Per-client limits: /auth/* requests, and failed authentications on the bearer routes.
     router.middlewares.add(ClientLimitsMiddleware<InletRequestContext>(
         authLimiter: configuration.authRateLimit > 0 ? ClientRateLimiter(limit: configuration.authRateLimit, clock: clock) : nil,
@@ -119,10 +129,12 @@ public func buildApplication(
     ).register(on: routes)
     let admin = BearerTokenAuthenticator(expected: configuration.adminAPIToken, settingName: "ADMIN_API_TOKEN")
     AdminRoutes(store: store, intake: intake, authenticator: admin, clock: clock).register(on: routes)
-    OperatorRoutes(
-        store: store, intake: intake, overview: AdminOverview(registry: registry, store: store, clock: clock),
-        catalogue: HandlerCatalogue(registry: registry, settings: configuration.handlerSettings, environment: configuration.environment),
-        authenticator: admin
+    let overview = AdminOverview(registry: registry, store: store, clock: clock)
+    let catalogue = HandlerCatalogue(registry: registry, settings: configuration.handlerSettings, environment: configuration.environment)
+    OperatorRoutes(store: store, intake: intake, overview: overview, catalogue: catalogue, authenticator: admin).register(on: routes)
+    ConsoleRoutes(
+        store: store, intake: intake, overview: overview, catalogue: catalogue,
+        sessions: ConsoleSessions(store: store, adminToken: configuration.adminAPIToken, clock: clock), pages: consolePages, clock: clock
     ).register(on: routes)
     EmployeeAdminRoutes(
         intake: intake, employees: store, authenticator: admin,
@@ -155,6 +167,8 @@ public func buildApplication(
             throw ConfigurationError("AUTH0_RECONCILE_INTERVAL is set but the reconciler cannot run: \(error)")
         }
     }
+    logRoute("/console/", enabled: configuration.adminAPIToken != nil, auth: "sign-in with ADMIN_API_TOKEN (session cookie)",
+             reason: "ADMIN_API_TOKEN is not set; nobody can sign in", logger: logger)
     logRoute("/admin/*", enabled: configuration.adminAPIToken != nil, auth: "bearer ADMIN_API_TOKEN",
              reason: "ADMIN_API_TOKEN is not set; every call is refused with 401", logger: logger)
     logger.info("route enabled", metadata: ["route": "GET /healthz, GET /readyz, GET /metrics, GET /openapi.yaml"])

@@ -10,7 +10,7 @@ internal import Logging
 /// SQLite: the file for writing (its process lock taken), on `clock`. PostgreSQL: a
 /// connection pool that listens for the other instances' wake-ups; leases on the
 /// database's clock unless a test gives `clock`.
-func openStore(_ configuration: Configuration, clock: WallClock?, logger: Logger) async throws -> any StoreBackend {
+func openStore(_ configuration: Configuration, clock: WallClock?, logger: Logger) async throws -> any StoreBackend & ConsoleSessionStore {
     switch configuration.database {
     case .sqlite(let path):
         let store = try await SQLiteStore.open(path: path, options: .init(synchronous: configuration.synchronous, clock: clock ?? .system))

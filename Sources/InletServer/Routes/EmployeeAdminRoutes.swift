@@ -36,15 +36,11 @@ struct EmployeeAdminRoutes: Sendable {
                 let root = try document.root.requireObject()
                 force = try root.bool("force") ?? false
             }
-            guard let record = try await self.employees.employee(id: employeeID) else {
+            guard let result = try await EmployeeProvisioning(intake: self.intake, employees: self.employees)
+                .provision(employeeID: employeeID, force: force)
+            else {
                 throw APIError.notFound("no employee with id \(employeeID)")
             }
-            guard case .object(var data) = record.employee.json else { throw APIError.internalError() }
-            data.append(("force", .bool(force)))
-            let payload: JSONValue = ["type": .string(EventType.employeeProvision.rawValue), "force": .bool(force), "data": .object(data)]
-            let result = try await self.intake.receive(
-                NewEvent(source: .admin, id: self.intake.newEventID(), type: .employeeProvision, payload: payload.serializedString)
-            )
             return Response.json(
                 [
                     "accepted": true, "event_id": .string(result.eventID), "employee_id": .string(employeeID),
