@@ -6,7 +6,8 @@ set -euo pipefail
 # postgresql: scripts/test-postgres.sh runs a throwaway cluster for `make test`.
 # chromium, fonts-dejavu-core, python3-venv: the console's browser test (scripts/console-browser-test.sh drives
 # the system chromium with Playwright, installed by pip into a venv under .build).
-packages=(libjansson-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config postgresql chromium fonts-dejavu-core python3-venv)
+# nodejs: the Auth0 Post-Login Action's test (integrations/auth0, node --test).
+packages=(libjansson-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config postgresql chromium fonts-dejavu-core python3-venv nodejs)
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(wrk sqlite3)
 fi

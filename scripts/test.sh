@@ -26,7 +26,7 @@ scripts/example-test.sh
 # The Auth0 Post-Login Action (integrations/auth0) against a live inlet serve that the test
 # starts from .build/debug/inlet: a login arrives; with Inlet stopped or hanging the Action
 # returns within its timeout. Node 20's own test runner, no npm packages.
-node --test integrations/auth0/post-login-action.test.js
+timeout 180 node --test integrations/auth0/post-login-action.test.js
 scripts/contract-test.sh
 scripts/console-browser-test.sh
 timeout 300 scripts/crash-trials.py --binary .build/debug/inlet --kills 5
