@@ -3,9 +3,9 @@
 
     python3 Benchmarks/console-pages.py [--binary .build/debug/inlet] [--events 100000] [--rounds 20]
 
-Starts `inlet serve` on loopback with a fresh SQLite file (the audit handler only; the
-provisioning handler waits for Auth0 credentials, so its deliveries stay pending, a backlog
-as large as the event count), appends --events employee.created events through the real
+Starts `inlet serve` on loopback with a fresh SQLite file (the audit handler, and the
+provisioning handler enabled without Auth0 credentials, so that its deliveries stay pending:
+a backlog as large as the event count), appends --events employee.created events through the real
 admin import route (10,000 per call), waits until the audit handler has drained them, signs
 in to the console and times each page --rounds times (sequential requests, keep-alive).
 Prints the median and the 95th percentile per page, in milliseconds. Loopback only.
@@ -34,7 +34,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="inlet-console-bench-") as folder:
-        inlet = Inlet(args.binary, Path(folder), command_handler=False)
+        inlet = Inlet(args.binary, Path(folder), command_handler=False, waiting_provisioning=True)
         try:
             started = time.monotonic()
             for first in range(0, args.events, 10_000):

@@ -60,7 +60,7 @@ def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
 class Inlet:
     """A live `inlet serve` and the HTTP calls that seed it."""
 
-    def __init__(self, binary: str, folder: Path, command_handler: bool = True):
+    def __init__(self, binary: str, folder: Path, command_handler: bool = True, waiting_provisioning: bool = False):
         self.folder = folder
         self.admin_token = "adm_" + secrets.token_urlsafe(32)
         self.internal_token = "int_" + secrets.token_urlsafe(32)
@@ -75,6 +75,9 @@ class Inlet:
         if command_handler:
             handlers["command"] = {"program": str(script), "subscriptions": ["employee.*"], "max_attempts": 3,
                                    "backoff_base_seconds": 0.1, "backoff_cap_seconds": 0.3, "timeout_seconds": 10}
+        if waiting_provisioning:
+            # Enabled without Auth0 credentials: its deliveries are planned and wait (a backlog).
+            handlers["provisioning"] = {"enabled": True}
         config.write_text(json.dumps({"handlers": handlers}))
         database = folder / "inlet.sqlite"
         prefixes = ("INLET_", "AUTH0_", "INTERNAL_API", "ADMIN_API", "PRODUCTIVITY_")
