@@ -40,8 +40,9 @@ extension PostgresStore: UserStore {
                     email_verified = CASE WHEN excluded.email IS NOT NULL AND excluded.email IS DISTINCT FROM u.email
                         THEN coalesce($5::boolean, false)
                         ELSE coalesce($5::boolean, u.email_verified) END,
-                    logins_count = u.logins_count + 1, auth0_logins_count = coalesce(excluded.auth0_logins_count, u.auth0_logins_count),
-                    last_ip = coalesce(excluded.last_ip, u.last_ip), last_login_at = excluded.last_login_at, updated_at = excluded.updated_at
+                    logins_count = u.logins_count + 1, auth0_logins_count = greatest(excluded.auth0_logins_count, u.auth0_logins_count),
+                    last_ip = coalesce(excluded.last_ip, u.last_ip), last_login_at = excluded.last_login_at, updated_at = excluded.updated_at,
+                    deleted_at = CASE WHEN u.deleted_at < excluded.last_login_at THEN NULL ELSE u.deleted_at END
                 RETURNING id, (xmax = 0) AS created
             ), e AS (
                 INSERT INTO events (source, id, type, received_at, payload) VALUES ($9, $10, $11, $8, $12)

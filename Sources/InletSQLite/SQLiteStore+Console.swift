@@ -69,9 +69,8 @@ extension SQLiteStore {
                 "SELECT seq, source, id, type, received_at, payload, headers FROM events e WHERE \(conditions) ORDER BY e.seq DESC LIMIT ?7",
                 values
             )
-            var records = try rows.prefix(limit).map { try Self.record(connection, row: $0) }
+            let records = try rows.prefix(limit).map { try Self.record(connection, row: $0) }
             let next = rows.count > limit ? records.last.map { EventQuery.cursor(after: $0.event.seq) } : nil
-            if records.count > limit { records.removeLast() }
             return EventPage(records: records, nextCursor: next)
         }
     }

@@ -39,8 +39,9 @@ extension SQLiteStore: UserStore {
                     UPDATE users SET
                         name = coalesce(?1, name), picture = coalesce(?2, picture),
                         email_verified = coalesce(?3, email_verified), logins_count = logins_count + 1,
-                        auth0_logins_count = coalesce(?4, auth0_logins_count), last_ip = coalesce(?5, last_ip),
-                        last_login_at = ?6, updated_at = ?6
+                        auth0_logins_count = max(coalesce(?4, auth0_logins_count), coalesce(auth0_logins_count, ?4)),
+                        last_ip = coalesce(?5, last_ip), last_login_at = ?6, updated_at = ?6,
+                        deleted_at = CASE WHEN deleted_at < ?6 THEN NULL ELSE deleted_at END
                     WHERE id = ?7
                     """,
                     [

@@ -7,7 +7,7 @@ internal import NIOCore
 ///
 /// - `/auth/*`: at most `INLET_AUTH_RATE_LIMIT` requests a minute per client (0 turns
 ///   it off); the next ones get 429 `rate_limited` with `Retry-After` until the window ends.
-/// - Bearer routes (`/internal/auth/sync-user`, `/admin/*`, `/hooks/productivity`) and the
+/// - Bearer routes (`/internal/auth/sync-user`, `/admin/*`, `/hooks/productivity`, `/hooks/auth0-logs`) and the
 ///   console's sign-in form (`/console/sign-in`, which answers 401 to a wrong token): failed
 ///   authentications (401) are counted per client; once a client has `failureGuard.limit`
 ///   in a minute, its further failures are answered 429 for the rest of that minute. A
@@ -32,8 +32,8 @@ struct ClientLimitsMiddleware<Context: RemoteAddressRequestContext>: RouterMiddl
             }
             return try await next(request, context)
         }
-        guard endpoint == "/internal/auth/sync-user" || endpoint == "/hooks/productivity" || endpoint.hasPrefix("/admin/")
-            || endpoint == "/console/sign-in"
+        guard endpoint == "/internal/auth/sync-user" || endpoint == "/hooks/productivity" || endpoint == "/hooks/auth0-logs"
+            || endpoint.hasPrefix("/admin/") || endpoint == "/console/sign-in"
         else {
             return try await next(request, context)
         }

@@ -350,8 +350,9 @@ public struct Configuration: Sendable {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         let unit = text.last.flatMap { units[$0] }
         let number = Double(unit == nil ? text : String(text.dropLast()))
-        guard let number, number.isFinite, number > 0 else {
-            throw ConfigurationError("\(name) must be a number of seconds, or a number with s, m or h (such as 30m), or off")
+        // At least a second: a shorter interval would run the reconciler back to back.
+        guard let number, number.isFinite, number * (unit ?? 1) >= 1 else {
+            throw ConfigurationError("\(name) must be a number of seconds (at least 1), or a number with s, m or h (such as 30m), or off")
         }
         return number * (unit ?? 1)
     }

@@ -144,6 +144,18 @@ extension TestClientProtocol {
         #expect(try sqlCount(db, "SELECT count(*) AS count FROM users WHERE auth0_id = 'auth0|x'") == 0)
     }
 
+    @Test func guessesAtTheStreamTokenMeetTheFailureGuard() async throws {
+        let folder = try TemporaryFolder()
+        try await Self.withLogStream(folder: folder) { client async throws in
+            var statuses: [HTTPResponse.Status] = []
+            for attempt in 0..<22 {
+                statuses.append(try await client.postLogs("[]", token: "lstok_guess\(attempt)").status)
+            }
+            #expect(statuses.prefix(20).allSatisfy { $0 == .unauthorized }, "\(statuses)")
+            #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests }, "\(statuses)")
+        }
+    }
+
     @Test func aBodyThatIsNotJSONIs400AndAMissingTokenIs401() async throws {
         let folder = try TemporaryFolder()
         let db = folder.databasePath

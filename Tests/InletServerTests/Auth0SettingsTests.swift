@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("AUTH0_RECONCILE_INTERVAL", "soon"), ("AUTH0_RECONCILE_INTERVAL", "-5m"), ("INLET_AUTH0_LOG_TYPES", "s,*"),
+        ("AUTH0_RECONCILE_INTERVAL", "soon"), ("AUTH0_RECONCILE_INTERVAL", "-5m"), ("AUTH0_RECONCILE_INTERVAL", "0.001"), ("INLET_AUTH0_LOG_TYPES", "s,*"),
         ("INLET_AUTH0_LOG_TYPES", "s;ss"), ("AUTH0_LOG_STREAM_TOKEN", "lstok_tooShort9"),
     ])
     func refusesBadValuesNamingTheSetting(_ name: String, _ value: String) throws {

@@ -112,11 +112,18 @@ extension TestResponse {
             // Reached through a TLS-terminating proxy: Secure.
             let (_, proxied) = try await client.consoleSignIn(forwardedProto: "https")
             #expect(proxied.headers[.setCookie]?.contains("; Secure") == true)
+            // Through a same-host proxy that names the client but not the scheme: Secure too.
+            var forwarded: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            forwarded[HTTPField.Name("X-Forwarded-For")!] = "198.51.100.7"
+            let viaProxy = try await client.execute(
+                uri: "/console/sign-in", method: .post, headers: forwarded, body: ByteBuffer(string: "token=\(adminToken)")
+            )
+            #expect(viaProxy.headers[.setCookie]?.contains("; Secure") == true)
 
             let id = String(cookie.dropFirst(ConsoleSessions.cookieName.count + 1))
             #expect(id.count == 43)
             let stored = try query(db, "SELECT id_hash FROM console_sessions").map { try $0.string("id_hash") }
-            #expect(stored.count == 2)
+            #expect(stored.count == 3)
             #expect(!stored.contains(id))
             #expect(stored.contains(Crypto.hex(Crypto.sha256(id)!)))
 

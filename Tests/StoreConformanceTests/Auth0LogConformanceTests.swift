@@ -133,6 +133,28 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all) func anActionLoginAfterADeletionRestoresTheUserAndNeverLowersAuth0sCount(_ backend: Backend) async throws {
+        let time = Moment.clock()
+        try await backend.withStore(clock: time.clock) { tested async throws in
+            let store = tested.store
+            _ = try await store.appendAuth0Logs(
+                [Self.logEvent("900-s", "s"), Self.logEvent("900-du", "du")],
+                changes: [Self.change(.login, 10, count: 9), Self.change(.deleted, 20)]
+            )
+            #expect(try await store.user(auth0ID: "auth0|1")?.isActive == false)
+            // Signed up again under the same id (a social connection): the Action's login
+            // after the deletion brings the user back, even with no log stream to say so.
+            time.advance(seconds: 30)
+            _ = try await store.recordLogin(
+                UserLogin(auth0ID: "auth0|1", loginsCount: 1), event: NewEvent(source: .auth0, id: "evt-again", type: .userLogin, payload: "{}")
+            )
+            let user = try #require(try await store.user(auth0ID: "auth0|1"))
+            #expect(user.isActive && user.deletedAt == nil)
+            // Auth0's own count is the largest one seen: a smaller one does not lower it.
+            #expect(user.auth0LoginsCount == 9)
+        }
+    }
+
     @Test(arguments: Backend.all) func reconcileCreatesUpdatesAndLeavesAloneAndKeepsItsCursor(_ backend: Backend) async throws {
         try await backend.withStore(clock: Moment.clock().clock) { tested async throws in
             let store = tested.store

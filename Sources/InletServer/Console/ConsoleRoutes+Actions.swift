@@ -21,9 +21,17 @@ extension ConsoleRoutes {
             }
         }
         routes.post("/console/dead-letters/replay") { request, context in
-            try await self.act(request, context) { _, form in
+            try await self.act(request, context) { session, form in
                 let handler = form["handler"].flatMap { $0.isEmpty ? nil : $0 }
-                let errorKey = form["error_key"].flatMap { $0.isEmpty ? nil : $0 }
+                // A group is one handler's, and its key may be empty (deliveries dead without
+                // an error text): an absent key replays the handler's whole dead set.
+                let errorKey = form["error_key"]
+                guard errorKey == nil || handler != nil else {
+                    return self.pages.message(
+                        title: "Nothing replayed", text: "A dead-letter group is one handler's, and the form named none.",
+                        status: .badRequest, session: session
+                    )
+                }
                 let count = try await self.intake.replayDead(handler: handler, errorKey: errorKey)
                 context.logger.info("console dead-letter replay", metadata: ["handler": "\(handler ?? "*")", "replayed": "\(count)"])
                 return self.redirect(

@@ -96,14 +96,15 @@ struct ConsoleSessions: Sendable {
     }
 
     /// Whether the request came over plain HTTP to a loopback address from a loopback peer
-    /// (a local operator, or a test): only then may the cookie go without `Secure`. Behind
-    /// a TLS-terminating proxy the `Host` is the public name (or `X-Forwarded-Proto` says
-    /// https), so the cookie is `Secure`.
+    /// (a local operator, or a test): only then may the cookie go without `Secure`. A
+    /// request that carries any forwarding header came through a proxy, which may have
+    /// taken it over TLS (a same-host nginx often sends `Host: 127.0.0.1:8080`), so its
+    /// cookie is `Secure`; a proxy that adds no such header must send `X-Forwarded-Proto`.
     static func isPlainLoopback(_ request: Request, peer: SocketAddress?) -> Bool {
         guard let peer = peer?.ipAddress, peer == "127.0.0.1" || peer == "::1" || peer.hasPrefix("127.") || peer == "::ffff:127.0.0.1" else {
             return false
         }
-        if let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!], proto.lowercased() != "http" { return false }
+        if Self.forwardingHeaders.contains(where: { request.headers[$0] != nil }) { return false }
         guard let host = request.head.authority else { return false }
         let name: Substring
         if host.hasPrefix("[") {
@@ -113,6 +114,10 @@ struct ConsoleSessions: Sendable {
         }
         return name == "localhost" || name == "::1" || name.hasPrefix("127.")
     }
+
+    /// Headers a proxy adds: their presence means the browser did not talk to Inlet directly.
+    private static let forwardingHeaders = ["Forwarded", "X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP"]
+        .map { HTTPField.Name($0)! }
 
     static func hash(_ id: String) -> String {
         Crypto.hex(Crypto.sha256(id) ?? [])

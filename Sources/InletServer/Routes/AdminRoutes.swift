@@ -57,9 +57,6 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    /// The search of `GET /admin/events`: `source`, `type`, `status`, `handler`, `from` and
-    /// `to` (RFC 3339), `q` (event id, employee id or email), `cursor`, `limit` (1-1000,
-    /// default 50); 400 for a value that cannot be one.
     /// A query parameter's text, nil when absent (and, unless `keepEmpty`, when empty: no
     /// filter); 400 for one holding U+0000 (which no database stores as text). A number, a
     /// time or a state keeps an empty value, which its check then refuses.
@@ -69,6 +66,9 @@ struct AdminRoutes: Sendable {
         return String(value)
     }
 
+    /// The search of `GET /admin/events`: `source`, `type`, `status`, `handler`, `from` and
+    /// `to` (RFC 3339), `q` (event id, employee id or email), `cursor`, `limit` (1-1000,
+    /// default 50); 400 for a value that cannot be one.
     static func eventQuery(_ request: Request) throws -> EventQuery {
         let parameters = request.uri.queryParameters
         func text(_ name: String, keepEmpty: Bool = false) throws -> String? {
