@@ -121,13 +121,13 @@ package struct SQLiteSnapshot: Sendable {
         }
     }
 
-    /// Subjects after `(subject, seq)`, in that order.
+    /// Subjects after `after`, in key order (block, subject, seq).
     package func subjects(after: StoreRows.Subject?, limit: Int) async throws -> [StoreRows.Subject] {
         try await self.store.read { connection in
             try connection.query(
                 """
-                SELECT subject, event_seq FROM event_subjects WHERE ?1 IS NULL OR (subject, event_seq) > (?1, ?2)
-                ORDER BY subject, event_seq LIMIT ?3
+                SELECT subject, event_seq FROM event_subjects WHERE ?1 IS NULL OR (block, subject, event_seq) > (?2 >> 8, ?1, ?2)
+                ORDER BY block, subject, event_seq LIMIT ?3
                 """,
                 [.text(after?.subject), after.map { .integer($0.eventSeq) } ?? .null, .integer(limit)]
             ).map { row throws(SQLiteError) in StoreRows.Subject(subject: try row.string("subject"), eventSeq: try row.int64("event_seq")) }

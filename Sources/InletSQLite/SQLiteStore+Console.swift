@@ -44,7 +44,11 @@ extension SQLiteStore {
                             UNION ALL
                             SELECT (SELECT min(source) FROM events WHERE source > sources.name) FROM sources WHERE sources.name IS NOT NULL
                         ) SELECT name FROM sources)
-                    UNION SELECT event_seq AS seq FROM event_subjects WHERE subject = ?2
+                    UNION SELECT s.event_seq AS seq FROM (
+                        -- every block of 256 seqs, newest first: one seek each
+                        WITH RECURSIVE blocks(block) AS (
+                            SELECT (SELECT max(seq) FROM events) >> 8 UNION ALL SELECT block - 1 FROM blocks WHERE block > 0
+                        ) SELECT block FROM blocks) AS b CROSS JOIN event_subjects s ON s.block = b.block AND s.subject = ?2
                     """,
                     [.text(exactSearch), .text(rawSearch)]
                 ).map { try $0.int64("seq") }

@@ -30,7 +30,9 @@ extension SQLiteStore {
         }
         let seq = connection.lastInsertRowID
         for subject in event.subjects {
-            try connection.execute("INSERT OR IGNORE INTO event_subjects (subject, event_seq) VALUES (?, ?)", [.text(subject), .integer(seq)])
+            try connection.execute(
+                "INSERT OR IGNORE INTO event_subjects (block, subject, event_seq) VALUES (?1 >> 8, ?2, ?1)", [.integer(seq), .text(subject)]
+            )
         }
         for handler in event.handlers {
             try connection.execute(
@@ -295,7 +297,7 @@ extension SQLiteStore {
             for seq in seqs {
                 try connection.execute("DELETE FROM audit_log WHERE event_seq = ?", [seq])
                 try connection.execute("DELETE FROM delivery_attempts WHERE event_seq = ?", [seq])
-                try connection.execute("DELETE FROM event_subjects WHERE event_seq = ?", [seq])
+                try connection.execute("DELETE FROM event_subjects WHERE block = ?1 >> 8 AND event_seq = ?1", [seq])
                 try connection.execute("DELETE FROM deliveries WHERE event_seq = ?", [seq])
                 try connection.execute("DELETE FROM events WHERE seq = ?", [seq])
             }

@@ -144,6 +144,23 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all) func aSubjectIsFoundAmongThousandsOfLaterEvents(_ backend: Backend) async throws {
+        try await backend.withStore(clock: Moment.clock().clock) { tested in
+            let store = tested.store
+            // More events than one block of SQLite's subject index (256 seqs), the searched
+            // ones first, in the middle and last.
+            let events = (0..<1_000).map { index in
+                NewEvent(
+                    source: .productivity, id: "bulk-\(index)", type: .employeeCreated, payload: "{}",
+                    subjects: [index % 500 == 0 || index == 999 ? "emp-7" : "emp-x\(index)"]
+                )
+            }
+            _ = try await store.appendEvents(events)
+            #expect(try await store.searchEvents(EventQuery(search: "EMP-7")).records.map(\.event.id) == ["bulk-999", "bulk-500", "bulk-0"])
+            #expect(try await store.searchEvents(EventQuery(search: "emp-x1")).records.map(\.event.id) == ["bulk-1"])
+        }
+    }
+
     @Test(arguments: Backend.all) func deadLettersAreGroupedByNormalisedErrorAndReplayedByGroup(_ backend: Backend) async throws {
         let time = Moment.clock()
         try await backend.withStore(clock: time.clock) { tested in
