@@ -10,17 +10,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct Auth0CommandTests {
     /// Runs `inlet ARGUMENTS` to its end; its standard output and exit status.
     static func inlet(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: InletServeProcess.binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try startProcess(process)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runToEnd(InletServeProcess.binary, arguments, environment: environment)
     }
 
     /// A fake tenant over HTTPS, the environment that reaches it, and a temporary folder.

@@ -8,17 +8,7 @@ import Testing
 @Suite struct CLITests {
     /// Runs `inlet ARGS` and returns its exit status and standard output.
     static func inlet(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try startProcess(process)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runToEnd(CrashRecoveryTests.binary, arguments, environment: environment)
     }
 
     @Test func listShowReplayAndHandlers() async throws {
