@@ -1,4 +1,5 @@
 internal import Hummingbird
+internal import InletCore
 internal import NIOCore
 
 /// The fields of a console form (`application/x-www-form-urlencoded`), read with a small
@@ -47,8 +48,8 @@ struct ConsoleForm: Sendable {
             case UInt8(ascii: "+") where plusIsSpace:
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                if iterator.count >= 2, let high = Self.hexValue(iterator[iterator.startIndex]),
-                    let low = Self.hexValue(iterator[iterator.startIndex + 1])
+                if iterator.count >= 2, let high = hexDigitValue(iterator[iterator.startIndex]),
+                    let low = hexDigitValue(iterator[iterator.startIndex + 1])
                 {
                     bytes.append(high << 4 | low)
                     iterator = iterator.dropFirst(2)
@@ -60,14 +61,5 @@ struct ConsoleForm: Sendable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
