@@ -15,8 +15,13 @@ public enum EventSubjects {
     /// The subjects of an event's payload; none for types that are not about an employee
     /// or a payload that is not the expected JSON.
     public static func of(type: EventType, payload: String) -> [String] {
-        guard type.rawValue.hasPrefix("employee.") else { return [] }
-        guard let document = try? JSONDocument.parse(payload), let data = (try? document.root.object("data")) ?? nil else { return [] }
+        guard type.rawValue.hasPrefix("employee."), let document = try? JSONDocument.parse(payload) else { return [] }
+        return Self.of(type: type, root: document.root)
+    }
+
+    /// The same from a payload already parsed (the webhook route has parsed it): no second parse.
+    public static func of(type: EventType, root: JSONNode) -> [String] {
+        guard type.rawValue.hasPrefix("employee."), let data = (try? root.object("data")) ?? nil else { return [] }
         var subjects: [String] = []
         if let id = try? Employee.id(in: data) { subjects.append(normalised(id.id)) }
         if let email = (try? data.string("email")) ?? nil { subjects.append(normalised(email)) }

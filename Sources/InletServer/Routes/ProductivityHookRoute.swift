@@ -91,7 +91,9 @@ struct ProductivityHookRoute: Sendable {
             NewEvent(
                 source: .productivity, id: id, type: EventType(envelope.type), payload: String(buffer: raw),
                 // The allow-list only: never the signature or the bearer token.
-                headers: StoredHeaders.filter(request.headers.lazy.map { ($0.name.canonicalName, $0.value) })
+                headers: StoredHeaders.filter(request.headers.lazy.map { ($0.name.canonicalName, $0.value) }),
+                // From the tree parsed above, so the intake does not parse the payload again.
+                subjects: EventSubjects.of(type: EventType(envelope.type), root: document.root)
             )
         )
         self.received.increment(type: envelope.type, outcome: result.duplicate ? "duplicate" : "accepted")
